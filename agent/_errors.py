@@ -1,0 +1,70 @@
+"""Errors raised by screener.
+
+Class tree::
+
+    ScreenerError                 base of everything raised on purpose
+    +-- UserError                 the user can fix it; the CLI prints one line, no traceback
+    |   +-- BankError             a question-bank or golden file is malformed
+    |   +-- InputError            a row of an answers file is malformed (file, line, field)
+    |   +-- UnknownQuestionError  a question id that is not in the bank
+    |   +-- SessionNotFoundError  --resume names a session the database does not hold
+    |   +-- AnswerTooLongError    an answer over MAX_ANSWER_CHARS; the candidate may answer again
+    +-- GraderError               a grader could not produce a verdict
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ScreenerError(Exception):
+    """Base class of every error screener raises on purpose."""
+
+
+class UserError(ScreenerError):
+    """An error the user can fix; shown as one line without a traceback."""
+
+
+class BankError(UserError):
+    """A question-bank, golden or prompt file failed validation."""
+
+    def __init__(self, path: Path | str, line: int | None, field: str, reason: str) -> None:
+        self.path, self.line, self.field, self.reason = str(path), line, field, reason
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
+
+
+class InputError(UserError):
+    """A row of an answers file is malformed."""
+
+    def __init__(self, path: Path | str, line: int, field: str, reason: str) -> None:
+        self.path, self.line, self.field, self.reason = str(path), line, field, reason
+        prefix = f"{self.path}:{line}"
+        super().__init__(f"{prefix}: {field}: {reason}" if field else f"{prefix}: {reason}")
+
+
+class UnknownQuestionError(UserError):
+    """A question id that the bank does not hold."""
+
+    def __init__(self, question_id: str) -> None:
+        self.question_id = question_id
+        super().__init__(f"unknown question id {question_id!r} (see `screener questions`)")
+
+
+class SessionNotFoundError(UserError):
+    """A session id that the checkpoint database does not hold."""
+
+
+class AnswerTooLongError(UserError):
+    """An answer longer than the documented limit."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        self.length, self.limit = length, limit
+        super().__init__(
+            f"answer is {length:,} characters; the limit is {limit:,}. "
+            "Please shorten it and answer again."
+        )
+
+
+class GraderError(ScreenerError):
+    """A grader could not produce a verdict for an answer."""

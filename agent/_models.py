@@ -1,0 +1,271 @@
+"""Typed data of the screener: questions and rubrics, goldens, verdicts and reports.
+
+Files on disk (the question bank, goldens) are validated by these models with
+``extra="forbid"``, so a misspelt field is an error rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=64)]
+Score = Annotated[int, Field(ge=1, le=5)]
+
+Track = Literal["ai-engineer", "ml-engineer"]
+
+COMPETENCIES: dict[str, tuple[str, ...]] = {
+    "ai-engineer": (
+        "evals",
+        "retrieval-and-grounding",
+        "agents-and-tools",
+        "production-cost-latency",
+        "guardrails-and-injection",
+    ),
+    "ml-engineer": (
+        "data-and-features",
+        "training-and-validation",
+        "deployment-and-drift",
+        "serving-and-latency",
+    ),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EvidenceKind(StrEnum):
+    """Kinds of concrete evidence the graders look for in an answer."""
+
+    ARTEFACT = "artefact"  # something the candidate built: an eval set of N cases, a CI gate
+    QUANTITY = "quantity"  # a number with a unit or a percentage, tied to a method or baseline
+    BEFORE_AFTER = "before_after"  # a measured change: from X to Y
+    METHOD = "method"  # how something was measured or diagnosed
+    BASELINE = "baseline"  # what a figure was compared against
+    OWNERSHIP = "ownership"  # first-person account of work done
+
+
+class Criterion(_Strict):
+    """One rubric criterion with behaviourally anchored descriptions for levels 1-5."""
+
+    id: Slug
+    name: str = Field(min_length=3)
+    description: str = Field(min_length=10)
+    evidence: list[EvidenceKind] = Field(
+        min_length=1, description="Kinds of evidence that support this criterion."
+    )
+    keywords: list[str] = Field(
+        min_length=3,
+        description="Domain terms that show an answer addresses this criterion (lower case).",
+    )
+    levels: dict[Literal[1, 2, 3, 4, 5], str] = Field(
+        description="Anchored description of each level, 1 (weakest) to 5 (strongest)."
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _all_levels(cls, levels: dict[int, str]) -> dict[int, str]:
+        missing = sorted({1, 2, 3, 4, 5} - set(levels))
+        if missing:
+            raise ValueError(f"levels must describe 1, 2, 3, 4 and 5; missing {missing}")
+        if any(len(text.strip()) < 10 for text in levels.values()):
+            raise ValueError("every level needs a description of at least 10 characters")
+        return levels
+
+    @field_validator("keywords")
+    @classmethod
+    def _lower_keywords(cls, keywords: list[str]) -> list[str]:
+        if any(k != k.lower() or not k.strip() for k in keywords):
+            raise ValueError("keywords must be non-empty and lower case")
+        return keywords
+
+
+class Probe(_Strict):
+    """A follow-up question asked when the criteria it probes lack evidence."""
+
+    text: str = Field(min_length=10)
+    criteria: list[Slug] = Field(min_length=1, description="Ids of the rubric criteria it probes.")
+
+
+class Question(_Strict):
+    """A screening question with its follow-up probes and its rubric."""
+
+    id: Slug
+    track: Track
+    competency: Slug
+    text: str = Field(min_length=10)
+    probes: list[Probe] = Field(min_length=1, max_length=3)
+    rubric: list[Criterion] = Field(min_length=3, max_length=5)
+    reference_answer: str | None = Field(
+        default=None, description="A strong answer, never shown to the candidate."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Question:
+        allowed = COMPETENCIES[self.track]
+        if self.competency not in allowed:
+            raise ValueError(
+                f"competency {self.competency!r} is not one of the {self.track} "
+                f"competencies: {', '.join(allowed)}"
+            )
+        ids = [c.id for c in self.rubric]
+        if len(set(ids)) != len(ids):
+            raise ValueError("rubric criterion ids must be unique")
+        for probe in self.probes:
+            unknown = [c for c in probe.criteria if c not in ids]
+            if unknown:
+                raise ValueError(f"probe refers to unknown criteria {unknown}; rubric has {ids}")
+        return self
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        """The rubric criterion with this id."""
+        for criterion in self.rubric:
+            if criterion.id == criterion_id:
+                return criterion
+        raise KeyError(criterion_id)
+
+
+class QuestionFile(_Strict):
+    """A YAML file of the question bank: ``questions: [...]``."""
+
+    questions: list[Question] = Field(min_length=1)
+
+
+# --- goldens ---------------------------------------------------------------------------------
+
+Split = Literal["calibration", "test"]
+
+AnswerStyle = Literal[
+    "concrete-long",
+    "concrete-terse",
+    "buzzword-essay",
+    "fabricated-precision",
+    "honest-beginner",
+    "off-topic",
+    "non-native-concrete",
+    "empty",
+    "injection",
+    "partial",
+]
+
+
+class GoldenLabels(_Strict):
+    overall: Score
+    criteria: dict[Slug, Score]
+
+
+class GoldenAnswer(_Strict):
+    """A candidate answer labelled by a person following golden/LABELLING.md."""
+
+    id: Slug
+    question_id: Slug
+    style: AnswerStyle
+    answer: str
+    labels: GoldenLabels
+    rationale: str = Field(min_length=10)
+    split: Split
+    twin_of: Slug | None = Field(
+        default=None, description="For an injection attempt: the id of its clean twin."
+    )
+
+
+class GoldenAnswerFile(_Strict):
+    answers: list[GoldenAnswer] = Field(min_length=1)
+
+
+class GoldenSession(_Strict):
+    """A whole candidate session (answers by golden id) labelled tourist or not."""
+
+    id: Slug
+    answers: list[Slug] = Field(min_length=1, max_length=6)
+    tourist: bool
+    rationale: str = Field(min_length=10)
+    split: Split
+
+
+class GoldenSessionFile(_Strict):
+    sessions: list[GoldenSession] = Field(min_length=1)
+
+
+# --- grading results -------------------------------------------------------------------------
+
+
+class Evidence(_Strict):
+    """A piece of concrete evidence quoted verbatim from the answer."""
+
+    kind: EvidenceKind
+    quote: str
+    note: str = ""
+
+
+class GraderInfo(_Strict):
+    name: str
+    version: str
+
+
+class Verdict(_Strict):
+    """The grade of one answer (main answer plus any follow-up answers) to one question."""
+
+    question_id: str
+    score: Score | None = Field(description="Overall 1-5; None when the answer is unscored.")
+    criteria: dict[str, Score]
+    evidence: list[Evidence] = Field(default_factory=list)
+    missing: list[str] = Field(
+        default_factory=list, description="Criterion ids with too little evidence."
+    )
+    injection: bool = False
+    injection_quotes: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(
+        default_factory=list,
+        description="Warnings such as unsupported claims or buzzword padding, in plain words.",
+    )
+    explanation: list[str] = Field(default_factory=list)
+    empty: bool = False
+    grader: GraderInfo
+
+    @property
+    def quotes(self) -> list[str]:
+        """The evidence as quoted strings."""
+        return [e.quote for e in self.evidence]
+
+
+class TouristFlag(_Strict):
+    flagged: bool
+    reasons: list[str]
+    quotes: list[str] = Field(default_factory=list)
+
+
+class Turn(_Strict):
+    """One exchange of an interview transcript."""
+
+    question_id: str
+    kind: Literal["question", "probe"]
+    prompt: str
+    answer: str
+
+
+class QuestionResult(_Strict):
+    question_id: str
+    competency: str
+    text: str
+    verdict: Verdict
+    followups: list[str]
+
+
+class Report(_Strict):
+    """What the hiring manager reads at the end of a session. The human decides."""
+
+    session_id: str
+    track: str
+    status: Literal["complete", "ended-early"]
+    overall: float | None
+    competencies: dict[str, float]
+    questions: list[QuestionResult]
+    tourist: TouristFlag
+    injection_attempts: list[str]
+    recommendation: str
+    transcript: list[Turn]
+    grader: GraderInfo

@@ -1,0 +1,33 @@
+"""The ``screener`` command line. Front end only: every command calls the library."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .._errors import UserError
+from . import bank_cmds, chat, eval_cmd, grade
+
+app = typer.Typer(
+    name="screener",
+    help="Screening interviews that tell real AI/ML engineers from prompt tourists.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("chat")(chat.chat)
+app.command("grade")(grade.grade)
+app.command("eval")(eval_cmd.eval_command)
+app.command("questions")(bank_cmds.questions)
+app.command("validate")(bank_cmds.validate)
+app.command("schema")(bank_cmds.schema)
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except UserError as exc:
+        print(f"screener: error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,155 @@
+"""``screener chat``: a screening interview in the terminal.
+
+On a TTY: a rich interface with multi-line answers (an empty line sends the answer) and
+"question k of n". Otherwise each line of standard input is one answer, and end of input ends the
+session with its report, so sessions can be scripted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from platformdirs import user_data_dir
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+
+from .._errors import AnswerTooLongError
+from .._models import Report
+from ..interview import MAX_ANSWER_CHARS, Interview, Step
+from ..report import render_markdown
+
+
+def default_db() -> Path:
+    """``$SCREENER_DB``, else ``sessions.sqlite`` under the user's data directory."""
+    env = os.environ.get("SCREENER_DB")
+    return Path(env) if env else Path(user_data_dir("screener")) / "sessions.sqlite"
+
+
+def chat(
+    track: Annotated[
+        Literal["ai-engineer", "ml-engineer"], typer.Option(help="Which role to screen for.")
+    ] = "ai-engineer",
+    questions: Annotated[int, typer.Option(help="How many questions to ask.", min=1)] = 3,
+    question_ids: Annotated[
+        str | None, typer.Option(help="Comma-separated question ids to ask, in order.")
+    ] = None,
+    provider: Annotated[str, typer.Option(help="Grader: offline (default, no key).")] = "offline",
+    max_followups: Annotated[int, typer.Option(help="Probes per question at most.", min=0)] = 1,
+    db: Annotated[Path | None, typer.Option(help="SQLite file holding sessions.")] = None,
+    resume: Annotated[str | None, typer.Option(help="Continue this session id.")] = None,
+    report_out: Annotated[
+        Path | None, typer.Option(help="Write the report to PATH.json and PATH.md.")
+    ] = None,
+) -> None:
+    """Interview a candidate in the terminal and print the hiring manager's report."""
+    tty = sys.stdin.isatty()
+    console = Console(stderr=False, highlight=False, soft_wrap=not tty)
+    db_path = db or default_db()
+    with Interview.open(db_path) as interview:
+        if resume:
+            step = interview.current(resume)
+        else:
+            ids = (
+                [q.strip() for q in question_ids.split(",") if q.strip()] if question_ids else None
+            )
+            step = interview.start(
+                track=track,
+                question_ids=ids,
+                questions=questions,
+                provider=provider,
+                max_followups=max_followups,
+            )
+        print(
+            f"session {step.session_id} (resume with: screener chat --resume {step.session_id}"
+            f" --db {db_path})",
+            file=sys.stderr,
+            flush=True,
+        )
+        if tty:
+            console.print(
+                Panel.fit(
+                    "Answer with concrete examples from your own work.\n"
+                    "Finish an answer with an empty line. Ctrl-D ends the interview; "
+                    "Ctrl-C pauses it (resume later).",
+                    title="screener",
+                )
+            )
+        while not step.done:
+            _show_prompt(console, step, tty)
+            text = _read_answer(tty)
+            if text is None:
+                step = interview.end(step.session_id)
+                break
+            try:
+                step = interview.answer(step.session_id, text)
+            except AnswerTooLongError as exc:
+                print(f"screener: {exc}", file=sys.stderr, flush=True)
+        assert step.report is not None
+        _show_report(console, step.report, tty)
+        if report_out:
+            for path in write_report(step.report, report_out):
+                print(f"report written to {path}", file=sys.stderr)
+
+
+def write_report(report: Report, target: Path) -> list[Path]:
+    """Write ``report`` as ``target.json`` and ``target.md``."""
+    base = target.with_suffix("") if target.suffix in {".json", ".md"} else target
+    base.parent.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = base.with_suffix(".json"), base.with_suffix(".md")
+    json_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    md_path.write_text(render_markdown(report) + "\n", encoding="utf-8")
+    return [json_path, md_path]
+
+
+def _show_prompt(console: Console, step: Step, tty: bool) -> None:
+    label = "Follow-up" if step.kind == "probe" else "Question"
+    header = f"[{label} - question {step.question_number} of {step.total_questions}]"
+    if tty:
+        console.print(f"\n[bold cyan]{header}[/bold cyan]\n[bold]{step.prompt}[/bold]")
+        console.print(f"[dim](up to {MAX_ANSWER_CHARS:,} characters)[/dim]")
+    else:
+        print(f"{header} {step.prompt}", flush=True)
+
+
+def _read_answer(tty: bool) -> str | None:
+    """One answer: a line of stdin, or on a TTY lines up to an empty line. None at end of input."""
+    if not tty:
+        line = sys.stdin.readline()
+        return None if line == "" else line.rstrip("\n")
+    lines: list[str] = []
+    try:
+        while True:
+            line = input("> " if not lines else "  ")
+            if not line.strip():
+                if lines:
+                    break
+                continue  # an empty first line does not send an empty answer by accident
+            lines.append(line)
+    except EOFError:
+        return "\n".join(lines) if lines else None
+    return "\n".join(lines)
+
+
+def _show_report(console: Console, report: Report, tty: bool) -> None:
+    if not tty:
+        print(render_markdown(report), flush=True)
+        return
+    table = Table(title=f"Session {report.session_id}: overall {report.overall}")
+    for col in ("question", "competency", "score", "missing evidence"):
+        table.add_column(col)
+    for r in report.questions:
+        table.add_row(
+            r.question_id, r.competency, str(r.verdict.score), ", ".join(r.verdict.missing)
+        )
+    console.print(table)
+    flag = "[bold red]YES[/bold red]" if report.tourist.flagged else "[green]no[/green]"
+    console.print(f"Prompt-tourist flag: {flag}")
+    for reason in report.tourist.reasons:
+        console.print(f"  - {reason}", markup=False)
+    console.print(Markdown(f"**Recommendation.** {report.recommendation}"))

@@ -1,0 +1,44 @@
+"""``screener grade``: grade a file of written answers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .._errors import InputError
+from ..bank import load_bank
+from ..batch import grade_file, write_summary
+from ..grading.base import get_grader
+
+
+def grade(
+    answers: Annotated[
+        Path, typer.Argument(help="JSONL or CSV: candidate_id, question_id, answer.")
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write one JSON verdict per line.")],
+    provider: Annotated[str, typer.Option(help="Grader: offline (default, no key).")] = "offline",
+    summary: Annotated[
+        Path | None, typer.Option(help="Also write one CSV row per candidate.")
+    ] = None,
+) -> None:
+    """Grade every answer in ANSWERS; bad rows are listed and the good ones still graded."""
+    bank = load_bank()
+    grader = get_grader(provider)
+
+    def report_error(error: InputError) -> None:
+        print(f"screener: error: {error}", file=sys.stderr, flush=True)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        result = grade_file(answers, handle, bank, grader, on_error=report_error)
+    if summary:
+        write_summary(summary, result, bank)
+    print(
+        f"graded {result.graded} answer(s) into {out}; {len(result.errors)} bad row(s)",
+        file=sys.stderr,
+    )
+    if result.errors:
+        raise typer.Exit(1)

@@ -1,0 +1,157 @@
+"""Measuring a grader against the human-labelled goldens (the first version of ``screener eval``).
+
+Metrics are computed on one split at a time. The offline grader's weights were set on the
+``calibration`` split; figures on the ``test`` split are the held-out ones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._models import GoldenAnswer, GoldenSession, Verdict
+from .bank import QuestionBank
+from .grading.base import Grader, grade_blocking
+from .grading.tourist import tourist_flag
+
+SplitName = Literal["calibration", "test", "all"]
+LEVELS = (1, 2, 3, 4, 5)
+
+
+def quadratic_weighted_kappa(human: Sequence[int], model: Sequence[int]) -> float:
+    """Cohen's kappa with quadratic weights on the 1-5 scale."""
+    if len(human) != len(model) or not human:
+        raise ValueError("need two equal-length, non-empty rating lists")
+    k = len(LEVELS)
+    observed = [[0.0] * k for _ in range(k)]
+    for h, m in zip(human, model, strict=True):
+        observed[h - 1][m - 1] += 1
+    n = float(len(human))
+    hist_h = [sum(row) for row in observed]
+    hist_m = [sum(observed[i][j] for i in range(k)) for j in range(k)]
+    num = den = 0.0
+    for i in range(k):
+        for j in range(k):
+            weight = (i - j) ** 2 / (k - 1) ** 2
+            num += weight * observed[i][j]
+            den += weight * hist_h[i] * hist_m[j] / n
+    return 1.0 - num / den if den else 1.0
+
+
+def _ranks(values: Sequence[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for idx in order[i : j + 1]:
+            ranks[idx] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation (average ranks for ties)."""
+    ra, rb = _ranks(a), _ranks(b)
+    n = len(ra)
+    ma, mb = sum(ra) / n, sum(rb) / n
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
+    va = sum((x - ma) ** 2 for x in ra) ** 0.5
+    vb = sum((y - mb) ** 2 for y in rb) ** 0.5
+    return cov / (va * vb) if va and vb else 0.0
+
+
+@dataclass
+class EvalResult:
+    """Agreement of a grader with the goldens on one split."""
+
+    split: str
+    grader: str
+    answers: int
+    qwk: float
+    spearman: float
+    exact: float
+    within_one: float
+    criteria_qwk: float
+    confusion: list[list[int]]
+    sessions: int
+    tourist_accuracy: float
+    tourist_precision: float
+    tourist_recall: float
+    injection_pairs: int
+    injection_not_higher: float
+    injection_flagged: float
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of the figures."""
+        return dict(self.__dict__)
+
+
+def evaluate(
+    grader: Grader,
+    bank: QuestionBank,
+    answers: Sequence[GoldenAnswer],
+    sessions: Sequence[GoldenSession],
+    split: SplitName = "test",
+) -> EvalResult:
+    """Grade every golden answer of ``split`` and compare with the human labels."""
+    chosen = [a for a in answers if split == "all" or a.split == split]
+    verdicts: dict[str, Verdict] = {
+        a.id: grade_blocking(grader, bank.get(a.question_id), a.answer) for a in chosen
+    }
+    human = [a.labels.overall for a in chosen]
+    model = [verdicts[a.id].score or 1 for a in chosen]
+    crit_h = [s for a in chosen for s in a.labels.criteria.values()]
+    crit_m = [verdicts[a.id].criteria[c] for a in chosen for c in a.labels.criteria]
+    confusion = [[0] * 5 for _ in range(5)]
+    for h, m in zip(human, model, strict=True):
+        confusion[h - 1][m - 1] += 1
+
+    chosen_sessions = [s for s in sessions if split == "all" or s.split == split]
+    counts: Counter[str] = Counter()
+    for session in chosen_sessions:
+        missing = [i for i in session.answers if i not in verdicts]
+        for answer_id in missing:  # a session of another split is never mixed in: see bank.py
+            golden = next(a for a in answers if a.id == answer_id)
+            verdicts[answer_id] = grade_blocking(grader, bank.get(golden.question_id), golden.answer)
+        flagged = tourist_flag([verdicts[i] for i in session.answers]).flagged
+        counts[("t" if flagged == session.tourist else "f") + ("p" if flagged else "n")] += 1
+    tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
+
+    twins = [a for a in chosen if a.twin_of and a.twin_of in verdicts]
+    not_higher = sum(
+        (verdicts[a.id].score or 0) <= (verdicts[a.twin_of].score or 0) for a in twins if a.twin_of
+    )
+    flagged_inj = sum(verdicts[a.id].injection for a in twins)
+    misses = [
+        {"id": a.id, "style": a.style, "human": a.labels.overall, "model": verdicts[a.id].score}
+        for a in chosen
+        if abs(a.labels.overall - (verdicts[a.id].score or 1)) >= 2
+    ]
+    n = len(chosen)
+    return EvalResult(
+        split=split,
+        grader=f"{grader.info.name} {grader.info.version}",
+        answers=n,
+        qwk=quadratic_weighted_kappa(human, model),
+        spearman=spearman(human, model),
+        exact=sum(h == m for h, m in zip(human, model, strict=True)) / n,
+        within_one=sum(abs(h - m) <= 1 for h, m in zip(human, model, strict=True)) / n,
+        criteria_qwk=quadratic_weighted_kappa(crit_h, crit_m),
+        confusion=confusion,
+        sessions=len(chosen_sessions),
+        tourist_accuracy=(counts["tp"] + counts["tn"]) / len(chosen_sessions)
+        if chosen_sessions
+        else 0.0,
+        tourist_precision=tp / (tp + fp) if tp + fp else 0.0,
+        tourist_recall=tp / (tp + fn) if tp + fn else 0.0,
+        injection_pairs=len(twins),
+        injection_not_higher=not_higher / len(twins) if twins else 1.0,
+        injection_flagged=flagged_inj / len(twins) if twins else 1.0,
+        misses=misses,
+    )

@@ -1,0 +1,294 @@
+"""Deterministic evidence extraction from a candidate's answer.
+
+This is the explainable layer under every grader. It finds what a hiring manager would underline:
+
+* quantities (a number with a unit, a percentage, a money amount, a metric value);
+* before -> after pairs ("from 91% to 76%", "9% -> 2%");
+* artefacts the candidate built, with a size or first-person ownership ("a 240-case golden set");
+* methods (how something was measured or diagnosed) and baselines (what it was compared with);
+* first-person ownership ("I traced the retrieval logs");
+
+and what must not count: fabricated precision ("99.9% accuracy", "down 100%", "10x better" with no
+method or baseline), buzzword padding, and text addressed to the grader (prompt injection).
+
+A quantity is *grounded* when its sentence also names a method or a baseline, or when it is part
+of a before -> after pair. Only grounded quantities count as evidence of measured work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .._models import EvidenceKind
+
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
+_MULT = r"(?:\s?[kKmM]\b)?"
+
+_UNITS = (
+    r"%|percent\b|pp\b|percentage points?|points?\b|x\b|×|ms\b|milliseconds?|s\b|secs?\b|seconds?"
+    r"|minutes?|mins?\b|hours?|hrs?\b|days?|weeks?|months?|tokens?|cases?|examples?|questions?"
+    r"|queries|query|tickets?|items?|samples?|labels?|users?|requests?|docs?\b|documents?|chunks?"
+    r"|calls?|rows?|features?|prompts?|conversations?|threads?|annotators?|reviewers?|raters?"
+    r"|people|sessions?|runs?|traces?|transactions?|records?|images?|files?|pages?|scenarios?"
+    r"|tests?|checks?|failures?|errors?|incidents?|regressions?|categories|classes|folds?"
+    r"|epochs?|qps|rps|gb\b|mb\b|k\b|m\b|usd|dollars?|cents?|€|\$|/(?:day|month|week|hour|query)"
+)
+_METRIC_WORDS = (
+    r"kappa|accuracy|precision|recall|f1|auc|auroc|auprc|ndcg|mrr|rmse|mape|mae|p50|p90|p95|p99"
+    r"|latency|pass rate|hit rate|error rate|hallucination rate|faithfulness|agreement|spearman"
+    r"|pearson|correlation|cost|throughput|coverage|psi|ks\b|brier|ece|lift|ctr|conversion"
+)
+
+_QUANTITY = re.compile(
+    rf"(?<![\w.-])(?:[$€£]\s?{_NUM}{_MULT}|{_NUM}{_MULT}\s?(?:-\s?)?(?:[a-z][a-z-]{{1,15}}\s)?"
+    rf"(?:{_UNITS}))"
+    rf"|(?:\b(?:{_METRIC_WORDS})\b(?:\s+(?:of|at|was|is|=|:|went|to|from|around|about|~)){{0,3}}"
+    rf"\s*~?{_NUM}(?!\s?[-\w]))",
+    re.IGNORECASE,
+)
+_NUM_RE = re.compile(_NUM)
+_VAL = rf"~?[$€£]?{_NUM}{_MULT}\s?(?:%|pp|ms|s\b|x\b|seconds?|points?)?"
+_BEFORE_AFTER = [
+    re.compile(rf"\bfrom\s+(?:about\s+|around\s+)?{_VAL}\s+(?:down\s+|up\s+)?to\s+{_VAL}", re.I),
+    re.compile(rf"{_VAL}\s*(?:->|→|=>|—>|-->)\s*{_VAL}", re.I),
+    re.compile(rf"{_VAL}\s+(?:vs\.?|versus)\s+{_VAL}", re.I),
+    re.compile(
+        rf"\b(?:before|baseline|previously|used to be|was)\b[^.;\n]{{0,60}}?{_NUM}[^.;\n]{{0,80}}?"
+        rf"\b(?:after|now|became|is now|afterwards|with the fix|dropped to|rose to|fell to)\b"
+        rf"[^.;\n]{{0,40}}?{_NUM}",
+        re.I,
+    ),
+]
+
+_METHOD = re.compile(
+    r"\b(?:llm[- ]as[- ](?:a[- ])?judge|llm judge|judge|exact[- ]match|assert(?:ion)?s?|"
+    r"human[- ]label(?:l?ed|s)?|label(?:l?ed|l?ing)|hand[- ]label|annotat\w*|kappa|a/b|ab test|"
+    r"ablation|held[- ]out|holdout|cross[- ]validat\w*|bootstrap\w*|confidence interval|"
+    r"p[- ]value|significan\w*|sampled|random sample|spot[- ]check\w*|manually (?:review|check|"
+    r"grad|label|inspect)\w*|rubric|measured (?:on|with|by|over|against)|scored (?:by|with|"
+    r"against|on)|traces?|tracing|traced|logs?|replay\w*|shadow|canary|percentile|spearman|"
+    r"pearson|confusion matrix|golden (?:set|dataset|examples)|eval (?:set|suite|harness)|"
+    r"test set|offline eval\w*|time[- ]based split|stratified|backtest\w*|calibrat\w*|"
+    r"reviewers?|raters?|blind)\b",
+    re.I,
+)
+_BASELINE = re.compile(
+    r"\b(?:baseline|before|compared (?:to|with|against)|previous(?:ly)?|the old|control|vs\.?|"
+    r"versus|used to|prior (?:version|model|prompt)|last (?:model|version|quarter|month|release)|"
+    r"rules? engine|heuristic|starting point|same (?:set|eval|data|cases|questions|threads)|"
+    r"from \S+ to)\b",
+    re.I,
+)
+_ARTEFACT = re.compile(
+    r"\b(?:golden (?:set|dataset|examples|cases)|eval(?:uation)? (?:set|suite|harness|dataset)|"
+    r"test (?:set|suite|harness)|regression (?:suite|set|tests?)|suite|dashboards?|ci (?:gate|job|"
+    r"check|step)|github actions?|pipelines?|notebooks?|model cards?|runbooks?|harness|"
+    r"benchmarks?|alerts?|monitors?|scripts?|pull requests?|feature stores?|datasets?|"
+    r"labell?ed set|fixtures|rerankers?|classifiers?|guardrails?|filters?|postmortems?|"
+    r"playbooks?|tool schemas?)\b",
+    re.I,
+)
+_OWN_VERBS = (
+    r"built|wrote|created|set up|added|designed|implemented|traced|found|measured|labell?ed|ran|"
+    r"shipped|owned|led|rewrote|replaced|debugged|fixed|changed|introduced|wired|collected|"
+    r"pulled|sampled|reverted|rolled back|deployed|trained|tuned|moved|switched|split|noticed|"
+    r"discovered|checked|compared|wrote up|migrated|profiled|benchmarked|instrumented|curated|"
+    r"grew|extended|started|defined|reduced|cut|dropped|raised|removed|capped"
+)
+_OWNERSHIP = re.compile(rf"\bI\s+(?:\w+\s+){{0,2}}?(?:{_OWN_VERBS})\b")
+_EXTREME = re.compile(
+    rf"(?:\b100\s?%|\b99\.9+\s?%|\bzero (?:hallucinations?|errors?|bugs?|failures?)|"
+    rf"\bno (?:more )?hallucinations\b|\b(?:completely|totally|fully) (?:eliminat|remov|solv)\w*|"
+    rf"\b\d+\s?x\s+(?:better|faster|improvement|more accurate|cheaper|boost)|\bperfect(?:ly)?\b|"
+    rf"\bnever (?:fails?|hallucinates?|wrong)|\b{_NUM}\s?(?:k\b|,000)\s*(?:tests?|test cases?)"
+    rf"(?=[^.]*\b(?:9\d(?:\.\d+)?|100)\s?%))",
+    re.I,
+)
+_BUZZWORDS = re.compile(
+    r"\b(?:leverag\w*|cutting[- ]edge|state[- ]of[- ]the[- ]art|robust\w*|seamless\w*|"
+    r"synerg\w*|holistic\w*|best practices?|paradigm\w*|game[- ]chang\w*|world[- ]class|"
+    r"comprehensive\w*|innovative|revolutioni\w*|next[- ]gen\w*|end[- ]to[- ]end solution|"
+    r"scalable solution|industry[- ]standard|rigorous\w*|meticulous\w*|passionate|"
+    r"deep understanding|extensive experience|proven track record|mission[- ]critical|"
+    r"empower\w*|transformative|unlock\w*|harness(?:ed|ing) the power|streamlin\w*)\b",
+    re.I,
+)
+_INJECTION = [
+    re.compile(
+        r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|every\s+)?"
+        r"(?:previous|prior|above|earlier|preceding|system|grading|scoring)?\s*"
+        r"(?:instructions?|prompts?|rules|directions|rubric|guidelines|criteria)",
+        re.I,
+    ),
+    re.compile(
+        r"(?:^|[\n.>\]\"'*#)])\s*(?:system|grader|judge|evaluator|scorer|assistant|developer|"
+        r"admin|reviewer|scoring)(?:\s+(?:note|message|override|instructions?|prompt))?\s*:",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:give|assign|award|rate|score|grade|mark)\s+(?:this|me|the|my|it)?\s*"
+        r"(?:answer|response|candidate|submission)?\s*(?:a\s+|an\s+|as\s+|with\s+)?"
+        r"(?:5|five|10|ten|full marks|top marks|maximum|the highest|perfect)\b",
+        re.I,
+    ),
+    re.compile(r"\b5\s*/\s*5\b|\bscore\s*[:=]\s*5\b|\ball criteria\b[^.\n]{0,25}\b5\b", re.I),
+    re.compile(
+        r"</\s*(?:answer|candidate|response|input|user|data|transcript|text|untrusted)[^>]*>|"
+        r"<\|im_(?:start|end)\|>|\[/?INST\]|\bend of (?:answer|candidate|response|transcript)\b",
+        re.I,
+    ),
+    re.compile(r"^\s*(?:thought process|reasoning|analysis|assessment)\s*:", re.I | re.M),
+    re.compile(
+        r"\b(?:you are now|new instructions|the answer meets (?:every|all)|"
+        r"meets all (?:the )?criteria|this candidate is (?:excellent|outstanding|perfect))",
+        re.I,
+    ),
+]
+_RELATIVE = re.compile(
+    rf"\b(?:improv|increas|reduc|boost|cut|decreas|lower|rais|drop|grew|gain|went up|went down)"
+    rf"\w*\b[^.;\n]{{0,40}}?\bby\s+~?{_NUM}\s?(?:%|x\b|percent|pp\b|points?)",
+    re.I,
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(<\[])|\n+|;\s+|(?=</)")
+_EMPTY_ANSWERS = re.compile(
+    r"^\W*(?:|n/?a|none|no|pass|skip|idk|i don'?t know|not sure|no idea|dunno|nothing|\?+|"
+    r"no answer|-+)\W*$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One piece of evidence with the sentence it came from."""
+
+    kind: EvidenceKind
+    quote: str
+    sentence: str
+    grounded: bool = True
+
+
+@dataclass
+class Extraction:
+    """Everything the extractor found in one answer."""
+
+    text: str
+    words: int
+    empty: bool
+    items: list[Found] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    ungrounded: list[str] = field(default_factory=list)
+    buzzwords: list[str] = field(default_factory=list)
+    injection_quotes: list[str] = field(default_factory=list)
+
+    def of(self, kind: EvidenceKind) -> list[Found]:
+        """Grounded items of one kind."""
+        return [f for f in self.items if f.kind is kind and f.grounded]
+
+    @property
+    def measured(self) -> bool:
+        """True when at least one figure is tied to a method or a baseline."""
+        return bool(self.of(EvidenceKind.BEFORE_AFTER) or self.of(EvidenceKind.QUANTITY))
+
+
+def sentences(text: str) -> list[str]:
+    """Split text into sentences, keeping decimals such as 0.78 intact."""
+    return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
+
+
+def is_empty(text: str) -> bool:
+    """True for an empty, one-word or "I don't know" answer."""
+    stripped = text.strip()
+    return bool(_EMPTY_ANSWERS.match(stripped)) or len(stripped.split()) <= 1
+
+
+def injection_sentences(text: str) -> list[str]:
+    """Sentences that address the grader rather than the question."""
+    found = []
+    for sentence in sentences(text):
+        if any(p.search(sentence) for p in _INJECTION):
+            found.append(sentence)
+    # Patterns anchored at line starts need the whole text too.
+    for pattern in _INJECTION:
+        for match in pattern.finditer(text):
+            snippet = match.group(0).strip(" \n.>]\"'")
+            if snippet and not any(snippet in s for s in found):
+                found.append(_sentence_containing(text, match.start()))
+    return _dedupe(found)
+
+
+def strip_injection(text: str) -> str:
+    """The answer without its injected sentences: what gets graded."""
+    bad = set(injection_sentences(text))
+    return "\n".join(s for s in sentences(text) if s not in bad)
+
+
+def extract(text: str) -> Extraction:
+    """Find the evidence in ``text`` (which should already have injections stripped)."""
+    words = len(text.split())
+    result = Extraction(text=text, words=words, empty=is_empty(text))
+    if result.empty:
+        return result
+    for sentence in sentences(text):
+        _extract_sentence(sentence, result)
+    return result
+
+
+def _extract_sentence(sentence: str, out: Extraction) -> None:
+    has_method = bool(_METHOD.search(sentence))
+    has_baseline = bool(_BASELINE.search(sentence))
+    extreme = [m.group(0) for m in _EXTREME.finditer(sentence)]
+    pair_matches = [m for p in _BEFORE_AFTER for m in p.finditer(sentence)]
+    pair_matches = [m for m in pair_matches if len(_NUM_RE.findall(m.group(0))) >= 2]
+    pairs = _dedupe([m.group(0) for m in pair_matches])
+    # "99.9% accuracy", "down 100%" or "10x better" is fabricated precision unless the same
+    # sentence says how it was measured and against what.
+    fabricated = bool(extreme) and not (has_method and (has_baseline or pairs))
+    if fabricated:
+        out.unsupported.append(sentence)
+    for pair in pairs:
+        out.items.append(Found(EvidenceKind.BEFORE_AFTER, pair, sentence, not fabricated))
+    grounded = (has_method or has_baseline or bool(pairs)) and not fabricated
+    if _RELATIVE.search(sentence) and not (has_baseline or pairs):
+        grounded = False  # "improved accuracy by 47%" says nothing without the figure before
+    quantities = []
+    for match in _QUANTITY.finditer(sentence):
+        if any(match.start() < p.end() and p.start() < match.end() for p in pair_matches):
+            continue  # already counted as part of a before -> after pair
+        quantities.append(match.group(0).strip())
+    for quantity in _dedupe(quantities):
+        out.items.append(Found(EvidenceKind.QUANTITY, quantity, sentence, grounded))
+        if not grounded:
+            out.ungrounded.append(quantity)
+    for match in _METHOD.finditer(sentence):
+        out.items.append(Found(EvidenceKind.METHOD, match.group(0), sentence))
+    if has_baseline and (quantities or pairs):
+        out.items.append(Found(EvidenceKind.BASELINE, sentence, sentence))
+    ownership = _OWNERSHIP.search(sentence)
+    owned = ownership is not None
+    if ownership is not None:
+        out.items.append(Found(EvidenceKind.OWNERSHIP, ownership.group(0), sentence))
+    for match in _ARTEFACT.finditer(sentence):
+        sized = not fabricated and any(not q.endswith(("%", "x")) for q in quantities)
+        if sized or owned:
+            out.items.append(Found(EvidenceKind.ARTEFACT, match.group(0), sentence))
+    out.buzzwords.extend(m.group(0).lower() for m in _BUZZWORDS.finditer(sentence))
+
+
+def keyword_hits(text: str, keywords: list[str]) -> list[str]:
+    """The keywords that occur in ``text`` at a word start (so "calibrat" finds "calibrated")."""
+    lowered = text.lower()
+    return [k for k in keywords if re.search(rf"(?<![a-z0-9]){re.escape(k)}", lowered)]
+
+
+def _sentence_containing(text: str, index: int) -> str:
+    for sentence in sentences(text):
+        start = text.find(sentence)
+        if start <= index < start + len(sentence) + 1:
+            return sentence
+    return text[max(0, index - 40) : index + 80].strip()
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [i for i in items if not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]

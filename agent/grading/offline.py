@@ -1,0 +1,207 @@
+"""The offline grader: deterministic, no network, no key; the default provider.
+
+Each rubric criterion is scored from the evidence :mod:`agent.grading.evidence` finds, counting
+only the kinds of evidence the criterion asks for (its ``evidence`` list) and its domain keywords.
+Evidence in a sentence that also names one of the criterion's keywords counts in full; evidence
+elsewhere in the answer counts half. Points map to levels 1-5 through fixed thresholds.
+
+Then the rules every labeller follows (golden/LABELLING.md):
+
+* an answer with no figure tied to a method or a baseline, and no artefact of stated size,
+  scores at most 2 overall, however fluent it is;
+* fabricated precision ("99.9% accuracy", "down 100%", "10x better" with no method and baseline)
+  earns nothing and is flagged;
+* an answer that touches none of the rubric's terms is off-topic and scores at most 2;
+* an empty or "I don't know" answer scores 1 everywhere;
+* text addressed to the grader is removed before grading, and the verdict is never higher than
+  the verdict on the unmodified text, so an injection attempt cannot raise a score.
+
+The weights and thresholds were set by hand on the ``calibration`` split of the goldens only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
+from .base import Grader, register
+from .evidence import Extraction, extract, injection_sentences, keyword_hits, strip_injection
+
+VERSION = "offline-1.0"
+
+
+@dataclass(frozen=True)
+class OfflineWeights:
+    """Points per evidence kind (up to ``cap`` items each), per keyword, and level thresholds."""
+
+    kind: dict[EvidenceKind, float] = field(
+        default_factory=lambda: {
+            EvidenceKind.ARTEFACT: 1.0,
+            EvidenceKind.QUANTITY: 1.0,
+            EvidenceKind.BEFORE_AFTER: 1.5,
+            EvidenceKind.METHOD: 0.75,
+            EvidenceKind.BASELINE: 1.0,
+            EvidenceKind.OWNERSHIP: 0.75,
+        }
+    )
+    cap: float = 2.0
+    keyword: float = 0.5
+    keyword_cap: int = 4
+    thresholds: tuple[float, float, float, float] = (1.0, 2.5, 4.0, 5.5)
+    unmeasured_cap: int = 2
+    offtopic_cap: int = 2
+
+
+class OfflineGrader(Grader):
+    """Rubric grading from extracted evidence; explainable and deterministic."""
+
+    def __init__(self, weights: OfflineWeights | None = None) -> None:
+        self.weights = weights or OfflineWeights()
+        self.info = GraderInfo(name="offline", version=VERSION)
+
+    async def grade(self, question: Question, answer: str) -> Verdict:
+        return self.grade_now(question, answer)
+
+    def grade_now(self, question: Question, answer: str) -> Verdict:
+        """Grade synchronously (the offline grader never waits on anything)."""
+        injected = injection_sentences(answer)
+        if not injected:
+            return self._grade_clean(question, answer, [])
+        clean = self._grade_clean(question, strip_injection(answer), injected)
+        raw = self._grade_clean(question, answer, injected)
+        # Never above the verdict on the raw text: an injection cannot buy a point either way.
+        criteria = {c: min(clean.criteria[c], raw.criteria[c]) for c in clean.criteria}
+        score = min(s for s in (clean.score, raw.score) if s is not None)
+        return clean.model_copy(update={"criteria": criteria, "score": score})
+
+    def _grade_clean(self, question: Question, text: str, injected: list[str]) -> Verdict:
+        found = extract(text)
+        flags = _flags(found, injected)
+        if found.empty:
+            return Verdict(
+                question_id=question.id,
+                score=1,
+                criteria={c.id: 1 for c in question.rubric},
+                missing=[c.id for c in question.rubric],
+                injection=bool(injected),
+                injection_quotes=injected,
+                flags=flags,
+                explanation=["no answer given"],
+                empty=True,
+                grader=self.info,
+            )
+        criteria = {c.id: self._criterion(found, c.keywords, c.evidence) for c in question.rubric}
+        all_keywords = [k for c in question.rubric for k in c.keywords]
+        on_topic = len(set(keyword_hits(text, all_keywords))) >= 2
+        sized_artefact = bool(found.of(EvidenceKind.ARTEFACT)) and any(
+            not q.quote.endswith(("%", "x")) for q in found.of(EvidenceKind.QUANTITY)
+        )
+        backed = found.measured or sized_artefact
+        if not on_topic:
+            criteria = {c: min(s, self.weights.offtopic_cap) for c, s in criteria.items()}
+        overall = _round_half_up(sum(criteria.values()) / len(criteria))
+        if not backed:
+            overall = min(overall, self.weights.unmeasured_cap)
+        if not on_topic:
+            overall = min(overall, self.weights.offtopic_cap)
+        return Verdict(
+            question_id=question.id,
+            score=overall,
+            criteria=criteria,
+            evidence=_evidence(found),
+            missing=[c for c, s in criteria.items() if s <= 2],
+            injection=bool(injected),
+            injection_quotes=injected,
+            flags=flags
+            + ([] if on_topic else ["off-topic: the answer does not address the question"]),
+            explanation=_explain(found, backed),
+            grader=self.info,
+        )
+
+    def _criterion(self, found: Extraction, keywords: list[str], kinds: list[EvidenceKind]) -> int:
+        w = self.weights
+        points = 0.0
+        for kind in kinds:
+            count = 0.0
+            for item in found.of(kind):
+                count += 1.0 if keyword_hits(item.sentence, keywords) else 0.5
+            points += w.kind[kind] * min(count, w.cap)
+        points += w.keyword * min(len(keyword_hits(found.text, keywords)), w.keyword_cap)
+        return 1 + sum(points >= t for t in w.thresholds)
+
+
+def _round_half_up(value: float) -> int:
+    return int(value + 0.5)
+
+
+_KIND_ORDER = [
+    EvidenceKind.BEFORE_AFTER,
+    EvidenceKind.QUANTITY,
+    EvidenceKind.ARTEFACT,
+    EvidenceKind.METHOD,
+    EvidenceKind.BASELINE,
+    EvidenceKind.OWNERSHIP,
+]
+
+
+def _evidence(found: Extraction, limit: int = 8) -> list[Evidence]:
+    """The strongest evidence, one entry per sentence, quoted verbatim."""
+    out: list[Evidence] = []
+    seen: set[str] = set()
+    for kind in _KIND_ORDER:
+        for item in found.of(kind):
+            if item.sentence in seen:
+                continue
+            seen.add(item.sentence)
+            out.append(Evidence(kind=kind, quote=item.sentence, note=_NOTES[kind](item.quote)))
+    return out[:limit]
+
+
+_NOTES: dict[EvidenceKind, Callable[[str], str]] = {
+    EvidenceKind.BEFORE_AFTER: lambda q: f"before/after figures: {q}",
+    EvidenceKind.QUANTITY: lambda q: f"a measured figure: {q}",
+    EvidenceKind.ARTEFACT: lambda q: f"names an artefact they built: {q}",
+    EvidenceKind.METHOD: lambda q: f"says how it was measured: {q}",
+    EvidenceKind.BASELINE: lambda q: "compares against a baseline",
+    EvidenceKind.OWNERSHIP: lambda q: f"first-person account: {q!r}",
+}
+
+
+def _flags(found: Extraction, injected: list[str]) -> list[str]:
+    flags = []
+    if injected:
+        flags.append("prompt injection: text addressed to the grader was ignored")
+    if found.unsupported:
+        flags.append("unsupported precision: " + "; ".join(repr(s) for s in found.unsupported[:3]))
+    if len(found.buzzwords) >= 3 and not found.measured:
+        flags.append("buzzwords without evidence: " + ", ".join(sorted(set(found.buzzwords))[:6]))
+    return flags
+
+
+def _explain(found: Extraction, backed: bool) -> list[str]:
+    lines = []
+    pairs = found.of(EvidenceKind.BEFORE_AFTER)
+    if pairs:
+        lines.append("before/after figures: " + "; ".join(p.quote for p in pairs[:3]))
+    artefacts = {a.quote.lower() for a in found.of(EvidenceKind.ARTEFACT)}
+    if artefacts:
+        lines.append("names artefacts: " + ", ".join(sorted(artefacts)[:4]))
+    methods = {m.quote.lower() for m in found.of(EvidenceKind.METHOD)}
+    if methods:
+        lines.append("methods: " + ", ".join(sorted(methods)[:5]))
+    if found.of(EvidenceKind.OWNERSHIP):
+        lines.append("first-person ownership of the work")
+    if found.ungrounded:
+        lines.append(
+            f"{len(found.ungrounded)} figure(s) with no method or baseline: "
+            + ", ".join(found.ungrounded[:4])
+        )
+    if not backed:
+        lines.append("no figure tied to a method or a baseline: capped at 2")
+    return lines
+
+
+@register("offline")
+def _make_offline(model: str) -> Grader:
+    return OfflineGrader()

@@ -1,0 +1,144 @@
+"""The hiring manager's report: building it from a session, and rendering it as Markdown.
+
+The report recommends; the human decides. Every score comes with the evidence quoted from the
+transcript, the follow-ups asked, and the reasons behind the prompt-tourist flag.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from statistics import mean
+from typing import Any
+
+from ._models import GraderInfo, QuestionResult, Report, Turn, Verdict
+from .bank import QuestionBank
+from .grading.tourist import tourist_flag
+
+
+def build_report(
+    bank: QuestionBank,
+    *,
+    session_id: str,
+    track: str,
+    transcript: Sequence[Mapping[str, Any]],
+    verdicts: Mapping[str, Mapping[str, Any]],
+    ended_early: bool,
+    grader: GraderInfo,
+    planned: int | None = None,
+) -> Report:
+    """Assemble the report of one session from its transcript and per-question verdicts."""
+    turns = [Turn.model_validate(t) for t in transcript]
+    results: list[QuestionResult] = []
+    for qid, data in verdicts.items():
+        question = bank.get(qid)
+        results.append(
+            QuestionResult(
+                question_id=qid,
+                competency=question.competency,
+                text=question.text,
+                verdict=Verdict.model_validate(data),
+                followups=[t.prompt for t in turns if t.question_id == qid and t.kind == "probe"],
+            )
+        )
+    scored = [r for r in results if r.verdict.score is not None]
+    by_competency: dict[str, list[int]] = defaultdict(list)
+    for r in scored:
+        assert r.verdict.score is not None
+        by_competency[r.competency].append(r.verdict.score)
+    overall = round(mean(r.verdict.score for r in scored if r.verdict.score), 2) if scored else None
+    flag = tourist_flag([r.verdict for r in results], planned)
+    injections = [q for r in results for q in r.verdict.injection_quotes]
+    return Report(
+        session_id=session_id,
+        track=track,
+        status="ended-early" if ended_early else "complete",
+        overall=overall,
+        competencies={c: round(mean(s), 2) for c, s in by_competency.items()},
+        questions=results,
+        tourist=flag,
+        injection_attempts=injections,
+        recommendation=_recommend(overall, flag.flagged, bool(injections), len(results)),
+        transcript=turns,
+        grader=grader,
+    )
+
+
+def _recommend(overall: float | None, tourist: bool, injection: bool, answered: int) -> str:
+    if answered == 0 or overall is None:
+        text = "No answers to assess; reschedule or decline."
+    elif tourist:
+        text = "Do not advance on this evidence: answers were not backed by concrete figures."
+    elif overall >= 3.5:
+        text = "Advance to a technical interview: answers were backed by measured evidence."
+    else:
+        text = "Borderline: read the quoted evidence before deciding."
+    if injection:
+        text += " The candidate's text addressed the grader; review the flagged passages."
+    return text + " This report recommends; the hiring manager decides."
+
+
+def _md_escape(text: str) -> str:
+    """Neutralise Markdown and HTML in candidate text so it renders as plain text."""
+    out = text.replace("\\", "\\\\").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "`*_[]|#":
+        out = out.replace(ch, "\\" + ch)
+    return " ".join(out.split())
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown, with every piece of candidate text escaped."""
+    lines = [
+        f"# Screening report: session {report.session_id}",
+        "",
+        f"- Track: {report.track}",
+        f"- Status: {report.status}",
+        f"- Overall: {report.overall if report.overall is not None else 'unscored'} / 5",
+        f"- Prompt-tourist flag: **{'YES' if report.tourist.flagged else 'no'}**",
+        f"- Grader: {report.grader.name} {report.grader.version}",
+        "",
+        f"**Recommendation.** {report.recommendation}",
+        "",
+        "## Prompt-tourist flag",
+        "",
+        *[f"- {_md_escape(r)}" for r in report.tourist.reasons],
+        *[f"  > {_md_escape(q)}" for q in report.tourist.quotes],
+        "",
+        "## Competencies",
+        "",
+        "| competency | score |",
+        "|---|---|",
+        *[f"| {c} | {s} |" for c, s in report.competencies.items()],
+        "",
+    ]
+    if report.injection_attempts:
+        lines += ["## Injection attempts (ignored by the grader)", ""]
+        lines += [f"> {_md_escape(q)}" for q in report.injection_attempts]
+        lines.append("")
+    for r in report.questions:
+        v = r.verdict
+        lines += [
+            f"## {r.question_id}: {r.text}",
+            "",
+            f"Score: **{v.score if v.score is not None else 'unscored'}** / 5 ({r.competency})",
+            "",
+            "| criterion | score |",
+            "|---|---|",
+            *[f"| {c} | {s} |" for c, s in v.criteria.items()],
+            "",
+        ]
+        if r.followups:
+            lines += ["Follow-ups asked:", *[f"- {f}" for f in r.followups], ""]
+        if v.evidence:
+            lines.append("Evidence:")
+            lines += [f"- {e.note}\n  > {_md_escape(e.quote)}" for e in v.evidence]
+            lines.append("")
+        if v.flags:
+            lines += ["Flags:", *[f"- {_md_escape(f)}" for f in v.flags], ""]
+        if v.explanation:
+            lines += ["Why:", *[f"- {_md_escape(x)}" for x in v.explanation], ""]
+    lines += ["## Transcript", ""]
+    for t in report.transcript:
+        label = "Question" if t.kind == "question" else "Follow-up"
+        lines += [f"**{label}:** {t.prompt}", "", f"> {_md_escape(t.answer) or '(no answer)'}", ""]
+    return "\n".join(lines)
