@@ -118,7 +118,9 @@ def evaluate(
         missing = [i for i in session.answers if i not in verdicts]
         for answer_id in missing:  # a session of another split is never mixed in: see bank.py
             golden = next(a for a in answers if a.id == answer_id)
-            verdicts[answer_id] = grade_blocking(grader, bank.get(golden.question_id), golden.answer)
+            verdicts[answer_id] = grade_blocking(
+                grader, bank.get(golden.question_id), golden.answer
+            )
         flagged = tourist_flag([verdicts[i] for i in session.answers]).flagged
         counts[("t" if flagged == session.tourist else "f") + ("p" if flagged else "n")] += 1
     tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]

@@ -24,6 +24,8 @@ from .._models import EvidenceKind
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
 _MULT = r"(?:\s?[kKmM]\b)?"
+_NUM_RE = re.compile(_NUM)
+_RATIO = rf"{_NUM}\s?(?:/|out of|of)\s?(?:about\s|the\s)?{_NUM}"
 
 _UNITS = (
     r"%|percent\b|pp\b|percentage points?|points?\b|x\b|×|ms\b|milliseconds?|s\b|secs?\b|seconds?"
@@ -32,23 +34,26 @@ _UNITS = (
     r"|calls?|rows?|features?|prompts?|conversations?|threads?|annotators?|reviewers?|raters?"
     r"|people|sessions?|runs?|traces?|transactions?|records?|images?|files?|pages?|scenarios?"
     r"|tests?|checks?|failures?|errors?|incidents?|regressions?|categories|classes|folds?"
-    r"|epochs?|qps|rps|gb\b|mb\b|k\b|m\b|usd|dollars?|cents?|€|\$|/(?:day|month|week|hour|query)"
+    r"|epochs?|qps|rps|gb\b|mb\b|k\b|m\b|h\b|usd|dollars?|cents?|€|\$|/(?:day|month|week|hour|query)"
+    r"|[a-z]{3,}s\b"  # any other plural noun: "350 contracts", "23 conversations"
 )
+_RATE_UNIT = re.compile(r"(?:%|x|×|pp|points?|percent|percentage points?)$", re.I)
 _METRIC_WORDS = (
     r"kappa|accuracy|precision|recall|f1|auc|auroc|auprc|ndcg|mrr|rmse|mape|mae|p50|p90|p95|p99"
     r"|latency|pass rate|hit rate|error rate|hallucination rate|faithfulness|agreement|spearman"
     r"|pearson|correlation|cost|throughput|coverage|psi|ks\b|brier|ece|lift|ctr|conversion"
 )
 
+_METRIC_START = re.compile(rf"(?:{_METRIC_WORDS})\b", re.I)
 _QUANTITY = re.compile(
     rf"(?<![\w.-])(?:[$€£]\s?{_NUM}{_MULT}|{_NUM}{_MULT}\s?(?:-\s?)?(?:[a-z][a-z-]{{1,15}}\s)?"
     rf"(?:{_UNITS}))"
     rf"|(?:\b(?:{_METRIC_WORDS})\b(?:\s+(?:of|at|was|is|=|:|went|to|from|around|about|~)){{0,3}}"
-    rf"\s*~?{_NUM}(?!\s?[-\w]))",
+    rf"\s*~?{_NUM}(?!\s?[-\w]))"
+    rf"|(?<![\w.-]){_RATIO}\b",
     re.IGNORECASE,
 )
-_NUM_RE = re.compile(_NUM)
-_VAL = rf"~?[$€£]?{_NUM}{_MULT}\s?(?:%|pp|ms|s\b|x\b|seconds?|points?)?"
+_VAL = rf"(?:{_RATIO}|~?[$€£]?{_NUM}{_MULT}\s?(?:%|pp|ms|s\b|x\b|seconds?|points?|gb\b)?)"
 _BEFORE_AFTER = [
     re.compile(rf"\bfrom\s+(?:about\s+|around\s+)?{_VAL}\s+(?:down\s+|up\s+)?to\s+{_VAL}", re.I),
     re.compile(rf"{_VAL}\s*(?:->|→|=>|—>|-->)\s*{_VAL}", re.I),
@@ -70,7 +75,10 @@ _METHOD = re.compile(
     r"against|on)|traces?|tracing|traced|logs?|replay\w*|shadow|canary|percentile|spearman|"
     r"pearson|confusion matrix|golden (?:set|dataset|examples)|eval (?:set|suite|harness)|"
     r"test set|offline eval\w*|time[- ]based split|stratified|backtest\w*|calibrat\w*|"
-    r"reviewers?|raters?|blind)\b",
+    r"reviewers?|raters?|blind|by hand|hand[- ]label\w*|hand[- ]check\w*|same scorer|validator|"
+    r"deterministic check\w*|reconcil\w*|measured|re-?ran|spot check\w*|audit\w*|"
+    r"sampled|checked (?:\w+ ){0,3}(?:against|by|with|on)|"
+    r"compared (?:\w+ ){0,3}(?:against|with))\b",
     re.I,
 )
 _BASELINE = re.compile(
@@ -94,9 +102,14 @@ _OWN_VERBS = (
     r"shipped|owned|led|rewrote|replaced|debugged|fixed|changed|introduced|wired|collected|"
     r"pulled|sampled|reverted|rolled back|deployed|trained|tuned|moved|switched|split|noticed|"
     r"discovered|checked|compared|wrote up|migrated|profiled|benchmarked|instrumented|curated|"
-    r"grew|extended|started|defined|reduced|cut|dropped|raised|removed|capped"
+    r"grew|extended|started|defined|reduced|cut|dropped|raised|removed|capped|put together|run|"
+    r"swapped|cleared|rebuilt|re-?ran|replayed|fine-?tuned|labelled|wrote|own|maintain"
 )
-_OWNERSHIP = re.compile(rf"\bI\s+(?:\w+\s+){{0,2}}?(?:{_OWN_VERBS})\b")
+_OWNERSHIP = re.compile(
+    rf"\bI\s+(?:\w+\s+){{0,2}}?(?:{_OWN_VERBS})\b|\bmy (?:change|fix|suite|pr|script|eval)\b"
+    rf"|^(?:{_OWN_VERBS})\b",  # terse answers drop the subject: "Cleared the cache, added a TTL"
+    re.I,
+)
 _EXTREME = re.compile(
     rf"(?:\b100\s?%|\b99\.9+\s?%|\bzero (?:hallucinations?|errors?|bugs?|failures?)|"
     rf"\bno (?:more )?hallucinations\b|\b(?:completely|totally|fully) (?:eliminat|remov|solv)\w*|"
@@ -257,8 +270,12 @@ def _extract_sentence(sentence: str, out: Extraction) -> None:
             continue  # already counted as part of a before -> after pair
         quantities.append(match.group(0).strip())
     for quantity in _dedupe(quantities):
-        out.items.append(Found(EvidenceKind.QUANTITY, quantity, sentence, grounded))
-        if not grounded:
+        # A count of things ("350 contracts") is concrete on its own; a rate, a percentage or a
+        # multiplier means nothing without how it was measured or what it was compared with.
+        is_count = not _RATE_UNIT.search(quantity) and not _METRIC_START.match(quantity)
+        ok = grounded or (is_count and not fabricated)
+        out.items.append(Found(EvidenceKind.QUANTITY, quantity, sentence, ok))
+        if not ok:
             out.ungrounded.append(quantity)
     for match in _METHOD.finditer(sentence):
         out.items.append(Found(EvidenceKind.METHOD, match.group(0), sentence))

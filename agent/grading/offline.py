@@ -16,7 +16,8 @@ Then the rules every labeller follows (golden/LABELLING.md):
 * text addressed to the grader is removed before grading, and the verdict is never higher than
   the verdict on the unmodified text, so an injection attempt cannot raise a score.
 
-The weights and thresholds were set by hand on the ``calibration`` split of the goldens only.
+The weights were set by hand and the thresholds and keyword weight chosen by the small grid in
+``evals/tune_offline.py``, on the ``calibration`` split of the goldens only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
 from .base import Grader, register
 from .evidence import Extraction, extract, injection_sentences, keyword_hits, strip_injection
 
-VERSION = "offline-1.0"
+VERSION = "offline-1.1"
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,9 @@ class OfflineWeights:
         }
     )
     cap: float = 2.0
-    keyword: float = 0.5
+    keyword: float = 0.75
     keyword_cap: int = 4
-    thresholds: tuple[float, float, float, float] = (1.0, 2.5, 4.0, 5.5)
+    thresholds: tuple[float, float, float, float] = (1.0, 2.0, 3.0, 4.0)
     unmeasured_cap: int = 2
     offtopic_cap: int = 2
 
