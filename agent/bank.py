@@ -65,22 +65,33 @@ def _line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     return line
 
 
+def line_in_file(path: Path, loc: Sequence[int | str]) -> int | None:
+    """The line of the YAML node at ``loc`` in ``path`` (for errors found after validation)."""
+    try:
+        return _line_of(yaml.compose(path.read_text(encoding="utf-8")), loc)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
 def load_yaml_model(path: Path, model: type[ModelT]) -> ModelT:
     """Parse ``path`` as YAML and validate it as ``model``; errors name file, line and field."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise BankError(path, None, "", f"not UTF-8 text ({exc.reason})") from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise BankError(path, None, "", exc.strerror or str(exc)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BankError(path, line, "", f"not UTF-8 text ({exc.reason})") from None
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        mark_line: int | None = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise BankError(path, line, "", f"malformed YAML: {problem}") from None
+        raise BankError(path, mark_line, "", f"malformed YAML: {problem}") from None
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
@@ -158,11 +169,11 @@ def _load_bank_cached(directory: str) -> QuestionBank:
     questions: list[Question] = []
     seen: dict[str, Path] = {}
     for path in files:
-        for question in load_yaml_model(path, QuestionFile).questions:
+        for index, question in enumerate(load_yaml_model(path, QuestionFile).questions):
             if question.id in seen:
-                raise BankError(
-                    path, None, "id", f"question id {question.id!r} is also in {seen[question.id]}"
-                )
+                line = line_in_file(path, ["questions", index, "id"])
+                reason = f"question id {question.id!r} is also in {seen[question.id]}"
+                raise BankError(path, line, "id", reason)
             seen[question.id] = path
             questions.append(question)
     return QuestionBank(tuple(questions))
@@ -175,19 +186,18 @@ def load_golden_answers(directory: Path | None = None) -> list[GoldenAnswer]:
     answers: list[GoldenAnswer] = []
     ids: set[str] = set()
     for path in sorted((root / "answers").glob("*.yaml")):
-        for item in load_yaml_model(path, GoldenAnswerFile).answers:
+        for index, item in enumerate(load_yaml_model(path, GoldenAnswerFile).answers):
+            where: list[int | str] = ["answers", index]
             if item.id in ids:
-                raise BankError(path, None, "id", f"duplicate golden id {item.id!r}")
+                line = line_in_file(path, [*where, "id"])
+                raise BankError(path, line, "id", f"duplicate golden id {item.id!r}")
             if item.question_id not in bank:
-                raise BankError(path, None, "question_id", f"unknown question {item.question_id!r}")
+                line = line_in_file(path, [*where, "question_id"])
+                raise BankError(path, line, "question_id", f"unknown question {item.question_id!r}")
             expected = {c.id for c in bank.get(item.question_id).rubric}
             if set(item.labels.criteria) != expected:
-                raise BankError(
-                    path,
-                    None,
-                    f"{item.id}.labels.criteria",
-                    f"must label exactly {sorted(expected)}",
-                )
+                line = line_in_file(path, [*where, "labels", "criteria"])
+                raise BankError(path, line, "labels.criteria", f"must be {sorted(expected)}")
             ids.add(item.id)
             answers.append(item)
     return answers
@@ -201,15 +211,15 @@ def load_golden_sessions(
     by_id = {a.id: a for a in (answers if answers is not None else load_golden_answers(root))}
     sessions: list[GoldenSession] = []
     for path in sorted((root / "sessions").glob("*.yaml")):
-        for session in load_yaml_model(path, GoldenSessionFile).sessions:
+        for index, session in enumerate(load_yaml_model(path, GoldenSessionFile).sessions):
+            line = line_in_file(path, ["sessions", index])
             for answer_id in session.answers:
                 answer = by_id.get(answer_id)
                 if answer is None:
-                    raise BankError(path, None, f"{session.id}.answers", f"unknown {answer_id!r}")
+                    raise BankError(path, line, "answers", f"unknown answer {answer_id!r}")
                 if answer.split != session.split:
-                    raise BankError(
-                        path, None, f"{session.id}.split", f"{answer_id} is in {answer.split}"
-                    )
+                    reason = f"{answer_id} is in the {answer.split} split, the session is not"
+                    raise BankError(path, line, "split", reason)
             sessions.append(session)
     return sessions
 

@@ -37,6 +37,7 @@ from ._errors import AnswerTooLongError, SessionNotFoundError, UserError
 from ._models import Report, Verdict
 from .bank import QuestionBank, load_bank
 from .grading.base import Grader, get_grader, grade_blocking
+from .grading.evidence import is_empty
 from .report import build_report
 
 #: The longest answer accepted, in characters (about 1,500 words). Longer answers are refused
@@ -136,7 +137,9 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
         verdict = Verdict.model_validate(state["verdicts"][qid])
         asked = state["asked_probes"][qid]
         last_answer = state["transcript"][-1]["answer"]
-        if len(asked) < state["max_followups"] and last_answer.strip() and verdict.missing:
+        # A non-answer ("", "I don't know") is a declined question: never probe it again.
+        declined = is_empty(last_answer)
+        if len(asked) < state["max_followups"] and not declined and verdict.missing:
             probe = _choose_probe(bank, qid, verdict.missing, asked)
             if probe is not None:
                 text = bank.get(qid).probes[probe].text

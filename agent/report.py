@@ -131,7 +131,7 @@ def render_markdown(report: Report) -> str:
             lines += ["Follow-ups asked:", *[f"- {f}" for f in r.followups], ""]
         if v.evidence:
             lines.append("Evidence:")
-            lines += [f"- {e.note}\n  > {_md_escape(e.quote)}" for e in v.evidence]
+            lines += [f"- {_md_escape(e.note)}\n  > {_md_escape(e.quote)}" for e in v.evidence]
             lines.append("")
         if v.flags:
             lines += ["Flags:", *[f"- {_md_escape(f)}" for f in v.flags], ""]

@@ -82,8 +82,18 @@ def chat(
             )
         while not step.done:
             _show_prompt(console, step, tty)
-            text = _read_answer(tty)
+            try:
+                text = _read_answer(tty)
+            except KeyboardInterrupt:
+                print(
+                    f"\npaused; every answer so far is saved. Resume with: "
+                    f"screener chat --resume {step.session_id} --db {db_path}",
+                    file=sys.stderr,
+                )
+                raise typer.Exit(130) from None
             if text is None:
+                if tty:
+                    console.print()
                 step = interview.end(step.session_id)
                 break
             try:
@@ -148,6 +158,9 @@ def _show_report(console: Console, report: Report, tty: bool) -> None:
             r.question_id, r.competency, str(r.verdict.score), ", ".join(r.verdict.missing)
         )
     console.print(table)
+    for r in report.questions:
+        for evidence in r.verdict.evidence[:2]:
+            console.print(f"  {r.question_id}: \u201c{evidence.quote}\u201d", markup=False)
     flag = "[bold red]YES[/bold red]" if report.tourist.flagged else "[green]no[/green]"
     console.print(f"Prompt-tourist flag: {flag}")
     for reason in report.tourist.reasons:

@@ -49,7 +49,7 @@ _QUANTITY = re.compile(
     rf"(?<![\w.-])(?:[$€£]\s?{_NUM}{_MULT}|{_NUM}{_MULT}\s?(?:-\s?)?(?:[a-z][a-z-]{{1,15}}\s)?"
     rf"(?:{_UNITS}))"
     rf"|(?:\b(?:{_METRIC_WORDS})\b(?:\s+(?:of|at|was|is|=|:|went|to|from|around|about|~)){{0,3}}"
-    rf"\s*~?{_NUM}(?!\s?[-\w]))"
+    rf"\s*~?{_NUM}(?!\w|\.\d|,\d))"
     rf"|(?<![\w.-]){_RATIO}\b",
     re.IGNORECASE,
 )

@@ -1,0 +1,179 @@
+"""``screener grade`` as a real subprocess on temporary JSONL and CSV files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import INJECTION_PAYLOADS, STRONG_ANSWERS, TOURIST_ANSWER
+
+from agent import MAX_ANSWER_CHARS
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 60
+
+
+def run_grade(exe: str, env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [exe, "grade", *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _row(candidate: str, question: str, answer: str) -> str:
+    return json.dumps({"candidate_id": candidate, "question_id": question, "answer": answer})
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("screener: error:")]
+
+
+def _check_record(record: dict[str, object]) -> None:
+    assert isinstance(record["candidate_id"], str)
+    assert isinstance(record["question_id"], str)
+    assert isinstance(record["score"], int) and 1 <= record["score"] <= 5
+    criteria = record["criteria"]
+    assert isinstance(criteria, dict) and criteria
+    assert all(isinstance(v, int) and 1 <= v <= 5 for v in criteria.values())
+    assert isinstance(record["evidence"], list)
+    assert all(isinstance(q, str) for q in record["evidence"])
+    assert isinstance(record["injection"], bool)
+    grader = record["grader"]
+    assert isinstance(grader, dict) and set(grader) == {"name", "version"}
+    assert grader["name"] == "offline" and grader["version"]
+
+
+def test_good_rows(screener_exe: str, cli_env: dict[str, str], tmp_path: Path) -> None:
+    answers = tmp_path / "answers.jsonl"
+    rows = [
+        ("alice", "regression-suite", STRONG_ANSWERS["regression-suite"]),
+        ("alice", "before-after", STRONG_ANSWERS["before-after"]),
+        ("bob", "regression-suite", TOURIST_ANSWER + " " + INJECTION_PAYLOADS[0]),
+    ]
+    answers.write_text("\n".join(_row(*r) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out" / "verdicts.jsonl"
+    proc = run_grade(screener_exe, cli_env, answers, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert _error_lines(proc.stderr) == []
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 3
+    for record, (candidate, question, answer) in zip(records, rows, strict=True):
+        _check_record(record)
+        assert (record["candidate_id"], record["question_id"]) == (candidate, question)
+        for quote in record["evidence"]:
+            assert quote in answer
+    assert records[0]["evidence"], "a strong answer quotes its evidence"
+    assert records[0]["score"] > records[2]["score"]
+    assert [r["injection"] for r in records] == [False, False, True]
+    assert "graded 3 answer(s)" in proc.stderr
+
+
+def test_bad_rows_are_reported_and_good_rows_still_graded(
+    screener_exe: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    good = [
+        _row("alice", "regression-suite", STRONG_ANSWERS["regression-suite"]),
+        _row("bob", "hallucination-debug", TOURIST_ANSWER),
+        _row("carol", "before-after", STRONG_ANSWERS["before-after"]),
+    ]
+    # (line text, field named in the error)
+    bad = [
+        ('{"candidate_id": "x", "question_id": ', None),
+        (json.dumps({"candidate_id": "d", "answer": "some answer"}), "question_id"),
+        (json.dumps({"candidate_id": "e", "question_id": "before-after", "answer": 42}), "answer"),
+        (_row("f", "no-such-question", "some answer"), "question_id"),
+        (_row("alice", "regression-suite", "a second answer"), "question_id"),
+        (_row("g", "before-after", "y" * (MAX_ANSWER_CHARS + 1)), "answer"),
+    ]
+    lines = [good[0], bad[0][0], bad[1][0], good[1], bad[2][0], bad[3][0], bad[4][0], bad[5][0]]
+    lines.append(good[2])
+    answers = tmp_path / "mixed.jsonl"
+    answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "verdicts.jsonl"
+    proc = run_grade(screener_exe, cli_env, answers, "--out", out)
+    assert proc.returncode == 1, proc.stderr
+    errors = _error_lines(proc.stderr)
+    assert len(errors) == len(bad), proc.stderr
+    bad_lines = [i for i, line in enumerate(lines, 1) if line not in good]
+    for error, number, (_, field) in zip(errors, bad_lines, bad, strict=True):
+        assert error.startswith(f"screener: error: {answers}:{number}: "), error
+        if field:
+            assert f":{number}: {field}: " in error, error
+    assert "duplicate" in errors[4] and "no-such-question" in errors[3]
+    assert "invalid JSON" in errors[0]
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["candidate_id"], r["question_id"]) for r in records] == [
+        ("alice", "regression-suite"),
+        ("bob", "hallucination-debug"),
+        ("carol", "before-after"),
+    ]
+    for record in records:
+        _check_record(record)
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.jsonl", b"", "empty"),
+        (
+            "latin1.jsonl",
+            _row("ok", "before-after", "fine answer").encode() + b"\n\xe9t\xe9\n",
+            "UTF-8",
+        ),
+    ],
+)
+def test_unreadable_files_give_one_error_line(
+    screener_exe: str,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    name: str,
+    content: bytes,
+    reason: str,
+) -> None:
+    answers = tmp_path / name
+    answers.write_bytes(content)
+    proc = run_grade(screener_exe, cli_env, answers, "--out", tmp_path / "out.jsonl")
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("screener: error:") and str(answers) in lines[0]
+    assert reason in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_csv_input_with_summary(screener_exe: str, cli_env: dict[str, str], tmp_path: Path) -> None:
+    answers = tmp_path / "answers.csv"
+    with answers.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["candidate_id", "question_id", "answer"])
+        for qid, text in STRONG_ANSWERS.items():
+            writer.writerow(["alice", qid, text])
+        for qid in STRONG_ANSWERS:
+            writer.writerow(["bob", qid, TOURIST_ANSWER])
+    out = tmp_path / "verdicts.jsonl"
+    summary = tmp_path / "summary.csv"
+    proc = run_grade(screener_exe, cli_env, answers, "--out", out, "--summary", summary)
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 6
+    for record in records:
+        _check_record(record)
+    with summary.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert {"candidate_id", "overall", "tourist", "reasons"} <= set(table[0])
+    by_id = {row["candidate_id"]: row for row in table}
+    assert set(by_id) == {"alice", "bob"}
+    assert by_id["alice"]["tourist"] == "false"
+    assert by_id["bob"]["tourist"] == "true"
+    assert float(by_id["alice"]["overall"]) > float(by_id["bob"]["overall"])
+    assert by_id["bob"]["reasons"]

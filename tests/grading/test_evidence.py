@@ -1,0 +1,162 @@
+"""Evidence extraction: what counts as measured work, and what must not."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import FABRICATED_ANSWER, INJECTION_PAYLOADS, NON_ANSWERS, STRONG_ANSWERS
+
+from agent import EvidenceKind
+from agent.grading.evidence import (
+    extract,
+    injection_sentences,
+    is_empty,
+    keyword_hits,
+    sentences,
+    strip_injection,
+)
+
+
+@pytest.mark.parametrize("text", NON_ANSWERS + ("?", "skip", "Nothing.", "word"))
+def test_non_answers_are_empty(text: str) -> None:
+    assert is_empty(text)
+    found = extract(text)
+    assert found.empty and not found.items and not found.measured
+
+
+@pytest.mark.parametrize("text", ["I built it.", "No, we measured recall at 5 on 300 queries."])
+def test_short_real_answers_are_not_empty(text: str) -> None:
+    assert not is_empty(text)
+
+
+def test_sentences_keep_decimals_and_split_on_boundaries() -> None:
+    parts = sentences("Kappa was 0.78 on 100 labels. Latency fell from 2.1 s to 1.4 s!\nDone; ok")
+    assert parts == [
+        "Kappa was 0.78 on 100 labels.",
+        "Latency fell from 2.1 s to 1.4 s!",
+        "Done",
+        "ok",
+    ]
+
+
+def test_before_after_pairs_are_found_and_grounded() -> None:
+    found = extract("A prompt edit dropped accuracy from 91% to 76% on the 40 refund cases.")
+    pairs = found.of(EvidenceKind.BEFORE_AFTER)
+    assert [p.quote for p in pairs] == ["from 91% to 76%"]
+    assert found.measured
+    assert not found.unsupported and not found.ungrounded
+
+
+@pytest.mark.parametrize(
+    "text", ["Unsupported claims went 9% -> 2% on 120 questions.", "It was 71% vs 86% after."]
+)
+def test_arrow_and_versus_pairs(text: str) -> None:
+    assert extract(text).of(EvidenceKind.BEFORE_AFTER)
+
+
+def test_a_figure_with_a_method_is_grounded() -> None:
+    found = extract("The judge agreed with 100 human labels at kappa 0.78.")
+    quantities = [q.quote for q in found.of(EvidenceKind.QUANTITY)]
+    assert "100 human labels" in quantities
+    assert found.of(EvidenceKind.METHOD)
+    assert found.measured
+
+
+def test_a_bare_relative_claim_is_not_grounded() -> None:
+    found = extract("We improved accuracy by 47%.")
+    assert not found.measured
+    assert "47%" in found.ungrounded
+
+
+def test_fabricated_precision_is_unsupported() -> None:
+    found = extract(FABRICATED_ANSWER)
+    assert found.unsupported == [FABRICATED_ANSWER]
+    assert not found.measured
+    assert not any(f.grounded for f in found.items if f.kind is EvidenceKind.QUANTITY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our model is 10x better.",
+        "Hallucinations went down 100%.",
+        "The bot now has zero hallucinations.",
+        "We completely eliminated errors.",
+    ],
+)
+def test_extreme_claims_without_method_are_unsupported(text: str) -> None:
+    assert extract(text).unsupported == [text]
+
+
+def test_extreme_figure_with_method_and_baseline_is_accepted() -> None:
+    text = "On the same 200 held-out cases labelled by reviewers, recall went from 62% to 100%."
+    found = extract(text)
+    assert not found.unsupported
+    assert found.measured
+
+
+def test_ownership_and_sized_artefact() -> None:
+    found = extract("I built a 240-case golden set from production tickets.")
+    assert [o.quote for o in found.of(EvidenceKind.OWNERSHIP)] == ["I built"]
+    assert found.of(EvidenceKind.ARTEFACT)
+    unowned = extract("There is a golden set somewhere.")
+    assert not unowned.of(EvidenceKind.ARTEFACT), "an unsized, unowned artefact is not evidence"
+
+
+def test_buzzwords_are_collected() -> None:
+    found = extract("We leveraged robust, cutting-edge, holistic best practices.")
+    assert {"leveraged", "robust", "cutting-edge", "holistic", "best practices"} <= set(
+        found.buzzwords
+    )
+    assert not found.measured
+
+
+@pytest.mark.parametrize("answer", sorted(STRONG_ANSWERS.values()))
+def test_quotes_are_verbatim(answer: str) -> None:
+    found = extract(answer)
+    assert found.items
+    for item in found.items:
+        assert item.quote in answer, item
+        assert item.sentence in answer, item
+        assert item.quote in item.sentence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kappa was 0.78 against 100 human labels.",
+        "Recall was 0.62 before the change.",
+        "Our latency p95 was 1.25 seconds on the shadow traffic.",
+    ],
+)
+def test_quantity_quotes_do_not_cut_a_number_short(text: str) -> None:
+    """A quoted figure must be the whole number: "Kappa was 0" for "Kappa was 0.78" misquotes."""
+    numbers = set(re.findall(r"\d+(?:\.\d+)?", text))
+    for item in extract(text).items:
+        if item.kind is EvidenceKind.QUANTITY:
+            for number in re.findall(r"\d+(?:\.\d+)?", item.quote):
+                assert number in numbers, f"{item.quote!r} misquotes a figure of {text!r}"
+
+
+@pytest.mark.parametrize("payload", INJECTION_PAYLOADS)
+def test_injection_is_detected_and_stripped(payload: str) -> None:
+    answer = STRONG_ANSWERS["regression-suite"] + "\n" + payload
+    injected = injection_sentences(answer)
+    assert injected
+    assert any(payload.split(":")[0].strip("</> ") in s for s in injected)
+    stripped = strip_injection(answer)
+    assert payload not in stripped
+    assert "I wrote a regression suite of 180 cases" in stripped, "the real answer is kept"
+
+
+@pytest.mark.parametrize("answer", sorted(STRONG_ANSWERS.values()))
+def test_clean_answers_have_no_injection(answer: str) -> None:
+    assert injection_sentences(answer) == []
+    assert strip_injection(answer).replace("\n", " ") == " ".join(sentences(answer))
+
+
+def test_keyword_hits_match_word_starts() -> None:
+    keywords = ["calibrat", "judge", "ci", "ndcg"]
+    assert keyword_hits("We calibrated the judge in CI.", keywords) == ["calibrat", "judge", "ci"]
+    assert keyword_hits("A decision was made.", ["ci"]) == []  # not inside "decision"
