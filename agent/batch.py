@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
@@ -146,7 +146,12 @@ class GradeResult:
 
 
 def grade_file(
-    path: Path, out: TextIO, bank: QuestionBank, grader: Grader, *, on_error: Any = None
+    path: Path,
+    out: TextIO,
+    bank: QuestionBank,
+    grader: Grader,
+    *,
+    on_error: Callable[[InputError], None] | None = None,
 ) -> GradeResult:
     """Grade every good row of ``path``, writing one JSON line per verdict to ``out`` at once."""
     result = GradeResult(0, [], defaultdict(list))
