@@ -319,6 +319,13 @@ class Interview:
             )
         return self.current(session_id)
 
+    def delete(self, session_id: str) -> None:
+        """Erase a session and its transcript from the checkpoint database (data retention)."""
+        self.current(session_id)  # SessionNotFoundError for an unknown id
+        checkpointer = self.graph.checkpointer
+        assert isinstance(checkpointer, BaseCheckpointSaver)
+        checkpointer.delete_thread(session_id)
+
     def _values(self, session_id: str) -> dict[str, Any]:
         values: dict[str, Any] = self.graph.get_state(self._config(session_id)).values
         return values
