@@ -9,7 +9,11 @@ Class tree::
     |   +-- UnknownQuestionError  a question id that is not in the bank
     |   +-- SessionNotFoundError  --resume names a session the database does not hold
     |   +-- AnswerTooLongError    an answer over MAX_ANSWER_CHARS; the candidate may answer again
+    |   +-- MissingKeyError       a provider's API key is not configured (names the variable)
+    |   +-- MissingDependencyError an optional extra is not installed (names the extra)
     +-- GraderError               a grader could not produce a verdict
+        +-- ProviderError         a provider call failed after retries (status, body)
+        +-- ReplyInvalidError     the model's reply failed validation after re-asking
 """
 
 from __future__ import annotations
@@ -68,3 +72,43 @@ class AnswerTooLongError(UserError):
 
 class GraderError(ScreenerError):
     """A grader could not produce a verdict for an answer."""
+
+
+class MissingKeyError(UserError):
+    """A provider's API key is not configured."""
+
+    def __init__(self, variable: str, config_path: Path | str) -> None:
+        self.variable = variable
+        super().__init__(
+            f"{variable} is not set; export it, or add it under [keys] in {config_path}"
+        )
+
+
+class MissingDependencyError(UserError):
+    """An optional extra is needed for this feature."""
+
+    def __init__(self, extra: str, feature: str) -> None:
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs the '{extra}' extra: pip install 'screening-agent[{extra}]'"
+        )
+
+
+class ProviderError(GraderError):
+    """A model provider call failed after the SDK's retries."""
+
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        message: str,
+        status_code: int | None = None,
+        body: object = None,
+    ) -> None:
+        self.provider, self.model, self.status_code, self.body = provider, model, status_code, body
+        status = f" (HTTP {status_code})" if status_code else ""
+        super().__init__(f"{provider}:{model}{status}: {message}")
+
+
+class ReplyInvalidError(GraderError):
+    """The model's reply failed schema validation even after re-asking with the error."""

@@ -206,6 +206,18 @@ class GraderInfo(_Strict):
     version: str
 
 
+class TokenUsage(_Strict):
+    """Tokens and cost of the model calls behind a verdict."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float | None = Field(default=None, description="None when the price is unknown.")
+    calls: int = 0
+    cache_hits: int = 0
+
+
 class Verdict(_Strict):
     """The grade of one answer (main answer plus any follow-up answers) to one question."""
 
@@ -225,6 +237,24 @@ class Verdict(_Strict):
     explanation: list[str] = Field(default_factory=list)
     empty: bool = False
     grader: GraderInfo
+    unscored_reason: str | None = Field(
+        default=None, description="Why the answer is unscored (score is None), e.g. bad replies."
+    )
+    claims: list[str] = Field(
+        default_factory=list, description="Concrete claims the judge found, with method/baseline."
+    )
+    degraded: bool = Field(default=False, description="A fallback grader produced this verdict.")
+    fallback_from: list[str] = Field(
+        default_factory=list, description="Graders that failed before this one."
+    )
+    samples: int = 1
+    uncertainty: float | None = Field(
+        default=None, description="Mean per-criterion range (max - min) across samples."
+    )
+    dropped_quotes: int = Field(default=0, description="Judge quotes not found in the answer.")
+    prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    rubric_hash: str | None = None
+    usage: TokenUsage | None = None
 
     @property
     def quotes(self) -> list[str]:
@@ -269,3 +299,6 @@ class Report(_Strict):
     recommendation: str
     transcript: list[Turn]
     grader: GraderInfo
+    unscored: list[str] = Field(default_factory=list, description="Question ids left unscored.")
+    degraded: bool = Field(default=False, description="A fallback grader graded some answer.")
+    usage: TokenUsage = Field(default_factory=TokenUsage)

@@ -36,7 +36,7 @@ from langgraph.types import Command, interrupt
 from ._errors import AnswerTooLongError, SessionNotFoundError, UserError
 from ._models import Report, Verdict
 from .bank import QuestionBank, load_bank
-from .grading.base import Grader, get_grader, grade_blocking
+from .grading.base import Grader, get_grader, grade_blocking, run_blocking
 from .grading.evidence import is_empty
 from .report import build_report
 
@@ -142,7 +142,17 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
         if len(asked) < state["max_followups"] and not declined and verdict.missing:
             probe = _choose_probe(bank, qid, verdict.missing, asked)
             if probe is not None:
-                text = bank.get(qid).probes[probe].text
+                question = bank.get(qid)
+                answers = "\n\n".join(
+                    t["answer"] for t in state["transcript"] if t["question_id"] == qid
+                )
+                # An LLM interviewer rephrases the probe around what is missing; offline graders
+                # return the bank's probe unchanged. This node has no interrupt, so it runs once.
+                text = run_blocking(
+                    graders(state["provider"]).phrase_probe(
+                        question, question.probes[probe].text, verdict.missing, answers
+                    )
+                )
                 return {
                     "pending": {
                         "question_id": qid,

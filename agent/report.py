@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from statistics import mean
 from typing import Any
 
-from ._models import GraderInfo, QuestionResult, Report, Turn, Verdict
+from ._models import GraderInfo, QuestionResult, Report, TokenUsage, Turn, Verdict
 from .bank import QuestionBank
 from .grading.tourist import tourist_flag
 
@@ -50,6 +50,9 @@ def build_report(
     flag = tourist_flag([r.verdict for r in results], planned)
     injections = [q for r in results for q in r.verdict.injection_quotes]
     return Report(
+        unscored=[r.question_id for r in results if r.verdict.score is None],
+        degraded=any(r.verdict.degraded for r in results),
+        usage=total_usage([r.verdict for r in results]),
         session_id=session_id,
         track=track,
         status="ended-early" if ended_early else "complete",
@@ -61,6 +64,21 @@ def build_report(
         recommendation=_recommend(overall, flag.flagged, bool(injections), len(results)),
         transcript=turns,
         grader=grader,
+    )
+
+
+def total_usage(verdicts: Sequence[Verdict]) -> TokenUsage:
+    """Tokens, calls, cache hits and dollars summed over verdicts (cost None if any is unknown)."""
+    used = [v.usage for v in verdicts if v.usage is not None]
+    costs = [u.cost_usd for u in used]
+    return TokenUsage(
+        input_tokens=sum(u.input_tokens for u in used),
+        output_tokens=sum(u.output_tokens for u in used),
+        cache_read_tokens=sum(u.cache_read_tokens for u in used),
+        cache_write_tokens=sum(u.cache_write_tokens for u in used),
+        cost_usd=None if any(c is None for c in costs) else round(sum(c or 0 for c in costs), 6),
+        calls=sum(u.calls for u in used),
+        cache_hits=sum(u.cache_hits for u in used),
     )
 
 
@@ -76,6 +94,10 @@ def _recommend(overall: float | None, tourist: bool, injection: bool, answered: 
     if injection:
         text += " The candidate's text addressed the grader; review the flagged passages."
     return text + " This report recommends; the hiring manager decides."
+
+
+def _dollars(cost: float | None) -> str:
+    return "unknown (model not in the price table)" if cost is None else f"${cost:.4f}"
 
 
 def _md_escape(text: str) -> str:
@@ -95,7 +117,17 @@ def render_markdown(report: Report) -> str:
         f"- Status: {report.status}",
         f"- Overall: {report.overall if report.overall is not None else 'unscored'} / 5",
         f"- Prompt-tourist flag: **{'YES' if report.tourist.flagged else 'no'}**",
-        f"- Grader: {report.grader.name} {report.grader.version}",
+        f"- Grader: {report.grader.name} {report.grader.version}"
+        + (" (degraded: a fallback grader took over for some answers)" if report.degraded else ""),
+        *([f"- Unscored answers: {', '.join(report.unscored)}"] if report.unscored else []),
+        *(
+            [
+                f"- Model calls: {report.usage.calls} ({report.usage.cache_hits} from cache), "
+                f"cost: {_dollars(report.usage.cost_usd)}"
+            ]
+            if report.usage.calls or report.usage.cache_hits
+            else []
+        ),
         "",
         f"**Recommendation.** {report.recommendation}",
         "",

@@ -21,8 +21,10 @@ from rich.table import Table
 
 from .._errors import AnswerTooLongError
 from .._models import Report
+from ..grading.base import get_grader
 from ..interview import MAX_ANSWER_CHARS, Interview, Step
 from ..report import render_markdown
+from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
 
 
 def default_db() -> Path:
@@ -39,7 +41,11 @@ def chat(
     question_ids: Annotated[
         str | None, typer.Option(help="Comma-separated question ids to ask, in order.")
     ] = None,
-    provider: Annotated[str, typer.Option(help="Grader: offline (default, no key).")] = "offline",
+    provider: Provider = "offline",
+    fallback: Fallback = None,
+    base_url: BaseUrl = None,
+    samples: Samples = 1,
+    no_cache: NoCache = False,
     max_followups: Annotated[int, typer.Option(help="Probes per question at most.", min=0)] = 1,
     db: Annotated[Path | None, typer.Option(help="SQLite file holding sessions.")] = None,
     resume: Annotated[str | None, typer.Option(help="Continue this session id.")] = None,
@@ -51,7 +57,8 @@ def chat(
     tty = sys.stdin.isatty()
     console = Console(stderr=False, highlight=False, soft_wrap=not tty)
     db_path = db or default_db()
-    with Interview.open(db_path) as interview:
+    options = grader_options(fallback, base_url, samples, no_cache)
+    with Interview.open(db_path, graders=lambda spec: get_grader(spec, options)) as interview:
         if resume:
             step = interview.current(resume)
         else:

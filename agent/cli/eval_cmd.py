@@ -13,10 +13,15 @@ from rich.table import Table
 from ..bank import load_bank, load_golden_answers, load_golden_sessions
 from ..evaluation import evaluate
 from ..grading.base import get_grader
+from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
 
 
 def eval_command(
-    provider: Annotated[str, typer.Option(help="Grader to measure.")] = "offline",
+    provider: Provider = "offline",
+    fallback: Fallback = None,
+    base_url: BaseUrl = None,
+    samples: Samples = 1,
+    no_cache: NoCache = False,
     split: Annotated[
         Literal["calibration", "test", "all"],
         typer.Option(help="Golden split: test is held out from tuning."),
@@ -28,7 +33,8 @@ def eval_command(
     bank = load_bank()
     answers = load_golden_answers()
     sessions = load_golden_sessions(answers=answers)
-    result = evaluate(get_grader(provider), bank, answers, sessions, split)
+    grader = get_grader(provider, grader_options(fallback, base_url, samples, no_cache))
+    result = evaluate(grader, bank, answers, sessions, split)
     table = Table("metric", "value", title=f"{result.grader} on the {split} split")
     rows = [
         ("answers", f"{result.answers}"),

@@ -12,6 +12,7 @@ from .._errors import InputError
 from ..bank import load_bank
 from ..batch import grade_file, write_summary
 from ..grading.base import get_grader
+from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
 
 
 def grade(
@@ -19,14 +20,18 @@ def grade(
         Path, typer.Argument(help="JSONL or CSV: candidate_id, question_id, answer.")
     ],
     out: Annotated[Path, typer.Option(help="Where to write one JSON verdict per line.")],
-    provider: Annotated[str, typer.Option(help="Grader: offline (default, no key).")] = "offline",
+    provider: Provider = "offline",
+    fallback: Fallback = None,
+    base_url: BaseUrl = None,
+    samples: Samples = 1,
+    no_cache: NoCache = False,
     summary: Annotated[
         Path | None, typer.Option(help="Also write one CSV row per candidate.")
     ] = None,
 ) -> None:
     """Grade every answer in ANSWERS; bad rows are listed and the good ones still graded."""
     bank = load_bank()
-    grader = get_grader(provider)
+    grader = get_grader(provider, grader_options(fallback, base_url, samples, no_cache))
 
     def report_error(error: InputError) -> None:
         print(f"screener: error: {error}", file=sys.stderr, flush=True)

@@ -154,7 +154,8 @@ _INJECTION = [
     re.compile(r"^\s*(?:thought process|reasoning|analysis|assessment)\s*:", re.I | re.M),
     re.compile(
         r"\b(?:you are now|new instructions|the answer meets (?:every|all)|"
-        r"meets all (?:the )?criteria|this candidate is (?:excellent|outstanding|perfect))",
+        r"meets all (?:the )?criteria|this candidate is (?:excellent|outstanding|perfect)|"
+        r"(?:full|top|maximum|perfect|highest) (?:marks|score|rating)s?\b)",
         re.I,
     ),
 ]
@@ -231,9 +232,10 @@ def injection_sentences(text: str) -> list[str]:
 
 
 def strip_injection(text: str) -> str:
-    """The answer without its injected sentences: what gets graded."""
-    bad = set(injection_sentences(text))
-    return "\n".join(s for s in sentences(text) if s not in bad)
+    """The answer without its injected sentences (the rest of the text is left as it was)."""
+    for sentence in sorted(injection_sentences(text), key=len, reverse=True):
+        text = text.replace(sentence, " ")
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
 def extract(text: str) -> Extraction:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
-from .base import Grader, register
+from .base import Grader
 from .evidence import Extraction, extract, injection_sentences, keyword_hits, strip_injection
 
 VERSION = "offline-1.1"
@@ -201,8 +201,3 @@ def _explain(found: Extraction, backed: bool) -> list[str]:
     if not backed:
         lines.append("no figure tied to a method or a baseline: capped at 2")
     return lines
-
-
-@register("offline")
-def _make_offline(model: str) -> Grader:
-    return OfflineGrader()

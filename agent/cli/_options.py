@@ -1,0 +1,37 @@
+"""Options shared by every command that grades or interviews."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..grading.base import GraderOptions
+
+Provider = Annotated[
+    str,
+    typer.Option(
+        help="Grader: offline (default, no key), anthropic:MODEL, openai:MODEL, fake:naive|echo."
+    ),
+]
+Fallback = Annotated[
+    list[str] | None,
+    typer.Option(help="Provider to try when the previous one fails (repeatable)."),
+]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(help="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp)."),
+]
+Samples = Annotated[
+    int, typer.Option(min=1, help="Ask the LLM judge k times; take the median per criterion.")
+]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")]
+
+
+def grader_options(
+    fallback: list[str] | None, base_url: str | None, samples: int, no_cache: bool
+) -> GraderOptions:
+    """The :class:`GraderOptions` of the shared flags."""
+    return GraderOptions(
+        fallbacks=tuple(fallback or ()), base_url=base_url, samples=samples, cache=not no_cache
+    )

@@ -1,0 +1,104 @@
+"""Anthropic Messages API through the official SDK, with structured output by instructor.
+
+The judge's static system prompt (instructions, rubric, examples) is sent as a system block
+with ``cache_control`` so repeated grading of the same question reads it from Anthropic's prompt
+cache; cached tokens are counted in :class:`~agent.providers.base.Usage`.
+
+The current Messages API takes no ``temperature``; it is not sent, so ``--samples`` draws on the
+model's default sampling.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._errors import MissingDependencyError
+from .base import ChatModel, Completion, ModelT, ProviderSettings, Usage, resolve_key
+from .structured import call_instructor, provider_error
+
+try:
+    import anthropic
+    import instructor
+except ImportError:  # pragma: no cover - exercised only without the extra
+    anthropic = None  # type: ignore[assignment]
+    instructor = None  # type: ignore[assignment]
+
+
+class AnthropicModel(ChatModel):
+    """A Claude model."""
+
+    provider = "anthropic"
+
+    def __init__(self, model: str, settings: ProviderSettings) -> None:
+        if anthropic is None or instructor is None:
+            raise MissingDependencyError("llm", "the anthropic provider")
+        self.model = model
+        key = settings.api_key or resolve_key("ANTHROPIC_API_KEY", "anthropic")
+        self.client = anthropic.AsyncAnthropic(
+            api_key=key,
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            http_client=settings.http_client,
+        )
+        self.instructor = instructor.from_anthropic(self.client, mode=instructor.Mode.TOOLS)
+
+    def _system(self, system: str) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+
+    async def structured(
+        self,
+        *,
+        system: str,
+        user: str,
+        response_model: type[ModelT],
+        max_tokens: int = 1500,
+        temperature: float = 0.0,
+        max_retries: int = 1,
+        context: dict[str, Any] | None = None,
+    ) -> Completion[ModelT]:
+        value, raw = await call_instructor(
+            self,
+            self.instructor,
+            api_errors=(anthropic.APIError,),
+            model=self.model,
+            system=self._system(system),
+            messages=[{"role": "user", "content": user}],
+            response_model=response_model,
+            max_tokens=max_tokens,
+            max_retries=max_retries,
+            context=context,
+        )
+        return Completion(value, _usage(raw), self.provider, self.model)
+
+    async def text(
+        self, *, system: str, user: str, max_tokens: int = 300, temperature: float = 0.3
+    ) -> Completion[str]:
+        try:
+            raw = await self.client.messages.create(
+                model=self.model,
+                system=self._system(system),  # type: ignore[arg-type]
+                messages=[{"role": "user", "content": user}],
+                max_tokens=max_tokens,
+            )
+        except anthropic.APIError as exc:
+            raise provider_error(self, exc) from exc
+        text = "".join(getattr(block, "text", "") for block in raw.content).strip()
+        return Completion(text, _usage(raw), self.provider, self.model)
+
+
+def _usage(raw: Any) -> Usage:
+    usage = getattr(raw, "usage", None)
+    if usage is None:
+        return Usage()
+    return Usage(
+        input_tokens=getattr(usage, "input_tokens", 0) or 0,
+        output_tokens=getattr(usage, "output_tokens", 0) or 0,
+        cache_read_tokens=getattr(usage, "cache_read_input_tokens", 0) or 0,
+        cache_write_tokens=getattr(usage, "cache_creation_input_tokens", 0) or 0,
+    )
+
+
+def create(model: str, settings: ProviderSettings) -> ChatModel:
+    """Factory used by the provider registry."""
+    return AnthropicModel(model, settings)
