@@ -59,6 +59,7 @@ class InterviewState(TypedDict, total=False):
     transcript: list[dict[str, Any]]
     asked_probes: dict[str, list[int]]
     verdicts: dict[str, dict[str, Any]]
+    spent: list[dict[str, Any]]
     ended_early: bool
     report: dict[str, Any] | None
 
@@ -94,6 +95,7 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
             "transcript": [],
             "asked_probes": {qid: [] for qid in ids},
             "verdicts": {},
+            "spent": [],
             "ended_early": False,
         }
 
@@ -128,7 +130,13 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
         answers = [t["answer"] for t in state["transcript"] if t["question_id"] == qid]
         combined = "\n\n".join(a for a in answers if a.strip())
         verdict = grade_blocking(graders(state["provider"]), bank.get(qid), combined)
-        return {"verdicts": {**state["verdicts"], qid: verdict.model_dump(mode="json")}}
+        spent = state.get("spent", [])
+        if verdict.usage is not None:  # every grading call counts, even when a probe regrades
+            spent = [*spent, verdict.usage.model_dump(mode="json")]
+        return {
+            "verdicts": {**state["verdicts"], qid: verdict.model_dump(mode="json")},
+            "spent": spent,
+        }
 
     def decide(state: InterviewState) -> dict[str, Any]:
         pending = state["pending"]
@@ -180,6 +188,7 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
             ended_early=bool(state.get("ended_early")),
             grader=graders(state["provider"]).info,
             planned=len(state["question_ids"]),
+            spent=state.get("spent", []),
         )
         return {"report": built.model_dump(mode="json"), "pending": None}
 

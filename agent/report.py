@@ -26,6 +26,7 @@ def build_report(
     ended_early: bool,
     grader: GraderInfo,
     planned: int | None = None,
+    spent: Sequence[Mapping[str, Any]] | None = None,
 ) -> Report:
     """Assemble the report of one session from its transcript and per-question verdicts."""
     turns = [Turn.model_validate(t) for t in transcript]
@@ -52,7 +53,9 @@ def build_report(
     return Report(
         unscored=[r.question_id for r in results if r.verdict.score is None],
         degraded=any(r.verdict.degraded for r in results),
-        usage=total_usage([r.verdict for r in results]),
+        usage=total_usage([TokenUsage.model_validate(u) for u in spent])
+        if spent is not None
+        else total_usage([r.verdict.usage for r in results if r.verdict.usage is not None]),
         session_id=session_id,
         track=track,
         status="ended-early" if ended_early else "complete",
@@ -67,9 +70,8 @@ def build_report(
     )
 
 
-def total_usage(verdicts: Sequence[Verdict]) -> TokenUsage:
-    """Tokens, calls, cache hits and dollars summed over verdicts (cost None if any is unknown)."""
-    used = [v.usage for v in verdicts if v.usage is not None]
+def total_usage(used: Sequence[TokenUsage]) -> TokenUsage:
+    """Tokens, calls, cache hits and dollars summed (cost None if any part is unknown)."""
     costs = [u.cost_usd for u in used]
     return TokenUsage(
         input_tokens=sum(u.input_tokens for u in used),

@@ -148,7 +148,9 @@ def _is_local(address: Any) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
+def _block_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("live"):
+        return  # live tests talk to real providers on purpose
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
     real_create_connection = socket.create_connection
@@ -212,6 +214,10 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     """Environment for CLI subprocesses: the checkout's bank, sessions under tmp_path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENER_")}
     env["SCREENER_DB"] = str(tmp_path / "default.sqlite")
+    env["SCREENER_CACHE"] = str(tmp_path / "responses.sqlite")
+    env["SCREENER_CONFIG"] = str(tmp_path / "no-config.toml")
+    for key in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        env.pop(key, None)
     env["PYTHONIOENCODING"] = "utf-8"
     env["NO_COLOR"] = "1"
     return env
