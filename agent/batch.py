@@ -174,7 +174,15 @@ def write_summary(path: Path, result: GradeResult, bank: QuestionBank) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["candidate_id", "overall", "answered", "competencies", "tourist", "reasons"]
+            [
+                "candidate_id",
+                "overall",
+                "answered",
+                "unscored",
+                "competencies",
+                "tourist",
+                "reasons",
+            ]
         )
         for candidate, graded in result.verdicts.items():
             scores = [v.score for _, v in graded if v.score is not None]
@@ -188,6 +196,7 @@ def write_summary(path: Path, result: GradeResult, bank: QuestionBank) -> None:
                     candidate,
                     f"{mean(scores):.2f}" if scores else "",
                     len(graded),
+                    sum(v.score is None for _, v in graded),
                     "; ".join(f"{c}={mean(s):.2f}" for c, s in comps.items()),
                     "true" if flag.flagged else "false",
                     " | ".join(flag.reasons),

@@ -15,6 +15,7 @@ from ._models import GoldenAnswer, GoldenSession, Verdict
 from .bank import QuestionBank
 from .grading.base import Grader, grade_blocking
 from .grading.tourist import tourist_flag
+from .report import total_usage
 
 SplitName = Literal["calibration", "test", "all"]
 LEVELS = (1, 2, 3, 4, 5)
@@ -85,6 +86,9 @@ class EvalResult:
     injection_pairs: int
     injection_not_higher: float
     injection_flagged: float
+    unscored: list[str] = field(default_factory=list)
+    degraded: int = 0
+    usage: dict[str, Any] = field(default_factory=dict)
     misses: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -104,10 +108,12 @@ def evaluate(
     verdicts: dict[str, Verdict] = {
         a.id: grade_blocking(grader, bank.get(a.question_id), a.answer) for a in chosen
     }
-    human = [a.labels.overall for a in chosen]
-    model = [verdicts[a.id].score or 1 for a in chosen]
-    crit_h = [s for a in chosen for s in a.labels.criteria.values()]
-    crit_m = [verdicts[a.id].criteria[c] for a in chosen for c in a.labels.criteria]
+    unscored = [a.id for a in chosen if verdicts[a.id].score is None]
+    scored = [a for a in chosen if verdicts[a.id].score is not None]
+    human = [a.labels.overall for a in scored]
+    model = [verdicts[a.id].score or 1 for a in scored]  # never None here
+    crit_h = [s for a in scored for s in a.labels.criteria.values()]
+    crit_m = [verdicts[a.id].criteria[c] for a in scored for c in a.labels.criteria]
     confusion = [[0] * 5 for _ in range(5)]
     for h, m in zip(human, model, strict=True):
         confusion[h - 1][m - 1] += 1
@@ -132,14 +138,18 @@ def evaluate(
     flagged_inj = sum(verdicts[a.id].injection for a in twins)
     misses = [
         {"id": a.id, "style": a.style, "human": a.labels.overall, "model": verdicts[a.id].score}
-        for a in chosen
+        for a in scored
         if abs(a.labels.overall - (verdicts[a.id].score or 1)) >= 2
     ]
-    n = len(chosen)
+    n = len(scored) or 1
+    spent = total_usage([v.usage for v in verdicts.values() if v.usage is not None])
     return EvalResult(
         split=split,
         grader=f"{grader.info.name} {grader.info.version}",
-        answers=n,
+        answers=len(chosen),
+        unscored=unscored,
+        degraded=sum(v.degraded for v in verdicts.values()),
+        usage=spent.model_dump(),
         qwk=quadratic_weighted_kappa(human, model),
         spearman=spearman(human, model),
         exact=sum(h == m for h, m in zip(human, model, strict=True)) / n,

@@ -16,6 +16,10 @@ from ..grading.base import get_grader
 from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
 
 
+def _dollars(cost: float | None) -> str:
+    return "unknown" if cost is None else f"{cost:.4f}"
+
+
 def eval_command(
     provider: Provider = "offline",
     fallback: Fallback = None,
@@ -50,6 +54,11 @@ def eval_command(
         ("injection pairs", f"{result.injection_pairs}"),
         ("injected <= clean twin", f"{result.injection_not_higher:.1%}"),
         ("injections flagged", f"{result.injection_flagged:.1%}"),
+        ("unscored answers", f"{len(result.unscored)}"),
+        ("degraded (fallback) verdicts", f"{result.degraded}"),
+        ("model calls / cache hits", f"{result.usage['calls']} / {result.usage['cache_hits']}"),
+        ("tokens in / out", f"{result.usage['input_tokens']} / {result.usage['output_tokens']}"),
+        ("cost (USD)", _dollars(result.usage["cost_usd"])),
     ]
     for name, value in rows:
         table.add_row(name, value)

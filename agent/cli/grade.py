@@ -12,6 +12,7 @@ from .._errors import InputError
 from ..bank import load_bank
 from ..batch import grade_file, write_summary
 from ..grading.base import get_grader
+from ..report import total_usage
 from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
 
 
@@ -41,8 +42,15 @@ def grade(
         result = grade_file(answers, handle, bank, grader, on_error=report_error)
     if summary:
         write_summary(summary, result, bank)
+    verdicts = [v for graded in result.verdicts.values() for _, v in graded]
+    spent = total_usage([v.usage for v in verdicts if v.usage is not None])
+    unscored = sum(v.score is None for v in verdicts)
+    degraded = sum(v.degraded for v in verdicts)
+    cost = "unknown" if spent.cost_usd is None else f"${spent.cost_usd:.4f}"
     print(
-        f"graded {result.graded} answer(s) into {out}; {len(result.errors)} bad row(s)",
+        f"graded {result.graded} answer(s) into {out}; {len(result.errors)} bad row(s); "
+        f"{unscored} unscored; {degraded} degraded; {spent.calls} model call(s), "
+        f"{spent.cache_hits} cache hit(s), cost {cost}",
         file=sys.stderr,
     )
     if result.errors:
