@@ -6,6 +6,7 @@ Files on disk (the question bank, goldens) are validated by these models with
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -119,6 +120,11 @@ class Question(_Strict):
             if unknown:
                 raise ValueError(f"probe refers to unknown criteria {unknown}; rubric has {ids}")
         return self
+
+    @property
+    def rubric_hash(self) -> str:
+        """SHA-256 of the question with its rubric, recorded on every verdict."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
     def criterion(self, criterion_id: str) -> Criterion:
         """The rubric criterion with this id."""

@@ -152,6 +152,25 @@ _INJECTION = [
         re.I,
     ),
     re.compile(r"^\s*(?:thought process|reasoning|analysis|assessment)\s*:", re.I | re.M),
+    # Text addressed to whoever grades: "note to the scoring model", "to whoever scores this".
+    re.compile(
+        r"\b(?:note|message|p\.?s\.?)\s+(?:to|for)\s+(?:the\s+)?(?:grader|scorer|scoring|"
+        r"evaluator|judge|reviewer|marker|model|ai|llm|assistant)|\bwhoever\s+(?:scores|grades|"
+        r"evaluates|marks|reviews)\b|\b(?:dear|attention)\s+(?:grader|evaluator|judge|ai|model)\b|"
+        r"\bthe rubric (?:allows|requires|says|demands)\b|\bmeets (?:every|all|each) (?:the )?"
+        r"(?:rubric )?criteri|\b(?:please|must)\s+(?:put|give|assign|output|award|return)\b"
+        r"[^.\n]{0,25}\b5\b|\boutput\s+(?:an?\s+)?(?:overall\s+)?(?:score\s+)?(?:of\s+)?5\b",
+        re.I,
+    ),
+    # The same in other languages candidates may use (es, fr, de, pt, it).
+    re.compile(
+        r"\bignor(?:a|e|ez|iere|are)\s+(?:las?|les|die|as|le|alle|todas?|toutes?)?\s*"
+        r"(?:instrucciones|instructions|anweisungen|instruções|istruzioni|consignes)|"
+        r"puntuaci[oó]n m[aá]xima|note maximale|nota m[aá]xima|h[oö]chste punktzahl|"
+        r"punteggio massimo|\b5\s+(?:sur|von|de|su)\s+5\b|\b(?:correcteur|correctrice|"
+        r"evaluador|bewerter|avaliador|valutatore)\b",
+        re.I,
+    ),
     re.compile(
         r"\b(?:you are now|new instructions|the answer meets (?:every|all)|"
         r"meets all (?:the )?criteria|this candidate is (?:excellent|outstanding|perfect)|"
@@ -216,18 +235,35 @@ def is_empty(text: str) -> bool:
     return bool(_EMPTY_ANSWERS.match(stripped)) or len(stripped.split()) <= 1
 
 
+_QUOTED = re.compile(
+    r"(?:(?<=[\s(:,])|^)(?:'[^'\n]{3,}?'(?![a-z])|\"[^\"\n]{3,}?\"|“[^”\n]{3,}?”|‘[^’\n]{3,}?’|"
+    r"`[^`\n]{3,}?`)"
+)
+
+
+def _attempts(text: str) -> list[re.Match[str]]:
+    """Injection matches in ``text`` that are not inside quotation marks.
+
+    A candidate describing their defences quotes attack strings ("we replayed the usual 'ignore
+    previous instructions' prompts"): that is evidence about the question, not an attempt.
+    """
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    return [
+        match
+        for pattern in _INJECTION
+        for match in pattern.finditer(text)
+        if not any(start <= match.start() and match.end() <= end for start, end in quoted)
+    ]
+
+
 def injection_sentences(text: str) -> list[str]:
     """Sentences that address the grader rather than the question."""
-    found = []
-    for sentence in sentences(text):
-        if any(p.search(sentence) for p in _INJECTION):
-            found.append(sentence)
+    found = [sentence for sentence in sentences(text) if _attempts(sentence)]
     # Patterns anchored at line starts need the whole text too.
-    for pattern in _INJECTION:
-        for match in pattern.finditer(text):
-            snippet = match.group(0).strip(" \n.>]\"'")
-            if snippet and not any(snippet in s for s in found):
-                found.append(_sentence_containing(text, match.start()))
+    for match in _attempts(text):
+        snippet = match.group(0).strip(" \n.>]\"'")
+        if snippet and not any(snippet in s for s in found):
+            found.append(_sentence_containing(text, match.start()))
     return _dedupe(found)
 
 

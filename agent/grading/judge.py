@@ -123,11 +123,6 @@ def render_examples(examples: Sequence[GoldenAnswer]) -> str:
     return "\n".join(parts)
 
 
-def rubric_hash(question: Question) -> str:
-    """Content hash of a question with its rubric."""
-    return sha256_text(question.model_dump_json())
-
-
 class LLMJudge(Grader):
     """Grades with a chat model; see the module docstring for the pipeline."""
 
@@ -158,7 +153,7 @@ class LLMJudge(Grader):
             "injection": bool(injected),
             "injection_quotes": injected,
             "prompt_hashes": {"judge": self.prompt.sha256},
-            "rubric_hash": rubric_hash(question),
+            "rubric_hash": question.rubric_hash,
             "samples": self.samples,
         }
         if injected:
@@ -202,7 +197,7 @@ class LLMJudge(Grader):
         key = cache_key(
             spec=self.model.spec,
             prompt=self.prompt.sha256,
-            rubric=rubric_hash(question),
+            rubric=question.rubric_hash,
             system=sha256_text(system),
             answer=text,
             sample=index,

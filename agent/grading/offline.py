@@ -29,7 +29,7 @@ from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
 from .base import Grader
 from .evidence import Extraction, extract, injection_sentences, keyword_hits, strip_injection
 
-VERSION = "offline-1.1"
+VERSION = "offline-1.2"
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ class OfflineGrader(Grader):
                 explanation=["no answer given"],
                 empty=True,
                 grader=self.info,
+                rubric_hash=question.rubric_hash,
             )
         criteria = {c.id: self._criterion(found, c.keywords, c.evidence) for c in question.rubric}
         all_keywords = [k for c in question.rubric for k in c.keywords]
@@ -118,6 +119,7 @@ class OfflineGrader(Grader):
             + ([] if on_topic else ["off-topic: the answer does not address the question"]),
             explanation=_explain(found, backed),
             grader=self.info,
+            rubric_hash=question.rubric_hash,
         )
 
     def _criterion(self, found: Extraction, keywords: list[str], kinds: list[EvidenceKind]) -> int:
