@@ -140,6 +140,64 @@ class QuestionFile(_Strict):
     questions: list[Question] = Field(min_length=1)
 
 
+class Scale(_Strict):
+    """The range a take-home question is scored on; bank questions are always 1-5."""
+
+    min: int = 1
+    max: int = 5
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        if self.max <= self.min:
+            raise ValueError(f"max ({self.max}) must be greater than min ({self.min})")
+        return self
+
+    def from_five(self, score: float) -> int:
+        """A 1-5 score (fractions allowed) placed linearly on this scale, rounded half up."""
+        position = (min(5.0, max(1.0, score)) - 1.0) / 4.0
+        return int(self.min + position * (self.max - self.min) + 0.5)
+
+
+DEFAULT_SCALE = Scale()
+
+
+class TakeHomeQuestion(Question):
+    """A take-home question from a ``--questions`` file, graded like a bank question.
+
+    It has a rubric as in the bank (3-5 criteria) or only a ``reference_answer``, and an optional
+    ``scale`` (default 1-5) that its scores are reported on. ``track`` and ``probes`` are not used;
+    ``competency`` is free text (default ``take-home``) and groups scores in candidate summaries.
+    """
+
+    track: Track = "ai-engineer"
+    competency: Slug = "take-home"
+    probes: list[Probe] = Field(default_factory=list, max_length=3)
+    rubric: list[Criterion] = Field(default_factory=list, max_length=5)
+    scale: Scale = Field(default_factory=lambda: DEFAULT_SCALE)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TakeHomeQuestion:  # replaces Question's track/competency check
+        if not self.rubric and not (self.reference_answer or "").strip():
+            raise ValueError("give a rubric (3-5 criteria, as in the bank) or a reference_answer")
+        if self.rubric and len(self.rubric) < 3:
+            raise ValueError("a rubric needs 3-5 criteria")
+        ids = [c.id for c in self.rubric]
+        if len(set(ids)) != len(ids):
+            raise ValueError("rubric criterion ids must be unique")
+        return self
+
+    @property
+    def reference_only(self) -> bool:
+        """True when the question has no rubric and is graded against its reference answer."""
+        return not self.rubric
+
+
+class TakeHomeFile(_Strict):
+    """A ``--questions`` YAML file: ``questions: [...]`` of take-home questions."""
+
+    questions: list[TakeHomeQuestion] = Field(min_length=1)
+
+
 # --- goldens ---------------------------------------------------------------------------------
 
 Split = Literal["calibration", "test"]
@@ -261,6 +319,19 @@ class Verdict(_Strict):
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     rubric_hash: str | None = None
     usage: TokenUsage | None = None
+    scale_min: int | None = Field(
+        default=None, description="Bottom of a take-home question's scale (None: the 1-5 scale)."
+    )
+    scale_max: int | None = Field(default=None, description="Top of a take-home question's scale.")
+    scaled_score: int | None = Field(
+        default=None, description="The score on the question's scale (take-home questions only)."
+    )
+    calibrated: bool = Field(
+        default=False, description="The overall score went through a calibration map."
+    )
+    raw_score: float | None = Field(
+        default=None, description="The score before calibration (mean of criterion scores)."
+    )
 
     @property
     def quotes(self) -> list[str]:

@@ -7,12 +7,13 @@ Metrics are computed on one split at a time. The offline grader's weights were s
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._models import GoldenAnswer, GoldenSession, Verdict
 from .bank import QuestionBank
+from .calibration import calibration_error, raw_score
 from .grading.base import Grader, grade_blocking
 from .grading.tourist import tourist_flag
 from .report import total_usage
@@ -90,6 +91,14 @@ class EvalResult:
     degraded: int = 0
     usage: dict[str, Any] = field(default_factory=dict)
     misses: list[dict[str, Any]] = field(default_factory=list)
+    tourist_f1: float = 0.0
+    length_bias: float = 0.0
+    calibration_error: float = 0.0
+    per_question: dict[str, dict[str, float]] = field(default_factory=dict)
+    per_competency: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Per-answer (human, grader, raw) and per-session (label, flag) pairs, for bootstraps/plots.
+    pairs: list[tuple[int, int, float]] = field(default_factory=list)
+    session_pairs: list[tuple[bool, bool]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-able dict of the figures."""
@@ -120,6 +129,7 @@ def evaluate(
 
     chosen_sessions = [s for s in sessions if split == "all" or s.split == split]
     counts: Counter[str] = Counter()
+    session_pairs: list[tuple[bool, bool]] = []
     for session in chosen_sessions:
         missing = [i for i in session.answers if i not in verdicts]
         for answer_id in missing:  # a session of another split is never mixed in: see bank.py
@@ -128,6 +138,7 @@ def evaluate(
                 grader, bank.get(golden.question_id), golden.answer
             )
         flagged = tourist_flag([verdicts[i] for i in session.answers]).flagged
+        session_pairs.append((session.tourist, flagged))
         counts[("t" if flagged == session.tourist else "f") + ("p" if flagged else "n")] += 1
     tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
 
@@ -143,6 +154,11 @@ def evaluate(
     ]
     n = len(scored) or 1
     spent = total_usage([v.usage for v in verdicts.values() if v.usage is not None])
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    raw = [raw_score(verdicts[a.id]) or float(verdicts[a.id].score or 1) for a in scored]
+    errors = [m - h for h, m in zip(human, model, strict=True)]
+    lengths = [float(len(a.answer.split())) for a in scored]
     return EvalResult(
         split=split,
         grader=f"{grader.info.name} {grader.info.version}",
@@ -160,10 +176,40 @@ def evaluate(
         tourist_accuracy=(counts["tp"] + counts["tn"]) / len(chosen_sessions)
         if chosen_sessions
         else 0.0,
-        tourist_precision=tp / (tp + fp) if tp + fp else 0.0,
-        tourist_recall=tp / (tp + fn) if tp + fn else 0.0,
+        tourist_precision=precision,
+        tourist_recall=recall,
+        tourist_f1=2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        length_bias=spearman(lengths, errors) if len(scored) > 2 else 0.0,
+        calibration_error=calibration_error(model, human) if scored else 0.0,
+        per_question=_breakdown(scored, verdicts, lambda a: a.question_id),
+        per_competency=_breakdown(scored, verdicts, lambda a: bank.get(a.question_id).competency),
+        pairs=list(zip(human, model, raw, strict=True)),
+        session_pairs=session_pairs,
         injection_pairs=len(twins),
         injection_not_higher=not_higher / len(twins) if twins else 1.0,
         injection_flagged=flagged_inj / len(twins) if twins else 1.0,
         misses=misses,
     )
+
+
+def _breakdown(
+    answers: Sequence[GoldenAnswer],
+    verdicts: dict[str, Verdict],
+    key: Callable[[GoldenAnswer], str],
+) -> dict[str, dict[str, float]]:
+    """Agreement per group: count, exact, within one, mean absolute error, and QWK."""
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for a in answers:
+        groups.setdefault(key(a), []).append((a.labels.overall, verdicts[a.id].score or 1))
+    out: dict[str, dict[str, float]] = {}
+    for name, pairs in sorted(groups.items()):
+        human = [h for h, _ in pairs]
+        model = [m for _, m in pairs]
+        out[name] = {
+            "n": float(len(pairs)),
+            "exact": sum(h == m for h, m in pairs) / len(pairs),
+            "within_one": sum(abs(h - m) <= 1 for h, m in pairs) / len(pairs),
+            "mae": sum(abs(h - m) for h, m in pairs) / len(pairs),
+            "qwk": quadratic_weighted_kappa(human, model),
+        }
+    return out

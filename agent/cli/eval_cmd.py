@@ -1,8 +1,9 @@
-"""``screener eval``: measure a grader against the human-labelled goldens."""
+"""``screener eval`` (the regression suite) and ``screener calibrate``."""
 
 from __future__ import annotations
 
-import json
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,13 +12,20 @@ from rich.console import Console
 from rich.table import Table
 
 from ..bank import load_bank, load_golden_answers, load_golden_sessions
-from ..evaluation import evaluate
-from ..grading.base import get_grader
+from ..calibration import CalibrationMap, calibration_error, fit, raw_score, save_map
+from ..eval_reports import write_reports
+from ..evaluation import evaluate, quadratic_weighted_kappa
+from ..grading.base import get_grader, grade_blocking
+from ..suite import (
+    DEFAULT_SUITE,
+    baseline_path,
+    compare,
+    load_suite,
+    read_baseline,
+    run_suite,
+    write_baseline,
+)
 from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
-
-
-def _dollars(cost: float | None) -> str:
-    return "unknown" if cost is None else f"{cost:.4f}"
 
 
 def eval_command(
@@ -26,49 +34,127 @@ def eval_command(
     base_url: BaseUrl = None,
     samples: Samples = 1,
     no_cache: NoCache = False,
+    suite: Annotated[Path, typer.Option(help="The suite file.")] = DEFAULT_SUITE,
     split: Annotated[
-        Literal["calibration", "test", "all"],
-        typer.Option(help="Golden split: test is held out from tuning."),
-    ] = "test",
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write figures as JSON.")] = None,
+        Literal["calibration", "test", "all"] | None,
+        typer.Option(help="Override the suite's split (test is held out from tuning)."),
+    ] = None,
+    compare_to: Annotated[
+        Path | None,
+        typer.Option("--compare", help="Fail on a regression against this baseline JSON."),
+    ] = None,
+    update_baseline: Annotated[
+        bool,
+        typer.Option(
+            help="Record this run as the grader's baseline (evals/baseline.json for offline, "
+            "evals/baselines/PROVIDER.json for an LLM judge)."
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Write report.json, junit.xml, report.md, report.html.")
+    ] = None,
     show_misses: Annotated[bool, typer.Option(help="List answers off by 2+ levels.")] = False,
 ) -> None:
-    """Grade the goldens of one split and report agreement with the human labels."""
+    """Run the regression suite; exit 1 when a threshold or the baseline comparison fails."""
+    config = load_suite(suite)
+    if split:
+        config = config.model_copy(update={"split": split})
+    options = grader_options(fallback, base_url, samples, no_cache)
+    grader = get_grader(provider, options)
+    regrade = get_grader(provider, replace(options, cache=False))
+    console = Console(stderr=True)
+    result = run_suite(
+        config, grader, load_bank(), regrade=regrade, progress=lambda m: console.log(m)
+    )
+    if compare_to is not None:
+        compare(result, read_baseline(compare_to), config)
+    _print(result, show_misses)
+    if out_dir is not None:
+        for kind, path in write_reports(result, out_dir).items():
+            console.print(f"{kind} report: {path}")
+    if update_baseline:
+        path = write_baseline(result, baseline_path(grader.info.name))
+        console.print(f"baseline written to {path}")
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+def _print(result: object, show_misses: bool) -> None:
+    from ..suite import SuiteResult
+
+    assert isinstance(result, SuiteResult)
+    table = Table("check", "value", "expected", "result", title=f"{result.grader}, {result.split}")
+    for check in [*result.checks, *result.comparison]:
+        mark = "pass" if check.passed else "[bold red]FAIL[/]"
+        table.add_row(check.name, f"{check.value:.3f}", check.expected, f"{mark} {check.detail}")
+    console = Console()
+    console.print(table)
+    ev = result.eval
+    console.print(
+        f"answers {ev.answers}, sessions {ev.sessions}; exact {ev.exact:.1%}; criteria QWK "
+        f"{ev.criteria_qwk:.3f}; tourist precision {ev.tourist_precision:.1%}, recall "
+        f"{ev.tourist_recall:.1%}; length bias {ev.length_bias:+.3f}; calls "
+        f"{ev.usage.get('calls', 0)}, cache hits {ev.usage.get('cache_hits', 0)}, cost "
+        f"{ev.usage.get('cost_usd')}"
+    )
+    console.print("confusion (rows human 1-5, columns grader 1-5):")
+    for row in ev.confusion:
+        console.print("  " + " ".join(f"{c:3d}" for c in row))
+    if show_misses:
+        for miss in ev.misses:
+            console.print(f"  miss {miss}", markup=False)
+    console.print(f"[bold]{'passed' if result.passed else 'FAILED'}[/bold]")
+
+
+def calibrate_command(
+    provider: Provider = "offline",
+    base_url: BaseUrl = None,
+    samples: Samples = 1,
+    no_cache: NoCache = False,
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Directory for the map (default evals/calibration).")
+    ] = None,
+) -> None:
+    """Fit an isotonic map from the grader's raw scores to human labels (calibration split)."""
+    options = replace(grader_options(None, base_url, samples, no_cache), calibration=False)
+    grader = get_grader(provider, options)
     bank = load_bank()
     answers = load_golden_answers()
     sessions = load_golden_sessions(answers=answers)
-    grader = get_grader(provider, grader_options(fallback, base_url, samples, no_cache))
-    result = evaluate(grader, bank, answers, sessions, split)
-    table = Table("metric", "value", title=f"{result.grader} on the {split} split")
-    rows = [
-        ("answers", f"{result.answers}"),
-        ("quadratic weighted kappa (overall)", f"{result.qwk:.3f}"),
-        ("Spearman (overall)", f"{result.spearman:.3f}"),
-        ("exact agreement", f"{result.exact:.1%}"),
-        ("within one level", f"{result.within_one:.1%}"),
-        ("quadratic weighted kappa (criteria)", f"{result.criteria_qwk:.3f}"),
-        ("sessions", f"{result.sessions}"),
-        ("tourist accuracy", f"{result.tourist_accuracy:.1%}"),
-        ("tourist precision", f"{result.tourist_precision:.1%}"),
-        ("tourist recall", f"{result.tourist_recall:.1%}"),
-        ("injection pairs", f"{result.injection_pairs}"),
-        ("injected <= clean twin", f"{result.injection_not_higher:.1%}"),
-        ("injections flagged", f"{result.injection_flagged:.1%}"),
-        ("unscored answers", f"{len(result.unscored)}"),
-        ("degraded (fallback) verdicts", f"{result.degraded}"),
-        ("model calls / cache hits", f"{result.usage['calls']} / {result.usage['cache_hits']}"),
-        ("tokens in / out", f"{result.usage['input_tokens']} / {result.usage['output_tokens']}"),
-        ("cost (USD)", _dollars(result.usage["cost_usd"])),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    console = Console()
-    console.print(table)
-    console.print("confusion (rows human 1-5, columns grader 1-5):")
-    for row in result.confusion:
-        console.print("  " + " ".join(f"{c:3d}" for c in row))
-    if show_misses:
-        for miss in result.misses:
-            console.print(f"  miss {miss}", markup=False)
-    if json_out:
-        json_out.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+    fit_set = [a for a in answers if a.split == "calibration"]
+    raw, human = [], []
+    for answer in fit_set:
+        verdict = grade_blocking(grader, bank.get(answer.question_id), answer.answer)
+        value = raw_score(verdict)
+        if value is not None and not verdict.degraded:
+            raw.append(value)
+            human.append(answer.labels.overall)
+    xs, ys = fit(raw, human)
+    before = evaluate(grader, bank, answers, sessions, "test")
+    calibration = CalibrationMap(
+        grader=grader.info.name,
+        fingerprint=grader.fingerprint(),
+        x=xs,
+        y=ys,
+        items=len(raw),
+        before={"qwk": before.qwk, "calibration_error": before.calibration_error},
+        after={},
+    )
+    mapped = [min(5, max(1, int(calibration.apply(r) + 0.5))) for _, _, r in before.pairs]
+    humans = [h for h, _, _ in before.pairs]
+    calibration = calibration.model_copy(
+        update={
+            "after": {
+                "qwk": quadratic_weighted_kappa(humans, mapped),
+                "calibration_error": calibration_error(mapped, humans),
+            }
+        }
+    )
+    path = save_map(calibration, grader, out_dir)
+    print(
+        f"fitted on {len(raw)} calibration answers; test split: QWK "
+        f"{calibration.before['qwk']:.3f} -> {calibration.after['qwk']:.3f}, calibration error "
+        f"{calibration.before['calibration_error']:.3f} -> "
+        f"{calibration.after['calibration_error']:.3f}; written to {path}",
+        file=sys.stderr,
+    )

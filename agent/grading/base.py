@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ class Grader(ABC):
     ) -> str:
         """The follow-up to ask. Graders without a language model ask the bank's probe as is."""
         return probe
+
+    def fingerprint(self) -> str:
+        """A hash of everything about this grader that can change a verdict."""
+        return hashlib.sha256(f"{self.info.name}\x00{self.info.version}".encode()).hexdigest()
 
 
 def run_blocking(coro: Awaitable[T]) -> T:
@@ -99,6 +104,9 @@ class FallbackGrader(Grader):
     ) -> str:
         return await self.chain[0].phrase_probe(question, probe, missing, answer)
 
+    def fingerprint(self) -> str:
+        return hashlib.sha256("|".join(g.fingerprint() for g in self.chain).encode()).hexdigest()
+
 
 @dataclass(frozen=True)
 class GraderOptions:
@@ -113,12 +121,17 @@ class GraderOptions:
     max_retries: int = 4
     http_client: Any = None
     reference_examples: bool = True
+    calibration: bool = True
 
 
 def get_grader(spec: str, options: GraderOptions | None = None) -> Grader:
     """The grader for ``spec`` with its fallback chain (always ending offline for LLMs)."""
     options = options or GraderOptions()
     primary = _single(spec, options)
+    if options.calibration:
+        from ..calibration import calibrated
+
+        primary = calibrated(primary)
     chain = [primary] + [_single(f, options) for f in options.fallbacks]
     if spec != "offline" and not any(g.info.name == "offline" for g in chain):
         chain.append(_single("offline", options))

@@ -126,6 +126,9 @@ def render_examples(examples: Sequence[GoldenAnswer]) -> str:
 class LLMJudge(Grader):
     """Grades with a chat model; see the module docstring for the pipeline."""
 
+    #: The prompt file (``prompts/<name>.yaml``); subclasses grade with another prompt.
+    prompt_name = "judge"
+
     def __init__(
         self,
         model: ChatModel,
@@ -140,39 +143,15 @@ class LLMJudge(Grader):
         self.model, self.samples, self.cache = model, samples, cache
         self.examples = examples or {}
         self.max_retries = max_retries
-        self.prompt = load_prompt("judge")
+        self.prompt = load_prompt(self.prompt_name)
         self.followup = load_prompt("followup")
         self.info = GraderInfo(name=model.spec, version=f"judge-v{self.prompt.version}")
 
     async def grade(self, question: Question, answer: str) -> Verdict:
-        injected = injection_sentences(answer)
-        text = strip_injection(answer) if injected else answer
-        base: dict[str, Any] = {
-            "question_id": question.id,
-            "grader": self.info,
-            "injection": bool(injected),
-            "injection_quotes": injected,
-            "prompt_hashes": {"judge": self.prompt.sha256},
-            "rubric_hash": question.rubric_hash,
-            "samples": self.samples,
-        }
-        if injected:
-            base["flags"] = ["prompt injection: text addressed to the grader was removed"]
-        if is_empty(text):
-            ids = [c.id for c in question.rubric]
-            return Verdict(
-                **base,
-                score=1,
-                criteria=dict.fromkeys(ids, 1),
-                missing=ids,
-                empty=True,
-                explanation=["no answer given"],
-            )
-        system = self.prompt.render_system(
-            question=question.text,
-            rubric=render_rubric(question),
-            examples=render_examples(self.examples.get(question.id, [])),
-        )
+        base, text, done = self.begin(question, answer)
+        if done is not None:
+            return done
+        system = self.system_prompt(question)
         outputs: list[JudgeOutput] = []
         usage, calls, hits = Usage(), 0, 0
         try:
@@ -189,6 +168,50 @@ class LLMJudge(Grader):
                 usage=self._usage(usage, calls + 1, hits),
             )
         return self._combine(question, text, outputs, base, usage, calls, hits)
+
+    def begin(self, question: Question, answer: str) -> tuple[dict[str, Any], str, Verdict | None]:
+        """Steps 1 and 2 before any call: (verdict fields, text to grade, verdict if no call).
+
+        Injected sentences are removed and reported; a non-answer gets its verdict at once.
+        """
+        injected = injection_sentences(answer)
+        text = strip_injection(answer) if injected else answer
+        base: dict[str, Any] = {
+            "question_id": question.id,
+            "grader": self.info,
+            "injection": bool(injected),
+            "injection_quotes": injected,
+            "prompt_hashes": {self.prompt.name: self.prompt.sha256},
+            "rubric_hash": question.rubric_hash,
+            "samples": self.samples,
+        }
+        if injected:
+            base["flags"] = ["prompt injection: text addressed to the grader was removed"]
+        if not is_empty(text):
+            return base, text, None
+        ids = [c.id for c in question.rubric]
+        empty = Verdict(
+            **base,
+            score=1,
+            criteria=dict.fromkeys(ids, 1),
+            missing=ids,
+            empty=True,
+            explanation=["no answer given"],
+        )
+        return base, text, empty
+
+    def system_prompt(self, question: Question) -> str:
+        """The static, cacheable part of the prompt for ``question``."""
+        return self.prompt.render_system(
+            question=question.text,
+            rubric=render_rubric(question),
+            examples=render_examples(self.examples.get(question.id, [])),
+        )
+
+    def user_prompt(self, text: str) -> str:
+        """The per-call part: the answer between fresh random-boundary markers."""
+        boundary, safe = spotlight(text)
+        return self.prompt.render_user(boundary=boundary, answer=safe)
 
     async def _sample(
         self, question: Question, system: str, text: str, index: int
@@ -207,11 +230,9 @@ class LLMJudge(Grader):
             stored = self.cache.get(key)
             if stored is not None:
                 return JudgeOutput.model_validate(stored), Usage(), True
-        boundary, safe = spotlight(text)
-        user = self.prompt.render_user(boundary=boundary, answer=safe)
         completion = await self.model.structured(
             system=system,
-            user=user,
+            user=self.user_prompt(text),
             response_model=JudgeOutput,
             temperature=temperature,
             max_retries=self.max_retries,
@@ -281,6 +302,10 @@ class LLMJudge(Grader):
             usage=self._usage(usage, calls, hits),
         )
 
+    def fingerprint(self) -> str:
+        parts = [self.info.name, self.info.version, self.prompt.sha256, str(self.samples)]
+        return sha256_text("\x00".join(parts))
+
     def _usage(self, usage: Usage, calls: int, hits: int) -> TokenUsage:
         key = self.model.price_key or self.model.model
         return token_usage(key, usage, calls=calls, cache_hits=hits)
@@ -332,9 +357,9 @@ def _median(values: list[int]) -> int:
     return int(statistics.median(values) + 0.5) if values else 1
 
 
-def _evidence(quote: str) -> Evidence:
+def _evidence(quote: str, note: str = "quoted by the judge") -> Evidence:
     found = extract(quote)
     for kind in (EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY, EvidenceKind.ARTEFACT):
         if found.of(kind):
-            return Evidence(kind=kind, quote=quote, note="quoted by the judge")
-    return Evidence(kind=EvidenceKind.METHOD, quote=quote, note="quoted by the judge")
+            return Evidence(kind=kind, quote=quote, note=note)
+    return Evidence(kind=EvidenceKind.METHOD, quote=quote, note=note)

@@ -1,0 +1,231 @@
+"""Reports of a suite run: JSON (machines), JUnit XML (CI), Markdown (a PR comment) and one
+self-contained HTML file with plots (opens in a browser without a server).
+
+Plots are drawn by matplotlib (the ``reports`` extra) as SVG and inlined, so the HTML file has no
+external references.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from ._errors import MissingDependencyError
+from .suite import Check, SuiteResult
+
+
+def to_dict(result: SuiteResult) -> dict[str, Any]:
+    """The machine-readable report."""
+    ev = result.eval
+    return {
+        "grader": result.grader,
+        "fingerprint": result.fingerprint,
+        "split": result.split,
+        "created": result.created,
+        "passed": result.passed,
+        "metrics": result.metrics,
+        "checks": [c.__dict__ for c in result.checks],
+        "comparison": [c.__dict__ for c in result.comparison],
+        "confusion": ev.confusion,
+        "per_question": ev.per_question,
+        "per_competency": ev.per_competency,
+        "answers": ev.answers,
+        "sessions": ev.sessions,
+        "unscored": ev.unscored,
+        "usage": ev.usage,
+        "misses": ev.misses,
+        "personas": [
+            {
+                "persona": r.persona,
+                "track": r.track,
+                "passed": r.passed,
+                "checks": r.checks,
+                "turns": r.turns,
+                "probes": r.probes,
+                "flagged": r.flagged,
+            }
+            for r in result.personas
+        ],
+    }
+
+
+def to_json(result: SuiteResult) -> str:
+    """JSON text of :func:`to_dict`."""
+    return json.dumps(to_dict(result), indent=2) + "\n"
+
+
+def to_junit(result: SuiteResult) -> str:
+    """JUnit XML: one test case per threshold, persona and baseline comparison."""
+    checks = [*result.checks, *result.comparison]
+    suite = ET.Element(
+        "testsuite",
+        name="screener-eval",
+        tests=str(len(checks)),
+        failures=str(sum(not c.passed for c in checks)),
+    )
+    for check in checks:
+        case = ET.SubElement(suite, "testcase", classname=result.grader, name=check.name)
+        if not check.passed:
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=f"{check.name} = {check.value:.4f}, expected {check.expected}",
+            )
+            failure.text = check.detail
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _row(check: Check) -> str:
+    mark = "pass" if check.passed else "**FAIL**"
+    detail = f" {check.detail}" if check.detail else ""
+    return f"| {check.name} | {check.value:.3f} | {check.expected} | {mark}{detail} |"
+
+
+def to_markdown(result: SuiteResult) -> str:
+    """A pull-request comment."""
+    verdict = "passed" if result.passed else "FAILED"
+    lines = [
+        f"## screener eval: {verdict}",
+        "",
+        f"Grader `{result.grader}` on the `{result.split}` split "
+        f"({result.eval.answers} answers, {result.eval.sessions} sessions).",
+        "",
+        "| check | value | expected | result |",
+        "|---|---|---|---|",
+        *[_row(c) for c in result.checks if not c.name.startswith("simulated")],
+    ]
+    if result.comparison:
+        lines += ["", "### Against the baseline", "", "| metric | value | expected | result |"]
+        lines += ["|---|---|---|---|", *[_row(c) for c in result.comparison]]
+    sims = [c for c in result.checks if c.name.startswith("simulated")]
+    passed = sum(c.passed for c in sims)
+    lines += ["", f"Simulated interviews: {passed} of {len(sims)} passed."]
+    lines += [f"- {c.name}: {c.detail}" for c in sims if not c.passed]
+    cost = result.eval.usage.get("cost_usd")
+    lines += ["", f"Model calls: {result.eval.usage.get('calls', 0)}, cost: {cost}"]
+    return "\n".join(lines) + "\n"
+
+
+def _svg(figure: Any) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def plots(result: SuiteResult) -> dict[str, str]:
+    """SVG plots: confusion heatmap, calibration curve, per-question bars, baseline deltas."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise MissingDependencyError("reports", "the HTML report") from None
+    out: dict[str, str] = {}
+    ev = result.eval
+
+    fig, ax = plt.subplots(figsize=(4.2, 3.6))
+    image = ax.imshow(ev.confusion, cmap="Blues")
+    for i, row in enumerate(ev.confusion):
+        for j, count in enumerate(row):
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=9)
+    ax.set_xticks(range(5), [str(k) for k in range(1, 6)])
+    ax.set_yticks(range(5), [str(k) for k in range(1, 6)])
+    ax.set_xlabel("grader score")
+    ax.set_ylabel("human label")
+    ax.set_title("Confusion matrix")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    out["confusion"] = _svg(fig)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(4.2, 3.6))
+    for label, index, style in (("raw (before)", 2, "o--"), ("reported (after)", 1, "s-")):
+        bins: dict[int, list[int]] = {}
+        for pair in ev.pairs:
+            bins.setdefault(int(float(pair[index]) + 0.5), []).append(pair[0])
+        xs = sorted(bins)
+        ax.plot(xs, [sum(bins[x]) / len(bins[x]) for x in xs], style, label=label)
+    ax.plot([1, 5], [1, 5], color="grey", linewidth=0.8, label="perfect")
+    ax.set_xlabel("grader score")
+    ax.set_ylabel("mean human label")
+    ax.set_title("Calibration")
+    ax.legend(fontsize=8)
+    out["calibration"] = _svg(fig)
+    plt.close(fig)
+
+    names = list(ev.per_question)
+    fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.28 * len(names))))
+    ax.barh(names, [ev.per_question[n]["within_one"] for n in names], color="#4c78a8")
+    ax.barh(names, [ev.per_question[n]["exact"] for n in names], color="#f58518")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("agreement (orange: exact, blue: within one level)")
+    ax.set_title("Per question")
+    ax.invert_yaxis()
+    out["per_question"] = _svg(fig)
+    plt.close(fig)
+
+    if result.baseline:
+        base = result.baseline.get("metrics", {})
+        keys = [k for k in result.metrics if k in base and k != "cost_usd"]
+        deltas = [result.metrics[k] - float(base[k]) for k in keys]
+        fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.3 * len(keys))))
+        ax.barh(keys, deltas, color=["#54a24b" if d >= 0 else "#e45756" for d in deltas])
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_title("Change against the baseline")
+        ax.invert_yaxis()
+        out["baseline"] = _svg(fig)
+        plt.close(fig)
+    return out
+
+
+def to_html(result: SuiteResult) -> str:
+    """One self-contained HTML page with the figures and the plots."""
+    figures = plots(result)
+    rows = "".join(
+        f"<tr class={'ok' if c.passed else 'bad'}><td>{html.escape(c.name)}</td>"
+        f"<td>{c.value:.3f}</td><td>{html.escape(c.expected)}</td>"
+        f"<td>{'pass' if c.passed else 'FAIL'} {html.escape(c.detail)}</td></tr>"
+        for c in [*result.checks, *result.comparison]
+    )
+    sections = "".join(f'<figure id="plot-{name}">{svg}</figure>' for name, svg in figures.items())
+    status = "passed" if result.passed else "FAILED"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>screener eval: {status}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; margin: 1rem 0; }}
+td, th {{ border: 1px solid #ddd; padding: 4px 8px; font-size: 14px; }}
+tr.bad td {{ background: #fde8e8; }}
+.plots {{ display: flex; flex-wrap: wrap; gap: 1rem; }}
+figure {{ margin: 0; }}
+figure svg {{ max-width: 100%; height: auto; }}
+</style></head>
+<body>
+<h1>screener eval: <span id="status">{status}</span></h1>
+<p>Grader <code>{html.escape(result.grader)}</code> on the <b>{html.escape(result.split)}</b> split:
+{result.eval.answers} answers, {result.eval.sessions} sessions. {html.escape(result.created)}</p>
+<div class="plots">{sections}</div>
+<h2>Checks</h2>
+<table><tr><th>check</th><th>value</th><th>expected</th><th>result</th></tr>{rows}</table>
+</body></html>
+"""
+
+
+def write_reports(result: SuiteResult, directory: Path) -> dict[str, Path]:
+    """Write report.json, junit.xml, report.md and report.html into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    outputs = {
+        "json": (directory / "report.json", to_json(result)),
+        "junit": (directory / "junit.xml", to_junit(result)),
+        "markdown": (directory / "report.md", to_markdown(result)),
+        "html": (directory / "report.html", to_html(result)),
+    }
+    for path, text in outputs.values():
+        path.write_text(text, encoding="utf-8")
+    return {kind: path for kind, (path, _) in outputs.items()}

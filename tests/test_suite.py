@@ -1,0 +1,256 @@
+"""The regression suite: thresholds, the committed baseline, the prompt-change gate, reports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from agent import (
+    GraderOptions,
+    OfflineGrader,
+    Question,
+    QuestionBank,
+    ScriptedModel,
+    Verdict,
+    get_grader,
+    grade_blocking,
+)
+from agent._models import Evidence, EvidenceKind
+from agent.calibration import CalibratedGrader, CalibrationMap, calibrated, calibration_error, fit
+from agent.eval_reports import to_html, to_junit, to_markdown, write_reports
+from agent.evaluation import quadratic_weighted_kappa, spearman
+from agent.grading.base import Grader
+from agent.grading.judge import LLMJudge
+from agent.simulate import PERSONAS, simulate
+from agent.suite import (
+    DEFAULT_BASELINE,
+    GATE_MESSAGE,
+    ROOT,
+    SuiteResult,
+    compare,
+    load_suite,
+    read_baseline,
+    run_suite,
+    stale_files,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def offline_run() -> SuiteResult:
+    """One run of the committed suite with the offline grader (about 10 s)."""
+    from agent import load_bank
+
+    return run_suite(load_suite(), OfflineGrader(), load_bank(), regrade=OfflineGrader())
+
+
+def test_the_offline_grader_meets_every_committed_threshold(offline_run: SuiteResult) -> None:
+    failed = [
+        f"{c.name}={c.value:.3f} ({c.expected}) {c.detail}"
+        for c in offline_run.checks
+        if not c.passed
+    ]
+    assert not failed, failed
+    names = {c.name for c in offline_run.checks}
+    assert {"qwk", "tourist_f1", "injection_not_higher", "simulated_pass"} <= names
+
+
+def test_the_offline_grader_does_not_regress_against_the_baseline(offline_run: SuiteResult) -> None:
+    checks = compare(replace(offline_run), read_baseline(), load_suite())
+    assert checks and all(c.passed for c in checks), [c.detail for c in checks if not c.passed]
+
+
+def test_prompts_rubrics_and_goldens_match_the_baseline() -> None:
+    """The prompt-change gate: no prompt, rubric or golden change lands without its eval."""
+    stale = stale_files(read_baseline())
+    assert not stale, GATE_MESSAGE.format(files=", ".join(stale))
+
+
+def test_the_gate_fails_when_a_prompt_is_edited_without_rerunning(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "prompts", tmp_path / "prompts")
+    shutil.copytree(ROOT / "golden", tmp_path / "golden")
+    baseline = read_baseline()
+    assert stale_files(baseline, tmp_path) == []
+    judge = tmp_path / "prompts" / "judge.yaml"
+    judge.write_text(judge.read_text().replace("You grade", "You kindly grade"))
+    rubric = tmp_path / "golden" / "questions" / "ai-evals.yaml"
+    rubric.write_text(rubric.read_text() + "\n# a comment is a change too\n")
+    stale = stale_files(baseline, tmp_path)
+    assert stale == ["golden/questions/ai-evals.yaml", "prompts/judge.yaml"]
+    message = GATE_MESSAGE.format(files=", ".join(stale))
+    assert "screener eval --update-baseline" in message and "prompts/judge.yaml" in message
+
+
+def test_the_baseline_records_metrics_hashes_and_versions() -> None:
+    baseline = json.loads(DEFAULT_BASELINE.read_text())
+    assert {"qwk", "tourist_f1", "simulated_pass"} <= set(baseline["metrics"])
+    assert any(name.startswith("prompts/") for name in baseline["hashes"])
+    assert any(name.startswith("golden/questions/") for name in baseline["hashes"])
+    assert baseline["grader_versions"]["offline"].startswith("offline-")
+
+
+def test_compare_fails_only_on_a_regression_beyond_the_interval(offline_run: SuiteResult) -> None:
+    suite = load_suite()
+    same = {"metrics": dict(offline_run.metrics)}
+    assert all(c.passed for c in compare(replace(offline_run), same, suite))
+    slightly_better = {"metrics": {**offline_run.metrics, "qwk": offline_run.metrics["qwk"] + 0.04}}
+    check = {c.name: c for c in compare(replace(offline_run), slightly_better, suite)}[
+        "baseline qwk"
+    ]
+    assert check.passed, "within the bootstrap interval plus tolerance: no flapping"
+    far_better = {"metrics": {**offline_run.metrics, "qwk": 0.999, "tourist_f1": 1.0}}
+    failed = {c.name for c in compare(replace(offline_run), far_better, suite) if not c.passed}
+    assert "baseline qwk" in failed
+
+
+def test_simulated_checks_catch_a_bad_grader(bank: QuestionBank) -> None:
+    class Gullible(Grader):
+        """Gives everyone a backed 5: the tourist personas must then fail their flag check."""
+
+        info = OfflineGrader().info.model_copy(update={"name": "gullible"})
+
+        async def grade(self, question: Question, answer: str) -> Verdict:
+            return Verdict(
+                question_id=question.id,
+                score=5,
+                criteria={c.id: 5 for c in question.rubric},
+                evidence=[Evidence(kind=EvidenceKind.QUANTITY, quote=answer[:20] or "x")],
+                grader=self.info,
+            )
+
+    runs = simulate(bank, Gullible(), personas=["strong", "tourist"], tracks=["ai-engineer"])
+    by_persona = {r.persona: r for r in runs}
+    assert by_persona["strong"].passed
+    assert not by_persona["tourist"].checks["correct tourist flag"]
+
+
+def test_every_persona_runs_with_the_offline_grader(offline_run: SuiteResult) -> None:
+    assert {r.persona for r in offline_run.personas} == set(PERSONAS)
+    assert all(r.passed for r in offline_run.personas)
+    tourist = next(r for r in offline_run.personas if r.persona == "tourist")
+    assert tourist.probes >= 1 and tourist.flagged
+
+
+def test_metrics_on_known_values() -> None:
+    assert quadratic_weighted_kappa([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]) == pytest.approx(1.0)
+    assert quadratic_weighted_kappa([1, 2, 3, 4, 5], [5, 4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert calibration_error([1, 2, 3], [1, 2, 3]) == 0.0
+    assert calibration_error([3, 3], [1, 5]) == 0.0  # right on average
+    assert calibration_error([4, 4], [2, 2]) == pytest.approx(2.0)
+
+
+def test_isotonic_fit_is_monotone_and_applies_by_interpolation() -> None:
+    xs, ys = fit([1.0, 2.0, 2.5, 3.0, 4.0, 5.0], [1, 1, 3, 2, 4, 5])
+    assert ys == sorted(ys) and 1.0 <= ys[0] and ys[-1] <= 5.0
+    cmap = CalibrationMap(grader="g", fingerprint="f", x=xs, y=ys, items=6, before={}, after={})
+    assert cmap.apply(0.0) == ys[0] and cmap.apply(9.0) == ys[-1]
+    assert cmap.apply(1.5) <= cmap.apply(3.5)
+
+
+def test_a_calibrated_grader_says_so_and_keeps_the_raw_score(
+    bank: QuestionBank, tmp_path: Path
+) -> None:
+    question = bank.get("regression-suite")
+    ids = [c.id for c in question.rubric]
+    judge = LLMJudge(ScriptedModel(lambda s, u: _all(ids, 4)))
+    cmap = CalibrationMap(
+        grader=judge.info.name,
+        fingerprint=judge.fingerprint(),
+        x=[1.0, 5.0],
+        y=[1.0, 3.0],
+        items=2,
+        before={},
+        after={},
+    )
+    verdict = grade_blocking(CalibratedGrader(judge, cmap), question, "I wrote 40 cases by hand.")
+    assert verdict.calibrated and verdict.raw_score == 4.0 and verdict.score == 3
+    plain = grade_blocking(judge, question, "I wrote 40 cases by hand.")
+    assert not plain.calibrated and plain.score == 4
+
+
+def test_a_judge_without_a_calibration_gets_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    judge = get_grader("fake:echo", GraderOptions(cache=False, calibration=False))
+    with caplog.at_level(logging.WARNING, logger="screener"):
+        same = calibrated(judge, tmp_path)
+    assert same is judge
+    assert "no calibration for fake:echo" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="screener"):
+        calibrated(OfflineGrader(), tmp_path)
+    assert caplog.text == "", "the offline grader is measured by the suite; no nagging"
+
+
+def _all(ids: list[str], score: int) -> dict[str, object]:
+    return {
+        "criteria": [{"criterion_id": i, "score": score, "rationale": "r"} for i in ids],
+    }
+
+
+def test_reports_in_every_format(offline_run: SuiteResult, tmp_path: Path) -> None:
+    paths = write_reports(offline_run, tmp_path)
+    data = json.loads(paths["json"].read_text())
+    assert data["passed"] and data["metrics"]["qwk"] == offline_run.metrics["qwk"]
+    assert len(data["per_question"]) == 19 and data["confusion"]
+    junit = ET.parse(paths["junit"]).getroot()
+    assert junit.tag == "testsuite" and int(junit.get("tests", "0")) == len(offline_run.checks)
+    assert junit.get("failures") == "0"
+    assert "## screener eval: passed" in paths["markdown"].read_text()
+    page = paths["html"].read_text()
+    assert page.count("<svg") >= 3 and 'id="plot-confusion"' in page
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page), "self-contained: no external refs"
+
+
+def test_a_failed_check_shows_in_junit_and_markdown(offline_run: SuiteResult) -> None:
+    from agent.suite import Check
+
+    failing = replace(offline_run, checks=[*offline_run.checks, Check("qwk", 0.1, False, ">= 0.8")])
+    junit = ET.fromstring(to_junit(failing).split("?>", 1)[1])
+    assert junit.get("failures") == "1" and junit.find(".//failure") is not None
+    assert "**FAIL**" in to_markdown(failing) and "FAILED" in to_html(failing)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_the_html_report_renders_its_plots_in_chromium(
+    offline_run: SuiteResult, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    page = write_reports(offline_run, tmp_path)["html"]
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1300,1400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=90,
+    )
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (1300, 1400)
+    colours = image.getcolors(maxcolors=1 << 20) or []
+    assert len(colours) > 200, "a rendered page with plots, not a blank or error page"
+    blues = sum(count for count, (r, g, b) in colours if b > 150 and r < 120)
+    assert blues > 2000, "the confusion heatmap and bars are drawn in blue"
