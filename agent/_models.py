@@ -332,6 +332,13 @@ class Verdict(_Strict):
     raw_score: float | None = Field(
         default=None, description="The score before calibration (mean of criterion scores)."
     )
+    confidence: float | None = Field(
+        default=None, description="The trained grader's probability of its overall level."
+    )
+    level_probabilities: list[float] = Field(
+        default_factory=list, description="The trained grader's P(level = 1..5)."
+    )
+    escalated: bool = Field(default=False, description="The cascade sent this answer to an LLM.")
 
     @property
     def quotes(self) -> list[str]:

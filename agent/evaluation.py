@@ -99,6 +99,7 @@ class EvalResult:
     #: Per-answer (human, grader, raw) and per-session (label, flag) pairs, for bootstraps/plots.
     pairs: list[tuple[int, int, float]] = field(default_factory=list)
     session_pairs: list[tuple[bool, bool]] = field(default_factory=list)
+    cascade: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-able dict of the figures."""
@@ -184,6 +185,7 @@ def evaluate(
         per_question=_breakdown(scored, verdicts, lambda a: a.question_id),
         per_competency=_breakdown(scored, verdicts, lambda a: bank.get(a.question_id).competency),
         pairs=list(zip(human, model, raw, strict=True)),
+        cascade=_cascade_figures(scored, verdicts),
         session_pairs=session_pairs,
         injection_pairs=len(twins),
         injection_not_higher=not_higher / len(twins) if twins else 1.0,
@@ -213,3 +215,57 @@ def _breakdown(
             "qwk": quadratic_weighted_kappa(human, model),
         }
     return out
+
+
+def _cascade_figures(
+    answers: Sequence[GoldenAnswer], verdicts: dict[str, Verdict]
+) -> dict[str, float]:
+    """Escalation share and agreement on the accepted and escalated parts.
+
+    With a cascade grader the split is the verdicts' ``escalated`` flags (and the escalated part
+    was graded by the LLM). With the trained offline grader alone, the cascade's decision is
+    simulated at the artefact's threshold: what would be escalated, and how well the offline
+    grader does on the part the cascade would keep.
+    """
+    from .grading.cascade import escalation_reason
+    from .grading.trained import load_artifact
+
+    real = any(verdicts[a.id].escalated for a in answers)
+    artifact = load_artifact()
+    if not real and (artifact is None or all(verdicts[a.id].confidence is None for a in answers)):
+        return {}
+    threshold = artifact.cascade["confidence_threshold"] if artifact else 0.0
+    escalated = [
+        a
+        for a in answers
+        if (verdicts[a.id].escalated if real else escalation_reason(verdicts[a.id], threshold))
+    ]
+    accepted = [a for a in answers if a not in escalated]
+
+    def agreement(part: Sequence[GoldenAnswer]) -> tuple[float, float]:
+        if not part:
+            return 1.0, 1.0
+        pairs = [(a.labels.overall, verdicts[a.id].score or 1) for a in part]
+        exact = sum(h == m for h, m in pairs) / len(pairs)
+        return exact, sum(abs(h - m) <= 1 for h, m in pairs) / len(pairs)
+
+    acc_exact, acc_within = agreement(accepted)
+    esc_exact, esc_within = agreement(escalated)
+    share = len(escalated) / len(answers) if answers else 0.0
+    figures = {
+        "simulated": 0.0 if real else 1.0,
+        "threshold": threshold,
+        "escalation_share": share,
+        "accepted_exact": acc_exact,
+        "accepted_within_one": acc_within,
+        "escalated_exact": esc_exact,
+        "escalated_within_one": esc_within,
+        "llm_calls_saved_share": 1.0 - share,
+    }
+    usages = [verdicts[a.id].usage for a in escalated]
+    known = [u.cost_usd for u in usages if u is not None and u.cost_usd is not None]
+    if real and known:
+        per_answer = sum(known) / len(known)
+        figures["cost_usd"] = sum(known)
+        figures["cost_saved_usd"] = per_answer * len(accepted)
+    return figures

@@ -172,6 +172,8 @@ def run_suite(
         "simulated_pass": sum(r.passed for r in runs) / max(len(runs), 1),
         "cost_usd": float(result.usage.get("cost_usd") or 0.0),
     }
+    for name, value in result.cascade.items():
+        metrics[f"cascade_{name}"] = value
     checks = []
     for name, bound in suite.thresholds.items():
         value = metrics[name]

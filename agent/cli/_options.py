@@ -11,7 +11,8 @@ from ..grading.base import GraderOptions
 Provider = Annotated[
     str,
     typer.Option(
-        help="Grader: offline (default, no key), anthropic:MODEL, openai:MODEL, fake:naive|echo."
+        help="Grader: offline (default, no key), offline-rules, anthropic:MODEL, openai:MODEL, "
+        "cascade (with --escalate-to), fake:naive|echo."
     ),
 ]
 Fallback = Annotated[
@@ -26,12 +27,24 @@ Samples = Annotated[
     int, typer.Option(min=1, help="Ask the LLM judge k times; take the median per criterion.")
 ]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")]
+EscalateTo = Annotated[
+    str | None,
+    typer.Option(help="With --provider cascade: the LLM judge for uncertain answers."),
+]
 
 
 def grader_options(
-    fallback: list[str] | None, base_url: str | None, samples: int, no_cache: bool
+    fallback: list[str] | None,
+    base_url: str | None,
+    samples: int,
+    no_cache: bool,
+    escalate_to: str | None = None,
 ) -> GraderOptions:
     """The :class:`GraderOptions` of the shared flags."""
     return GraderOptions(
-        fallbacks=tuple(fallback or ()), base_url=base_url, samples=samples, cache=not no_cache
+        fallbacks=tuple(fallback or ()),
+        base_url=base_url,
+        samples=samples,
+        cache=not no_cache,
+        escalate_to=escalate_to,
     )

@@ -24,7 +24,15 @@ from .._models import Report
 from ..grading.base import get_grader
 from ..interview import MAX_ANSWER_CHARS, Interview, Step
 from ..report import render_markdown
-from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
+from ._options import (
+    BaseUrl,
+    EscalateTo,
+    Fallback,
+    NoCache,
+    Provider,
+    Samples,
+    grader_options,
+)
 
 
 def default_db() -> Path:
@@ -46,6 +54,7 @@ def chat(
     base_url: BaseUrl = None,
     samples: Samples = 1,
     no_cache: NoCache = False,
+    escalate_to: EscalateTo = None,
     max_followups: Annotated[int, typer.Option(help="Probes per question at most.", min=0)] = 1,
     db: Annotated[Path | None, typer.Option(help="SQLite file holding sessions.")] = None,
     resume: Annotated[str | None, typer.Option(help="Continue this session id.")] = None,
@@ -57,7 +66,7 @@ def chat(
     tty = sys.stdin.isatty()
     console = Console(stderr=False, highlight=False, soft_wrap=not tty)
     db_path = db or default_db()
-    options = grader_options(fallback, base_url, samples, no_cache)
+    options = grader_options(fallback, base_url, samples, no_cache, escalate_to)
     with Interview.open(db_path, graders=lambda spec: get_grader(spec, options)) as interview:
         if resume:
             step = interview.current(resume)

@@ -25,7 +25,15 @@ from ..suite import (
     run_suite,
     write_baseline,
 )
-from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
+from ._options import (
+    BaseUrl,
+    EscalateTo,
+    Fallback,
+    NoCache,
+    Provider,
+    Samples,
+    grader_options,
+)
 
 
 def eval_command(
@@ -34,6 +42,7 @@ def eval_command(
     base_url: BaseUrl = None,
     samples: Samples = 1,
     no_cache: NoCache = False,
+    escalate_to: EscalateTo = None,
     suite: Annotated[Path, typer.Option(help="The suite file.")] = DEFAULT_SUITE,
     split: Annotated[
         Literal["calibration", "test", "all"] | None,
@@ -59,7 +68,7 @@ def eval_command(
     config = load_suite(suite)
     if split:
         config = config.model_copy(update={"split": split})
-    options = grader_options(fallback, base_url, samples, no_cache)
+    options = grader_options(fallback, base_url, samples, no_cache, escalate_to)
     grader = get_grader(provider, options)
     regrade = get_grader(provider, replace(options, cache=False))
     console = Console(stderr=True)

@@ -122,11 +122,14 @@ class GraderOptions:
     http_client: Any = None
     reference_examples: bool = True
     calibration: bool = True
+    escalate_to: str | None = None
 
 
 def get_grader(spec: str, options: GraderOptions | None = None) -> Grader:
     """The grader for ``spec`` with its fallback chain (always ending offline for LLMs)."""
     options = options or GraderOptions()
+    if spec == "cascade":
+        return _cascade(options)
     primary = _single(spec, options)
     if options.calibration:
         from ..calibration import calibrated
@@ -142,10 +145,16 @@ def _single(spec: str, options: GraderOptions) -> Grader:
     from .offline import OfflineGrader
 
     if spec == "offline":
+        from .trained import TrainedGrader, load_artifact
+
+        artifact = load_artifact()
+        return TrainedGrader(artifact) if artifact is not None else OfflineGrader()
+    if spec == "offline-rules":
         return OfflineGrader()
     if ":" not in spec:
         raise UserError(
-            f"unknown provider {spec!r}; use offline, anthropic:MODEL, openai:MODEL or fake:NAME"
+            f"unknown provider {spec!r}; use offline, offline-rules, anthropic:MODEL, "
+            "openai:MODEL or fake:NAME"
         )
     from ..providers.base import ProviderSettings, get_model
     from ..providers.cache import ResponseCache
@@ -161,6 +170,21 @@ def _single(spec: str, options: GraderOptions) -> Grader:
     cache = ResponseCache(options.cache_path) if options.cache else None
     examples = _reference_examples() if options.reference_examples else {}
     return LLMJudge(model, samples=options.samples, cache=cache, examples=examples)
+
+
+def _cascade(options: GraderOptions) -> Grader:
+    from .cascade import CascadeGrader
+    from .trained import TrainedGrader, load_artifact
+
+    if not options.escalate_to or options.escalate_to.startswith(("offline", "cascade")):
+        raise UserError("--provider cascade needs --escalate-to PROVIDER (an LLM judge)")
+    artifact = load_artifact()
+    if artifact is None:
+        raise UserError("the cascade needs the trained offline grader: run `screener train`")
+    inner = GraderOptions(**{**options.__dict__, "escalate_to": None})
+    escalate = get_grader(options.escalate_to, inner)
+    threshold = artifact.cascade["confidence_threshold"]
+    return CascadeGrader(TrainedGrader(artifact), escalate, threshold)
 
 
 def _reference_examples() -> dict[str, list[Any]]:

@@ -76,6 +76,10 @@ class OfflineGrader(Grader):
         score = min(s for s in (clean.score, raw.score) if s is not None)
         return clean.model_copy(update={"criteria": criteria, "score": score})
 
+    def grade_clean(self, question: Question, text: str, injected: list[str]) -> Verdict:
+        """Grade text that has had its injected sentences removed."""
+        return self._grade_clean(question, text, injected)
+
     def _grade_clean(self, question: Question, text: str, injected: list[str]) -> Verdict:
         found = extract(text)
         flags = _flags(found, injected)
@@ -123,6 +127,13 @@ class OfflineGrader(Grader):
         )
 
     def _criterion(self, found: Extraction, keywords: list[str], kinds: list[EvidenceKind]) -> int:
+        points = self.criterion_points(found, keywords, kinds)
+        return 1 + sum(points >= t for t in self.weights.thresholds)
+
+    def criterion_points(
+        self, found: Extraction, keywords: list[str], kinds: list[EvidenceKind]
+    ) -> float:
+        """Evidence points for one criterion: its kinds of evidence and its keywords."""
         w = self.weights
         points = 0.0
         for kind in kinds:
@@ -131,7 +142,7 @@ class OfflineGrader(Grader):
                 count += 1.0 if keyword_hits(item.sentence, keywords) else 0.5
             points += w.kind[kind] * min(count, w.cap)
         points += w.keyword * min(len(keyword_hits(found.text, keywords)), w.keyword_cap)
-        return 1 + sum(points >= t for t in w.thresholds)
+        return points
 
 
 def _round_half_up(value: float) -> int:

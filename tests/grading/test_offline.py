@@ -301,7 +301,7 @@ def test_evidence_quotes_are_verbatim(
 
 
 def test_get_grader_offline(bank: QuestionBank) -> None:
-    grader = get_grader("offline")
+    grader = get_grader("offline-rules")  # "offline" is the trained grader (test_trained.py)
     assert isinstance(grader, OfflineGrader)
     assert grader.info.name == "offline"
     verdict = grade_blocking(

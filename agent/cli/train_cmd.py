@@ -1,0 +1,44 @@
+"""``screener train``: train the offline grader on the calibration split of the goldens."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..bank import load_bank, load_golden_answers
+from ..grading.trained import ARTIFACT
+from ..grading.training import artifact_json, train
+
+
+def train_command(
+    out: Annotated[Path, typer.Option(help="Where to write the model artefact.")] = ARTIFACT,
+    check: Annotated[
+        bool, typer.Option(help="Do not write: exit 1 if OUT differs from a fresh training run.")
+    ] = False,
+) -> None:
+    """Train the offline grader (reproducible; the test split is never read)."""
+    artifact = train(load_golden_answers(), load_bank())
+    text = artifact_json(artifact)
+    summary = (
+        f"trained on {artifact.rows['answers']} calibration answers "
+        f"(data {artifact.training_data_sha256[:12]}); 5-fold CV QWK: overall "
+        f"{artifact.cross_validation['overall_qwk']:.3f}, criteria "
+        f"{artifact.cross_validation['criterion_qwk']:.3f}; cascade threshold "
+        f"{artifact.cascade['confidence_threshold']:.3f} keeps "
+        f"{artifact.cascade['accepted_share']:.0%} of answers at "
+        f"{artifact.cascade['accepted_exact']:.0%} exact agreement"
+    )
+    if check:
+        same = out.is_file() and out.read_text(encoding="utf-8") == text
+        print(
+            ("up to date: " if same else f"STALE: {out} differs; run `screener train`. ") + summary,
+            file=sys.stderr,
+        )
+        if not same:
+            raise typer.Exit(1)
+        return
+    out.write_text(text, encoding="utf-8")
+    print(f"{summary}; written to {out}", file=sys.stderr)

@@ -1,0 +1,204 @@
+"""Training the offline grader (``screener train``): reproducible, calibration split only.
+
+The test split is never read here. Regularisation strength is chosen by 5-fold cross-validation
+(quadratic weighted kappa) on the calibration split; the overall model learns from out-of-fold
+criterion predictions so it sees at training time what it will see at grading time. Similarity
+features of a training answer leave out the answer itself and its injection twin. The cascade's
+confidence threshold is chosen on out-of-fold predictions for a target agreement.
+
+Everything is deterministic (fixed folds, lbfgs), and the artefact's numbers are rounded, so a
+fresh training run reproduces the committed file exactly; a test checks that it does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .._errors import MissingDependencyError
+from .._models import GoldenAnswer
+from ..bank import QuestionBank
+from ..evaluation import quadratic_weighted_kappa
+from .evidence import strip_injection
+from .features import ANSWER_FEATURES, CRITERION_FEATURES, build_idf, tfidf
+from .trained import (
+    REFERENCE_TERMS,
+    VERSION,
+    LinearModel,
+    StoredReference,
+    TrainedArtifact,
+    TrainedGrader,
+    expected,
+)
+
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+FOLDS = 5
+#: The cascade accepts the offline verdict when its confidence reaches the threshold that keeps
+#: exact agreement on the accepted part at least this high (out-of-fold, calibration split).
+CASCADE_TARGET_EXACT = 0.90
+
+
+def training_hash(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> str:
+    """SHA-256 of the training data: calibration goldens and the rubrics they are graded on."""
+    blob = json.dumps(
+        {
+            "answers": [a.model_dump(mode="json") for a in sorted(answers, key=lambda a: a.id)],
+            "questions": [q.model_dump(mode="json") for q in bank],
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _r(value: float) -> float:
+    return round(float(value), 6)
+
+
+def _fit(x: list[list[float]], y: list[int], c: float, names: Sequence[str]) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(x), y)
+    assert list(model.classes_) == [1, 2, 3, 4, 5], "every level must occur in training"
+    return LinearModel(
+        features=list(names),
+        mean=[_r(v) for v in scaler.mean_],
+        scale=[_r(v) if v > 1e-9 else 1.0 for v in scaler.scale_],
+        coef=[[_r(v) for v in row] for row in model.coef_],
+        intercept=[_r(v) for v in model.intercept_],
+        C=c,
+    )
+
+
+def _folds(n: int) -> list[list[int]]:
+    return [[i for i in range(n) if i % FOLDS == k] for k in range(FOLDS)]
+
+
+def _oof(
+    x: list[list[float]], y: list[int], groups: list[int], c: float, names: Sequence[str]
+) -> list[list[float]]:
+    """Out-of-fold class probabilities; rows of one answer share a fold."""
+    out: list[list[float]] = [[] for _ in y]
+    for fold in _folds(max(groups) + 1):
+        held = set(fold)
+        train = [i for i, g in enumerate(groups) if g not in held]
+        model = _fit([x[i] for i in train], [y[i] for i in train], c, names)
+        for i, g in enumerate(groups):
+            if g in held:
+                out[i] = model.proba(x[i])
+    return out
+
+
+def _choose_c(
+    x: list[list[float]], y: list[int], groups: list[int], names: Sequence[str]
+) -> tuple[float, float, list[list[float]]]:
+    best: tuple[float, float, list[list[float]]] | None = None
+    for c in C_GRID:
+        proba = _oof(x, y, groups, c, names)
+        kappa = quadratic_weighted_kappa(y, [int(expected(p) + 0.5) for p in proba])
+        if best is None or kappa > best[1] + 1e-9:
+            best = (c, kappa, proba)
+    assert best is not None
+    return best
+
+
+def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifact:
+    """Fit the trained grader on the calibration split of ``answers``."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("train", "screener train") from None
+    data = sorted((a for a in answers if a.split == "calibration"), key=lambda a: a.id)
+    clean = [a for a in data if a.style != "injection"]
+    idf = build_idf(strip_injection(a.answer) for a in clean)
+    references: dict[str, list[StoredReference]] = {}
+    for a in clean:
+        references.setdefault(a.question_id, []).append(
+            StoredReference(
+                key=a.id,
+                level=a.labels.overall,
+                vector=tfidf(strip_injection(a.answer), idf, top=REFERENCE_TERMS),
+            )
+        )
+    twins: dict[str, set[str]] = {a.id: {a.id} for a in data}
+    for a in data:
+        if a.twin_of:
+            twins[a.id].add(a.twin_of)
+            twins.setdefault(a.twin_of, {a.twin_of}).add(a.id)
+    placeholder = LinearModel(features=[], mean=[], scale=[], coef=[], intercept=[], C=1.0)
+    featurer = TrainedGrader(
+        TrainedArtifact(
+            version=VERSION,
+            training_data_sha256="",
+            trained_on="calibration",
+            rows={},
+            criterion_model=placeholder,
+            overall_model=placeholder,
+            idf=idf,
+            references=references,
+            cross_validation={},
+            cascade={},
+        )
+    )
+    crit_x, crit_y, crit_group, bases, overall_y = [], [], [], [], []
+    for index, a in enumerate(data):
+        question = bank.get(a.question_id)
+        base, per_criterion, _ = featurer.features(
+            question, strip_injection(a.answer), exclude=twins.get(a.id, {a.id})
+        )
+        bases.append(base)
+        overall_y.append(a.labels.overall)
+        for cid, x in per_criterion.items():
+            crit_x.append(x)
+            crit_y.append(a.labels.criteria[cid])
+            crit_group.append(index)
+    crit_c, crit_kappa, crit_oof = _choose_c(crit_x, crit_y, crit_group, CRITERION_FEATURES)
+    mean_expected: dict[int, list[float]] = {}
+    for g, proba in zip(crit_group, crit_oof, strict=True):
+        mean_expected.setdefault(g, []).append(expected(proba))
+    overall_x = [[*bases[i], sum(v) / len(v)] for i, v in sorted(mean_expected.items())]
+    names = [*ANSWER_FEATURES, "criteria_mean"]
+    groups = list(range(len(overall_x)))
+    over_c, over_kappa, over_oof = _choose_c(overall_x, overall_y, groups, names)
+    cascade = _cascade_threshold(overall_y, over_oof)
+    return TrainedArtifact(
+        version=VERSION,
+        training_data_sha256=training_hash(data, bank),
+        trained_on="calibration",
+        rows={"answers": len(data), "criterion_rows": len(crit_x)},
+        criterion_model=_fit(crit_x, crit_y, crit_c, CRITERION_FEATURES),
+        overall_model=_fit(overall_x, overall_y, over_c, names),
+        idf=idf,
+        references=references,
+        cross_validation={"criterion_qwk": _r(crit_kappa), "overall_qwk": _r(over_kappa)},
+        cascade=cascade,
+    )
+
+
+def _cascade_threshold(human: list[int], proba: list[list[float]]) -> dict[str, float]:
+    """The lowest confidence threshold whose accepted part meets the target exact agreement."""
+    rows = sorted(
+        ((max(p), int(expected(p) + 0.5) == h) for p, h in zip(proba, human, strict=True)),
+        reverse=True,
+    )
+    threshold, accepted, agreement = 1.01, 0, 1.0
+    hits = 0
+    for count, (confidence, hit) in enumerate(rows, start=1):
+        hits += hit
+        if hits / count >= CASCADE_TARGET_EXACT:
+            threshold, accepted, agreement = confidence, count, hits / count
+    return {
+        "confidence_threshold": _r(threshold),
+        "target_exact": CASCADE_TARGET_EXACT,
+        "accepted_share": _r(accepted / len(rows)),
+        "accepted_exact": _r(agreement),
+    }
+
+
+def artifact_json(artifact: TrainedArtifact) -> str:
+    """The artefact as stable JSON text (sorted keys)."""
+    data: dict[str, Any] = artifact.model_dump(mode="json")
+    return json.dumps(data, sort_keys=True, indent=1) + "\n"
