@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
 
 from .._errors import UserError
-from . import bank_cmds, chat, eval_cmd, grade
+from . import bank_cmds, chat, eval_cmd, grade, serve, train_cmd
 
 app = typer.Typer(
     name="screener",
@@ -19,13 +20,17 @@ app = typer.Typer(
 app.command("chat")(chat.chat)
 app.command("grade")(grade.grade)
 app.command("eval")(eval_cmd.eval_command)
+app.command("calibrate")(eval_cmd.calibrate_command)
+app.command("train")(train_cmd.train_command)
 app.command("questions")(bank_cmds.questions)
 app.command("validate")(bank_cmds.validate)
 app.command("schema")(bank_cmds.schema)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit code 2."""
+    logging.basicConfig(format="screener: warning: %(message)s", level=logging.WARNING)
     try:
         app()
     except UserError as exc:

@@ -1,0 +1,113 @@
+"""``screener serve``: the web front end (manager dashboard and candidate chat) under uvicorn.
+
+The manager token comes from ``$SCREENER_MANAGER_TOKEN``; otherwise the first start generates
+one, stores only its hash next to the data, and prints it once on standard output.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .._errors import UserError
+from .chat import default_db
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
+    db: Annotated[
+        Path | None,
+        typer.Option(help="SQLite file holding interview checkpoints; the web data sits beside."),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="sqlite:///PATH (same as --db); postgresql:// is not supported yet."),
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="Base URL of candidate links when behind a proxy (https://...)."),
+    ] = None,
+    new_manager_token: Annotated[
+        bool,
+        typer.Option(
+            "--new-manager-token",
+            help="Replace the stored manager token with a new one (printed once).",
+        ),
+    ] = False,
+) -> None:
+    """Serve the hiring manager's dashboard and the candidates' chat pages over HTTP."""
+    try:
+        import uvicorn
+
+        from ..web import WebConfig, create_app, provision_manager_token
+        from ..web.config import MANAGER_TOKEN_ENV, manager_token_from_env
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise UserError(
+            f"screener serve needs the web extra ({exc.name} is missing): "
+            "pip install 'screening-agent[web]'"
+        ) from None
+
+    db_path = _database_path(db, database_url)
+    env_token = manager_token_from_env()
+    if env_token and new_manager_token:
+        raise UserError(f"--new-manager-token has no effect while {MANAGER_TOKEN_ENV} is set")
+    config = WebConfig(
+        db_path=db_path,
+        manager_token=env_token,
+        public_url=public_url,
+        cookie_secure=bool(public_url and public_url.lower().startswith("https://")),
+    )
+    generated = provision_manager_token(config, rotate=new_manager_token)
+    shown_host = f"[{host}]" if ":" in host else host
+    if generated:
+        print(
+            "Manager token (shown only this once; only its hash is stored, keep it safe):\n"
+            f"  {generated}",
+            flush=True,
+        )
+    print(
+        f"screener: data in {db_path}; manager sign-in at http://{shown_host}:{port}/manage",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        access_log=False,  # it would log candidate tokens in paths; ours redacts them
+        log_config=_log_config(uvicorn.config.LOGGING_CONFIG),
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def _database_path(db: Path | None, database_url: str | None) -> Path:
+    """The checkpoint database's path from ``--db`` or ``--database-url``."""
+    if db is not None and database_url is not None:
+        raise UserError("give --db or --database-url, not both")
+    if database_url is None:
+        return db or default_db()
+    scheme, sep, rest = database_url.partition("://")
+    if sep and scheme in ("postgresql", "postgres"):
+        raise UserError(
+            "--database-url postgresql://... is not supported yet; use --db PATH (SQLite)"
+        )
+    if sep and scheme == "sqlite" and rest.startswith("/") and len(rest) > 1:
+        return Path(rest[1:])
+    raise UserError(f"unsupported --database-url {database_url!r}; use sqlite:///PATH")
+
+
+def _log_config(base: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging config plus our token-redacting access log on standard error."""
+    config = copy.deepcopy(base)
+    config["loggers"]["screener.web.access"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config

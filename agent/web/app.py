@@ -1,0 +1,564 @@
+"""The FastAPI application: the JSON API, the candidate chat page and the manager pages.
+
+Routes::
+
+    GET    /healthz                              liveness (no secrets)
+    POST   /api/sessions                         manager: start a session -> candidate token + URL
+    GET    /api/sessions                         manager: the session list
+    GET    /api/sessions/{id}/report             manager: the report as JSON (?download=1)
+    GET    /api/sessions/{id}/report.md          manager: the report as Markdown
+    POST   /api/sessions/{id}/end                manager: end a session now
+    DELETE /api/sessions/{id}                    manager: erase a session and its transcript
+    GET    /api/interview/{token}                candidate: current message and progress
+    POST   /api/interview/{token}/answer         candidate: submit an answer (rate-limited)
+    GET    /api/interview/{token}/stream         candidate: the message as server-sent events
+    GET    /i/{token}                            the candidate's chat page
+    GET    /manage, /manage/sessions/{id}        the manager's pages (signed-in cookie)
+    GET    /manage/login, POST /manage/login     sign in with the manager token
+    POST   /manage/logout                        sign out
+
+Manager API calls authenticate with ``Authorization: Bearer <manager token>`` or with the
+HttpOnly ``SameSite=Strict`` sign-in cookie; with the cookie, every state-changing call must
+also carry the sign-in's CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field).
+The pages use these same API endpoints from their scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+
+from .. import (
+    MAX_ANSWER_CHARS,
+    AnswerTooLongError,
+    Interview,
+    Report,
+    SessionNotFoundError,
+    UserError,
+)
+from ..report import render_markdown
+from .config import WebConfig
+from .schemas import Answer, CreateSession, InterviewView, SessionCreated, SessionList
+from .security import (
+    AccessLogMiddleware,
+    BodyLimitMiddleware,
+    RateLimiter,
+    SecurityHeadersMiddleware,
+    csrf_matches,
+    csrf_token,
+    hashes_equal,
+    new_token,
+    token_hash,
+    token_matches,
+)
+from .service import ScreeningService
+from .store import AppStore
+
+_HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "screener_manager"
+LOGIN_CSRF_COOKIE = "screener_login_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CANDIDATE_CACHE_SIZE = 4096
+access_logger = logging.getLogger("screener.web.access")
+
+
+@dataclass(frozen=True)
+class CandidateSession:
+    """The session a candidate token opened, and the token's hash (the rate-limit key)."""
+
+    session_id: str
+    token_hash: str
+
+
+class WebState:
+    """What the routes share: the service, the manager token's hash, the limits."""
+
+    def __init__(self, config: WebConfig, service: ScreeningService, manager_hash: str) -> None:
+        self.config = config
+        self.service = service
+        self.manager_hash = manager_hash
+        self.answer_limiter = RateLimiter(config.answer_rate_limit, config.rate_window)
+        #: Candidate token hash -> session id of tokens seen valid, so that a request is not
+        #: queued behind interview work only to look its token up. Dropped on delete.
+        self.candidate_cache: OrderedDict[str, str] = OrderedDict()
+
+    def remember(self, key: str, session_id: str) -> None:
+        """Cache a valid candidate token hash (bounded, least recently used out first)."""
+        self.candidate_cache[key] = session_id
+        self.candidate_cache.move_to_end(key)
+        while len(self.candidate_cache) > CANDIDATE_CACHE_SIZE:
+            self.candidate_cache.popitem(last=False)
+
+
+def _templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(_HERE / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    return env
+
+
+def _when(stamp: str | None, utc: bool = True) -> str:
+    """An ISO timestamp as ``2025-01-31 14:05 UTC`` (without " UTC" if not ``utc``); a dash."""
+    if not stamp:
+        return "\u2014"
+    try:
+        return datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M" + (" UTC" if utc else ""))
+    except ValueError:
+        return stamp
+
+
+def create_app(config: WebConfig) -> FastAPI:
+    """The web application. Opens the databases when it starts and closes them when it stops."""
+    templates = _templates()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with ExitStack() as stack:
+            interview = stack.enter_context(Interview.open(config.db_path))
+            store = AppStore(config.web_db_path)
+            stack.callback(store.close)
+            service = ScreeningService(
+                interview,
+                store,
+                max_answer_chars=MAX_ANSWER_CHARS,
+                max_followups=config.max_followups,
+            )
+            stack.callback(service.close)
+            manager_hash = _manager_hash(config, service)
+            app.state.web = WebState(config, service, manager_hash)
+            yield
+
+    app = FastAPI(
+        title="screener",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
+
+    def web(request: Request) -> WebState:
+        state: WebState = request.app.state.web
+        return state
+
+    def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = templates.get_template(name).render(max_answer_chars=MAX_ANSWER_CHARS, **context)
+        return HTMLResponse(html, status_code=status)
+
+    # --- authentication ---------------------------------------------------------------------
+
+    async def signed_in_cookie(request: Request) -> str | None:
+        """The sign-in cookie if it belongs to a current sign-in."""
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie or len(cookie) > 200:
+            return None
+        state = web(request)
+        return cookie if await state.service.call(state.service.signed_in, cookie) else None
+
+    async def require_manager(request: Request) -> None:
+        """Allow a manager API call: bearer token, or sign-in cookie (+ CSRF when unsafe)."""
+        state = web(request)
+        header = request.headers.get("authorization")
+        if header is not None:
+            scheme, _, presented = header.partition(" ")
+            presented = presented.strip()
+            if scheme.lower() != "bearer" or not presented:
+                raise _unauthorized()
+            if not token_matches(presented, state.manager_hash):
+                raise HTTPException(403, "wrong manager token")
+            return
+        cookie = await signed_in_cookie(request)
+        if cookie is None:
+            raise _unauthorized()
+        if request.method not in SAFE_METHODS:
+            if not _same_origin(request) or not csrf_matches(
+                cookie, request.headers.get("x-csrf-token")
+            ):
+                raise HTTPException(403, "missing or wrong CSRF token")
+
+    async def candidate(request: Request, token: str) -> CandidateSession:
+        """The session a candidate token opens; 404 (the same for any invalid token) if none."""
+        state = web(request)
+        key = token_hash(token)
+        session_id = state.candidate_cache.get(key)
+        if session_id is not None:
+            state.candidate_cache.move_to_end(key)
+            return CandidateSession(session_id, key)
+        row = await state.service.call(state.service.candidate_session, token)
+        if row is None:
+            raise HTTPException(404, "there is no interview at this address")
+        state.remember(row.candidate_token_hash, row.session_id)
+        return CandidateSession(row.session_id, row.candidate_token_hash)
+
+    # --- manager API ------------------------------------------------------------------------
+
+    @app.post(
+        "/api/sessions",
+        status_code=201,
+        response_model=SessionCreated,
+        dependencies=[Depends(require_manager)],
+    )
+    async def create_session(request: Request) -> SessionCreated:
+        state = web(request)
+        body = CreateSession.model_validate(await _json_body(request))
+        try:
+            row, token = await state.service.call(state.service.create_session, body)
+        except UserError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return SessionCreated(
+            session_id=row.session_id,
+            candidate_token=token,
+            candidate_url=_candidate_url(request, state.config, token),
+        )
+
+    @app.get("/api/sessions", response_model=SessionList, dependencies=[Depends(require_manager)])
+    async def list_sessions(request: Request) -> SessionList:
+        state = web(request)
+        return SessionList(sessions=await state.service.call(state.service.list_sessions))
+
+    @app.get("/api/sessions/{session_id}/report", dependencies=[Depends(require_manager)])
+    async def report_json(request: Request, session_id: str, download: bool = False) -> Response:
+        report = await _finished_report(request, session_id)
+        headers = _attachment(f"screener-{session_id}.json") if download else {}
+        return Response(
+            report.model_dump_json(indent=2) + "\n",
+            media_type="application/json",
+            headers=headers,
+        )
+
+    @app.get("/api/sessions/{session_id}/report.md", dependencies=[Depends(require_manager)])
+    async def report_markdown(request: Request, session_id: str) -> Response:
+        report = await _finished_report(request, session_id)
+        return PlainTextResponse(
+            render_markdown(report) + "\n",
+            media_type="text/markdown; charset=utf-8",
+            headers=_attachment(f"screener-{session_id}.md"),
+        )
+
+    async def _finished_report(request: Request, session_id: str) -> Report:
+        state = web(request)
+        try:
+            report: Report | None = await state.service.call(state.service.report, session_id)
+        except SessionNotFoundError:
+            raise HTTPException(404, "no such session") from None
+        if report is None:
+            raise HTTPException(409, "the session is still in progress; end it for a report")
+        return report
+
+    @app.post("/api/sessions/{session_id}/end", dependencies=[Depends(require_manager)])
+    async def end_session(request: Request, session_id: str) -> dict[str, str]:
+        state = web(request)
+        try:
+            await state.service.call(state.service.end_session, session_id)
+        except SessionNotFoundError:
+            raise HTTPException(404, "no such session") from None
+        return {"status": "done"}
+
+    @app.delete(
+        "/api/sessions/{session_id}", status_code=204, dependencies=[Depends(require_manager)]
+    )
+    async def delete_session(request: Request, session_id: str) -> Response:
+        state = web(request)
+        erased = await state.service.call(state.service.delete_session, session_id)
+        if erased is None:
+            raise HTTPException(404, "no such session")
+        state.answer_limiter.forget(erased)
+        state.candidate_cache.pop(erased, None)
+        return Response(status_code=204)
+
+    # --- candidate API ----------------------------------------------------------------------
+
+    @app.get(
+        "/api/interview/{token}", response_model=InterviewView, response_model_exclude_none=True
+    )
+    async def interview_state(request: Request, token: str, include: str = "") -> InterviewView:
+        state = web(request)
+        row = await candidate(request, token)
+        view: InterviewView = await state.service.call(
+            state.service.candidate_view, row.session_id, include == "history"
+        )
+        return view
+
+    @app.post(
+        "/api/interview/{token}/answer",
+        response_model=InterviewView,
+        response_model_exclude_none=True,
+    )
+    async def submit_answer(request: Request, token: str) -> Any:
+        state = web(request)
+        row = await candidate(request, token)
+        wait = state.answer_limiter.retry_after(row.token_hash)
+        if wait:
+            return JSONResponse(
+                {"detail": "too many answers in a short time; wait a moment and send it again"},
+                status_code=429,
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        body = Answer.model_validate(await _json_body(request))
+        try:
+            return await state.service.call(
+                state.service.submit_answer, row.session_id, body.answer
+            )
+        except AnswerTooLongError as exc:
+            return JSONResponse(
+                {"detail": str(exc), "max_answer_chars": exc.limit}, status_code=422
+            )
+        except SessionNotFoundError:
+            raise HTTPException(404, "there is no interview at this address") from None
+        except UserError:
+            raise HTTPException(409, "this interview has ended") from None
+
+    @app.get("/api/interview/{token}/stream")
+    async def stream(request: Request, token: str) -> StreamingResponse:
+        state = web(request)
+        row = await candidate(request, token)
+        view: InterviewView = await state.service.call(state.service.candidate_view, row.session_id)
+        delay = state.config.stream_delay
+
+        async def events() -> AsyncIterator[str]:
+            yield "retry: 5000\n\n"
+            head = view.model_dump(exclude={"message", "history"}, exclude_none=True)
+            yield _sse("state", head)
+            for chunk in re.findall(r"\s*\S+", view.message):
+                yield _sse("delta", {"text": chunk})
+                if delay:
+                    await asyncio.sleep(delay)
+            yield _sse("done", view.model_dump(exclude={"history"}, exclude_none=True))
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    # --- candidate page ---------------------------------------------------------------------
+
+    @app.get("/i/{token}", response_class=HTMLResponse)
+    async def candidate_page(request: Request, token: str) -> HTMLResponse:
+        try:
+            await candidate(request, token)
+        except HTTPException:
+            return page(
+                "message.html",
+                404,
+                title="Link not valid",
+                message="This interview link is not valid, or it has been withdrawn. "
+                "Please check the link you were sent.",
+            )
+        return page("candidate.html", title="Screening interview")
+
+    # --- manager pages ----------------------------------------------------------------------
+
+    @app.get("/")
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/manage", status_code=303)
+
+    @app.get("/manage/login", response_class=HTMLResponse)
+    async def login_form(request: Request) -> Response:
+        if await signed_in_cookie(request):
+            return RedirectResponse("/manage", status_code=303)
+        return _login_page(request, state=web(request))
+
+    def _login_page(
+        request: Request, state: WebState, error: str | None = None, status: int = 200
+    ) -> Response:
+        form_token = new_token()
+        response = page("login.html", status, title="Sign in", form_csrf=form_token, error=error)
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            form_token,
+            max_age=3600,
+            path="/manage/login",
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request, state.config),
+        )
+        return response
+
+    @app.post("/manage/login")
+    async def login(request: Request) -> Response:
+        state = web(request)
+        form = await _form(request)
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        presented = form.get("csrf_token", "")
+        if not expected or not presented or not hashes_equal(expected, presented):
+            return _login_page(request, state, "The form expired; please sign in again.", 403)
+        if not token_matches(form.get("token", "").strip(), state.manager_hash):
+            return _login_page(request, state, "That is not the manager token.", 403)
+        cookie = await state.service.call(state.service.sign_in, state.config.sign_in_ttl)
+        response = RedirectResponse("/manage", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            cookie,
+            max_age=int(state.config.sign_in_ttl),
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request, state.config),
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/manage/login")
+        return response
+
+    @app.post("/manage/logout")
+    async def logout(request: Request) -> Response:
+        state = web(request)
+        cookie = await signed_in_cookie(request)
+        if cookie is None:
+            return RedirectResponse("/manage/login", status_code=303)
+        form = await _form(request)
+        if not _same_origin(request) or not csrf_matches(cookie, form.get("csrf_token")):
+            return page("message.html", 403, title="Forbidden", message="Missing CSRF token.")
+        await state.service.call(state.service.sign_out, cookie)
+        response = RedirectResponse("/manage/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.get("/manage", response_class=HTMLResponse)
+    async def dashboard(request: Request) -> Response:
+        state = web(request)
+        cookie = await signed_in_cookie(request)
+        if cookie is None:
+            return RedirectResponse("/manage/login", status_code=303)
+        sessions = await state.service.call(state.service.list_sessions)
+        choices = await state.service.call(state.service.question_choices)
+        return page(
+            "dashboard.html",
+            title="Screening sessions",
+            csrf=csrf_token(cookie),
+            sessions=sessions,
+            choices=choices,
+        )
+
+    @app.get("/manage/sessions/{session_id}", response_class=HTMLResponse)
+    async def session_page(request: Request, session_id: str) -> Response:
+        state = web(request)
+        cookie = await signed_in_cookie(request)
+        if cookie is None:
+            return RedirectResponse("/manage/login", status_code=303)
+        detail = await state.service.call(state.service.session_detail, session_id)
+        if detail is None:
+            return page("message.html", 404, title="Not found", message="No such session.")
+        row, step, turns = detail
+        return page(
+            "session.html",
+            title=row.label or f"Session {row.session_id}",
+            csrf=csrf_token(cookie),
+            row=row,
+            step=step,
+            report=step.report,
+            turns=turns,
+        )
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(ValidationError)
+    async def invalid_body(request: Request, exc: ValidationError) -> JSONResponse:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware, logger=access_logger)
+    return app
+
+
+def _manager_hash(config: WebConfig, service: ScreeningService) -> str:
+    if config.manager_token:
+        return token_hash(config.manager_token)
+    stored = service.manager_token_hash()
+    if not stored:
+        raise UserError(
+            "no manager token: set SCREENER_MANAGER_TOKEN, or start `screener serve` once to "
+            "generate one"
+        )
+    return stored
+
+
+def _unauthorized() -> HTTPException:
+    return HTTPException(
+        401,
+        "sign in, or send Authorization: Bearer <manager token>",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def _same_origin(request: Request) -> bool:
+    """False if the request says it came from another origin (Origin or Referer header)."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return source is None
+    parts = urlsplit(source)
+    return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
+
+
+def _secure(request: Request, config: WebConfig) -> bool:
+    return config.cookie_secure or request.url.scheme == "https"
+
+
+def _candidate_url(request: Request, config: WebConfig, token: str) -> str:
+    base = config.public_url.rstrip("/") if config.public_url else str(request.base_url).rstrip("/")
+    return f"{base}/i/{token}"
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+async def _json_body(request: Request) -> Any:
+    """The request's JSON body; 415 unless it is sent as JSON, 400 if it is not valid JSON."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(415, "send the body as application/json")
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(400, "the body is not valid JSON") from None
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A URL-encoded form body as a dict (first value of each field)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        return {}
+    try:
+        pairs = parse_qsl((await request.body()).decode("utf-8"), max_num_fields=20)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        form.setdefault(key, value)
+    return form

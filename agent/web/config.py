@@ -1,0 +1,80 @@
+"""Settings of the web server, read by ``screener serve`` from flags and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._errors import UserError
+from .security import MIN_MANAGER_TOKEN_CHARS, new_token, token_hash
+from .store import MANAGER_TOKEN_KEY, AppStore, app_db_path
+
+#: Environment variable holding the manager token (otherwise one is generated and stored).
+MANAGER_TOKEN_ENV = "SCREENER_MANAGER_TOKEN"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Everything :func:`agent.web.create_app` needs. Defaults are the documented ones."""
+
+    db_path: Path
+    """The LangGraph checkpoint database (interview state, answers, reports)."""
+    app_db_path: Path | None = None
+    """The web database (sessions, token hashes, labels); default: next to ``db_path``."""
+    manager_token: str | None = None
+    """The manager token if given (``$SCREENER_MANAGER_TOKEN``); else the stored hash is used."""
+    public_url: str | None = None
+    """Base of candidate URLs (behind a proxy); default: the URL the request came in on."""
+    answer_rate_limit: int = 10
+    """Answer submissions allowed per candidate token per ``rate_window`` seconds."""
+    rate_window: float = 60.0
+    max_body_bytes: int = 64 * 1024
+    """Request bodies over this many bytes are refused with 413."""
+    stream_delay: float = 0.02
+    """Seconds between the words of a streamed interviewer message."""
+    sign_in_ttl: float = 12 * 3600
+    """How long a manager sign-in lasts, in seconds."""
+    cookie_secure: bool = False
+    """Mark cookies ``Secure`` even when the request came over plain HTTP (behind TLS proxy)."""
+    max_followups: int = 1
+    """Follow-up probes per question at most."""
+
+    @property
+    def web_db_path(self) -> Path:
+        """The web database's path."""
+        return self.app_db_path or app_db_path(self.db_path)
+
+
+def manager_token_from_env() -> str | None:
+    """``$SCREENER_MANAGER_TOKEN`` if set and long enough; a :class:`UserError` if too short."""
+    token = os.environ.get(MANAGER_TOKEN_ENV, "").strip()
+    if not token:
+        return None
+    if len(token) < MIN_MANAGER_TOKEN_CHARS:
+        raise UserError(
+            f"{MANAGER_TOKEN_ENV} must be at least {MIN_MANAGER_TOKEN_CHARS} characters; "
+            'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
+    return token
+
+
+def provision_manager_token(config: WebConfig, *, rotate: bool = False) -> str | None:
+    """Make sure a manager token exists; return it only if it was generated now.
+
+    With ``config.manager_token`` set nothing is generated. Otherwise the first start (or
+    ``rotate``) generates a token, stores its hash in the web database, signs every browser
+    out, and returns the token so the caller can print it once.
+    """
+    if config.manager_token and not rotate:
+        return None
+    store = AppStore(config.web_db_path)
+    try:
+        if store.get_setting(MANAGER_TOKEN_KEY) and not rotate:
+            return None
+        token = new_token()
+        store.set_setting(MANAGER_TOKEN_KEY, token_hash(token))
+        store.delete_all_manager_sessions()
+        return token
+    finally:
+        store.close()

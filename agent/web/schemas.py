@@ -1,0 +1,86 @@
+"""Request and response bodies of the web API (validated at the edge, ``extra="forbid"``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The longest candidate label accepted, in characters.
+MAX_LABEL_CHARS = 200
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateSession(_Body):
+    """``POST /api/sessions``: what to ask and who is being screened."""
+
+    track: str = Field(default="ai-engineer", min_length=1, max_length=64)
+    question_ids: list[str] | None = Field(
+        default=None, max_length=20, description="Questions to ask, in order (overrides count)."
+    )
+    questions: int | None = Field(default=None, ge=1, le=20, description="How many to ask.")
+    provider: str = Field(default="offline", min_length=1, max_length=100)
+    candidate_label: str = Field(default="", max_length=MAX_LABEL_CHARS)
+
+
+class SessionCreated(_Body):
+    """The one response that shows a candidate token."""
+
+    session_id: str
+    candidate_token: str
+    candidate_url: str
+
+
+class Progress(_Body):
+    answered: int
+    total: int
+
+
+class HistoryTurn(_Body):
+    """One exchange the candidate already had: the interviewer's prompt and their answer."""
+
+    kind: Literal["question", "probe"]
+    prompt: str
+    answer: str
+
+
+class InterviewView(_Body):
+    """What the candidate sees: the interviewer's current message and progress. No scores."""
+
+    status: Literal["in_progress", "done"]
+    message: str
+    progress: Progress
+    question: int | None = Field(
+        default=None, description="The number of the question being asked (1-based)."
+    )
+    kind: Literal["question", "probe"] | None = None
+    max_answer_chars: int
+    history: list[HistoryTurn] | None = None
+
+
+class Answer(_Body):
+    """``POST /api/interview/{token}/answer``."""
+
+    answer: str
+
+
+class SessionSummary(_Body):
+    """One row of the manager's session list."""
+
+    session_id: str
+    candidate_label: str
+    track: str
+    status: Literal["in_progress", "done"]
+    answered: int
+    total: int
+    overall: float | None
+    tourist: bool | None
+    started_at: str
+    finished_at: str | None
+
+
+class SessionList(_Body):
+    sessions: list[SessionSummary]

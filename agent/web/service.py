@@ -1,0 +1,296 @@
+"""What the web routes do, on one worker thread: the interview runner plus the web database.
+
+The LangGraph graph is synchronous and its SQLite connection is shared, so every call to
+:class:`agent.Interview` (and to :class:`~agent.web.store.AppStore`) runs on a single worker
+thread, one at a time. That also serialises answers to one session, so a double-clicked "send"
+cannot resume the graph twice. The event loop stays free for other requests and for streaming.
+
+No grading happens here: the service only starts sessions, forwards answers and reads reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from langchain_core.runnables import RunnableConfig
+
+from .. import Interview, Report, SessionNotFoundError, Step
+from .schemas import CreateSession, HistoryTurn, InterviewView, Progress, SessionSummary
+from .security import new_token, token_hash, token_matches
+from .store import MANAGER_TOKEN_KEY, AppStore, SessionRow
+
+T = TypeVar("T")
+
+#: What the candidate reads when the interview is over.
+CLOSING_MESSAGE = (
+    "Thank you, that was the last question. Your answers are saved and have been passed to the "
+    "hiring team, who will be in touch. You can close this page now."
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a transcript as the web shows it."""
+
+    question_id: str
+    kind: Literal["question", "probe"]
+    prompt: str
+    answer: str
+
+
+class ScreeningService:
+    """The interview runner and the web database behind one single-thread executor."""
+
+    def __init__(
+        self, interview: Interview, store: AppStore, *, max_answer_chars: int, max_followups: int
+    ) -> None:
+        self.interview = interview
+        self.store = store
+        self.max_answer_chars = max_answer_chars
+        self.max_followups = max_followups
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screener-worker")
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the worker thread and await its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+
+    def close(self) -> None:
+        """Finish queued work and stop the worker thread."""
+        self._executor.shutdown(wait=True)
+
+    # --- manager ----------------------------------------------------------------------------
+
+    def create_session(self, request: CreateSession) -> tuple[SessionRow, str]:
+        """Start a session; return its row and the candidate token (never stored in clear)."""
+        step = self.interview.start(
+            track=request.track,
+            question_ids=request.question_ids or None,
+            questions=request.questions or 3,
+            provider=request.provider,
+            max_followups=self.max_followups,
+        )
+        track = (
+            self.interview.bank.get(request.question_ids[0]).track
+            if request.question_ids
+            else request.track
+        )
+        token = new_token()
+        try:
+            row = self.store.add_session(
+                step.session_id,
+                token_hash(token),
+                " ".join(request.candidate_label.split()),
+                track,
+                step.total_questions,
+            )
+        except BaseException:
+            self.interview.delete(step.session_id)  # leave no session nobody can open
+            raise
+        return row, token
+
+    def list_sessions(self) -> list[SessionSummary]:
+        """Every session, newest first, with status, score and tourist flag."""
+        summaries = []
+        for row in self.store.sessions():
+            if row.finished_at is None:
+                try:
+                    step = self.interview.current(row.session_id)
+                except SessionNotFoundError:
+                    # Its checkpoints were erased but the process died before its row was.
+                    self.store.delete_session(row.session_id)
+                    continue
+                if step.done:  # the process stopped between the last answer and the row update
+                    self._record_finish(row.session_id, step)
+                    refreshed = self.store.session(row.session_id)
+                    if refreshed is not None:
+                        row = refreshed
+                else:
+                    summaries.append(_summary(row, "in_progress", step.answered))
+                    continue
+            summaries.append(_summary(row, "done", row.answered or 0))
+        return summaries
+
+    def session_detail(self, session_id: str) -> tuple[SessionRow, Step, list[Turn]] | None:
+        """A session's row, where it stands and its transcript; None if there is no such session."""
+        row = self.store.session(session_id)
+        if row is None:
+            return None
+        try:
+            step = self.interview.current(session_id)
+        except SessionNotFoundError:
+            return None
+        if step.done:
+            self._record_finish(session_id, step)
+            row = self.store.session(session_id) or row
+        return row, step, self._transcript(session_id, step)
+
+    def report(self, session_id: str) -> Report | None:
+        """The finished session's report; None while in progress. Raises if there is none."""
+        if self.store.session(session_id) is None:
+            raise SessionNotFoundError(session_id)
+        step = self.interview.current(session_id)
+        if step.done:
+            self._record_finish(session_id, step)
+        return step.report
+
+    def end_session(self, session_id: str) -> Step:
+        """End a session now; the report covers what was answered."""
+        if self.store.session(session_id) is None:
+            raise SessionNotFoundError(session_id)
+        step = self.interview.end(session_id)
+        self._record_finish(session_id, step)
+        return step
+
+    def delete_session(self, session_id: str) -> str | None:
+        """Erase a session's checkpoints, then its row; return its token hash, None if unknown."""
+        row = self.store.session(session_id)
+        if row is None:
+            return None
+        try:
+            self.interview.delete(session_id)
+        except SessionNotFoundError:
+            pass  # already erased by an earlier attempt that died before its row went
+        self.store.delete_session(session_id)
+        return row.candidate_token_hash
+
+    def question_choices(self) -> dict[str, list[tuple[str, str]]]:
+        """Question ids and texts per track, for the new-session form."""
+        choices: dict[str, list[tuple[str, str]]] = {}
+        for question in self.interview.bank:
+            choices.setdefault(question.track, []).append((question.id, question.text))
+        return choices
+
+    # --- manager token and sign-ins ---------------------------------------------------------
+
+    def manager_token_hash(self) -> str | None:
+        """The stored hash of the manager token, if one was generated."""
+        return self.store.get_setting(MANAGER_TOKEN_KEY)
+
+    def sign_in(self, ttl_seconds: float) -> str:
+        """Record a new signed-in browser; return its secret cookie value."""
+        cookie = new_token()
+        self.store.add_manager_session(token_hash(cookie), ttl_seconds)
+        return cookie
+
+    def signed_in(self, cookie: str) -> bool:
+        """Whether ``cookie`` belongs to a current sign-in (hashes compared in constant time)."""
+        stored = self.store.manager_session_hash(token_hash(cookie))
+        return stored is not None and token_matches(cookie, stored)
+
+    def sign_out(self, cookie: str) -> None:
+        """Forget a sign-in."""
+        self.store.delete_manager_session(token_hash(cookie))
+
+    # --- candidate --------------------------------------------------------------------------
+
+    def candidate_session(self, token: str) -> SessionRow | None:
+        """The session that ``token`` opens, or None (same answer for wrong and erased tokens)."""
+        if not token or len(token) > 200:
+            return None
+        row = self.store.session_by_token_hash(token_hash(token))
+        if row is None or not token_matches(token, row.candidate_token_hash):
+            return None
+        return row
+
+    def candidate_view(self, session_id: str, with_history: bool = False) -> InterviewView:
+        """What the candidate sees now, optionally with the exchanges so far."""
+        step = self.interview.current(session_id)
+        if step.done:
+            self._record_finish(session_id, step)
+        view = self._view(step)
+        if with_history:
+            turns = self._transcript(session_id, step)
+            view.history = [
+                HistoryTurn(kind=t.kind, prompt=t.prompt, answer=t.answer) for t in turns
+            ]
+        return view
+
+    def submit_answer(self, session_id: str, text: str) -> InterviewView:
+        """Record the answer (on disk before this returns) and return the next message.
+
+        Raises :class:`agent.AnswerTooLongError` for an answer over the limit and
+        :class:`agent.UserError` once the interview has ended.
+        """
+        step = self.interview.answer(session_id, text)
+        if step.done:
+            self._record_finish(session_id, step)
+        return self._view(step)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _view(self, step: Step) -> InterviewView:
+        progress = Progress(answered=step.answered, total=step.total_questions)
+        if step.done:
+            return InterviewView(
+                status="done",
+                message=CLOSING_MESSAGE,
+                progress=progress,
+                max_answer_chars=self.max_answer_chars,
+            )
+        return InterviewView(
+            status="in_progress",
+            message=step.prompt or "",
+            progress=progress,
+            question=step.question_number,
+            kind=step.kind,
+            max_answer_chars=self.max_answer_chars,
+        )
+
+    def _record_finish(self, session_id: str, step: Step) -> None:
+        report = step.report
+        if report is None:
+            return
+        self.store.finish_session(
+            session_id, len(report.questions), report.overall, report.tourist.flagged
+        )
+
+    def _transcript(self, session_id: str, step: Step) -> list[Turn]:
+        """The exchanges so far: from the report once done, else from the checkpoint.
+
+        ``Interview`` has no public accessor for the transcript of a session in progress, so this
+        reads the graph state it checkpoints (plain JSON data, see agent/interview.py).
+        """
+        if step.report is not None:
+            raw: list[Any] = [t.model_dump() for t in step.report.transcript]
+        else:
+            config: RunnableConfig = {"configurable": {"thread_id": session_id}}
+            values = self.interview.graph.get_state(config).values or {}
+            raw = list(values.get("transcript") or [])
+        turns = []
+        for item in raw:
+            if isinstance(item, dict) and item.get("kind") in ("question", "probe"):
+                turns.append(
+                    Turn(
+                        question_id=str(item.get("question_id", "")),
+                        kind=item["kind"],
+                        prompt=str(item.get("prompt", "")),
+                        answer=str(item.get("answer", "")),
+                    )
+                )
+        return turns
+
+
+def _summary(
+    row: SessionRow, status: Literal["in_progress", "done"], answered: int
+) -> SessionSummary:
+    return SessionSummary(
+        session_id=row.session_id,
+        candidate_label=row.label,
+        track=row.track,
+        status=status,
+        answered=answered,
+        total=row.total_questions,
+        overall=row.overall,
+        tourist=row.tourist,
+        started_at=row.created_at,
+        finished_at=row.finished_at,
+    )
+
+
+__all__ = ["CLOSING_MESSAGE", "ScreeningService", "Turn"]

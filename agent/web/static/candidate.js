@@ -1,0 +1,200 @@
+// The candidate's chat page. Candidate text is only ever put on the page with textContent.
+"use strict";
+(function () {
+  const chat = document.getElementById("chat");
+  const log = document.getElementById("log");
+  const form = document.getElementById("answer-form");
+  const box = document.getElementById("answer");
+  const counter = document.getElementById("counter");
+  const sendButton = document.getElementById("send");
+  const errorLine = document.getElementById("answer-error");
+  const progress = document.getElementById("progress");
+  const closing = document.getElementById("closing");
+  const max = Number(chat.dataset.max);
+  const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
+  const api = "/api/interview/" + encodeURIComponent(token);
+  const fmt = new Intl.NumberFormat("en");
+  let busy = false;
+  let overShown = false;
+
+  function length(text) {
+    return Array.from(text).length; // code points, as the server counts them
+  }
+
+  function bubble(who, text, label) {
+    const item = document.createElement("li");
+    item.className = "msg " + who;
+    if (label) {
+      const tag = document.createElement("div");
+      tag.className = "tag";
+      tag.textContent = label;
+      item.appendChild(tag);
+    }
+    const body = document.createElement("div");
+    body.className = "body";
+    body.textContent = text;
+    item.appendChild(body);
+    log.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+    return body;
+  }
+
+  function labelFor(view) {
+    if (view.status === "done") return "";
+    return (view.kind === "probe" ? "Follow-up" : "Question") + " " + view.question;
+  }
+
+  function showProgress(view) {
+    if (view.status === "done") {
+      progress.textContent = "Interview complete";
+    } else {
+      progress.textContent = "Question " + view.question + " of " + view.progress.total;
+    }
+  }
+
+  function showError(text) {
+    errorLine.textContent = text;
+    errorLine.hidden = !text;
+  }
+
+  function updateCounter() {
+    const n = length(box.value);
+    counter.textContent = fmt.format(n) + " / " + fmt.format(max) + " characters";
+    const over = n > max;
+    counter.classList.toggle("over", over);
+    sendButton.disabled = busy || over;
+    if (over) showError("Your answer is over the limit of " + fmt.format(max) + " characters; please shorten it.");
+    else if (overShown) showError("");
+    overShown = over;
+  }
+
+  function finish(view) {
+    form.hidden = true;
+    closing.hidden = false;
+    closing.textContent = view.message;
+    showProgress(view);
+  }
+
+  // Stream the interviewer's current message (server-sent events), then show the answer box.
+  function streamMessage() {
+    return new Promise(function (resolve) {
+      const source = new EventSource(api + "/stream");
+      let body = null;
+      let streaming = null;
+      let text = "";
+      source.addEventListener("state", function (event) {
+        const head = JSON.parse(event.data);
+        showProgress(head);
+        if (head.status === "done") {
+          form.hidden = true;
+          closing.hidden = false;
+          body = closing; // the closing message streams into its own box, not a bubble
+          streaming = closing;
+          streaming.classList.add("streaming");
+        } else {
+          body = bubble("interviewer", "", labelFor(head));
+          streaming = body.parentElement;
+          streaming.classList.add("streaming");
+        }
+      });
+      source.addEventListener("delta", function (event) {
+        text += JSON.parse(event.data).text;
+        if (body) body.textContent = text;
+        body.scrollIntoView({ block: "end" });
+      });
+      source.addEventListener("done", function (event) {
+        source.close();
+        const view = JSON.parse(event.data);
+        if (body) body.textContent = view.message;
+        if (streaming) streaming.classList.remove("streaming");
+        if (view.status === "done") {
+          finish(view);
+        } else {
+          form.hidden = false;
+          box.focus();
+        }
+        resolve(view);
+      });
+      source.onerror = function () {
+        source.close();
+        if (!body) {
+          bubble("system", "This interview could not be loaded. Check the link, or reload the page.");
+        }
+        resolve(null);
+      };
+    });
+  }
+
+  async function load() {
+    const response = await fetch(api + "?include=history", { headers: { Accept: "application/json" } });
+    if (!response.ok) {
+      bubble("system", "This interview link is not valid, or it has been withdrawn.");
+      return;
+    }
+    const view = await response.json();
+    let number = 0;
+    for (const turn of view.history || []) {
+      if (turn.kind === "question") number += 1;
+      bubble("interviewer", turn.prompt, (turn.kind === "probe" ? "Follow-up " : "Question ") + number);
+      bubble("candidate", turn.answer.trim() ? turn.answer : "(no answer)", "You");
+    }
+    if (view.status === "done") {
+      finish(view);
+      return;
+    }
+    await streamMessage();
+  }
+
+  async function send(event) {
+    event.preventDefault();
+    if (busy) return;
+    const text = box.value;
+    if (length(text) > max) {
+      updateCounter();
+      return;
+    }
+    busy = true;
+    sendButton.disabled = true;
+    showError("");
+    let response;
+    try {
+      response = await fetch(api + "/answer", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ answer: text }),
+      });
+    } catch (err) {
+      showError("Could not reach the server. Your answer is still here; please send it again.");
+      busy = false;
+      updateCounter();
+      return;
+    }
+    let data = {};
+    try { data = await response.json(); } catch (err) { data = {}; }
+    busy = false;
+    if (response.status === 429) {
+      showError("You are sending answers very quickly. Please wait a moment and send again.");
+    } else if (response.status === 422 || response.status === 413) {
+      showError(typeof data.detail === "string" ? data.detail : "That answer could not be accepted; please shorten it.");
+    } else if (response.status === 409) {
+      form.hidden = true;
+      await streamMessage();
+    } else if (!response.ok) {
+      showError("Something went wrong. Your answer is still here; please send it again.");
+    } else {
+      bubble("candidate", text.trim() ? text : "(no answer)", "You");
+      box.value = "";
+      form.hidden = true;
+      await streamMessage();
+    }
+    updateCounter();
+  }
+
+  box.addEventListener("input", updateCounter);
+  box.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+  });
+  form.addEventListener("submit", send);
+  updateCounter();
+  load();
+})();

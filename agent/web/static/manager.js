@@ -1,0 +1,145 @@
+// The manager's pages: new session, end, delete. They call the same JSON API as any client,
+// authenticated by the sign-in cookie plus the CSRF token from the page's <meta> tag.
+"use strict";
+(function () {
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
+
+  function api(method, path, body) {
+    const init = {
+      method: method,
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+    };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init);
+  }
+
+  async function detail(response) {
+    try {
+      const data = await response.json();
+      if (typeof data.detail === "string") return data.detail;
+      if (Array.isArray(data.detail)) return data.detail.map(function (e) { return e.msg; }).join("; ");
+    } catch (err) { /* not JSON */ }
+    return "The server answered " + response.status + ".";
+  }
+
+  function showError(el, text) {
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  // --- dashboard: the new-session form ---------------------------------------------------------
+  const form = document.getElementById("new-session");
+  if (form) {
+    const track = document.getElementById("track");
+    const error = document.getElementById("create-error");
+    const filter = function () {
+      document.querySelectorAll("label.check").forEach(function (label) {
+        const show = label.dataset.track === track.value;
+        label.hidden = !show;
+        if (!show) label.querySelector("input").checked = false;
+      });
+    };
+    track.addEventListener("change", filter);
+    filter();
+
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      showError(error, "");
+      const ids = Array.from(form.querySelectorAll('input[name="question_ids"]:checked')).map(function (c) { return c.value; });
+      const body = {
+        track: track.value,
+        candidate_label: document.getElementById("candidate_label").value,
+        questions: Number(document.getElementById("questions").value) || 3,
+      };
+      if (ids.length) body.question_ids = ids;
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      let response;
+      try {
+        response = await api("POST", "/api/sessions", body);
+      } catch (err) {
+        showError(error, "Could not reach the server.");
+        button.disabled = false;
+        return;
+      }
+      button.disabled = false;
+      if (!response.ok) {
+        showError(error, await detail(response));
+        return;
+      }
+      const created = await response.json();
+      document.getElementById("candidate-url").value = created.candidate_url;
+      const link = document.getElementById("created-session");
+      link.href = "/manage/sessions/" + encodeURIComponent(created.session_id);
+      document.getElementById("created").hidden = false;
+      addRow(created.session_id, body.candidate_label, track.value, body.question_ids ? ids.length : body.questions);
+      form.reset();
+      filter();
+    });
+
+    document.getElementById("copy-url").addEventListener("click", function () {
+      const input = document.getElementById("candidate-url");
+      input.select();
+      if (navigator.clipboard) navigator.clipboard.writeText(input.value).catch(function () {});
+    });
+  }
+
+  function cell(row, text, className) {
+    const td = document.createElement("td");
+    if (className) td.className = className;
+    td.textContent = text;
+    row.appendChild(td);
+    return td;
+  }
+
+  function addRow(sessionId, label, trackName, total) {
+    const table = document.getElementById("sessions");
+    table.hidden = false;
+    document.getElementById("no-sessions").hidden = true;
+    const row = document.createElement("tr");
+    row.dataset.session = sessionId;
+    const first = cell(row, "");
+    const a = document.createElement("a");
+    a.href = "/manage/sessions/" + encodeURIComponent(sessionId);
+    a.textContent = label.trim() || "(no label)";
+    first.appendChild(a);
+    const id = document.createElement("div");
+    id.className = "muted small";
+    id.textContent = sessionId;
+    first.appendChild(id);
+    cell(row, trackName, "nowrap");
+    cell(row, "New (0 of " + total + ")", "nowrap");
+    cell(row, "\u2014", "num");
+    cell(row, "\u2014");
+    cell(row, "just now", "small nowrap");
+    cell(row, "\u2014", "small nowrap");
+    table.tBodies[0].prepend(row);
+  }
+
+  // --- session page: end, delete --------------------------------------------------------------
+  const session = document.getElementById("session");
+  if (session) {
+    const id = session.dataset.session;
+    const error = document.getElementById("action-error");
+    const end = document.getElementById("end-session");
+    if (end) {
+      end.addEventListener("click", async function () {
+        if (!window.confirm("End this interview now? The report will cover the answers so far.")) return;
+        const response = await api("POST", "/api/sessions/" + encodeURIComponent(id) + "/end");
+        if (response.ok) window.location.reload();
+        else showError(error, await detail(response));
+      });
+    }
+    document.getElementById("delete-session").addEventListener("click", async function () {
+      if (!window.confirm("Delete this session, its transcript and its report? This cannot be undone.")) return;
+      const response = await api("DELETE", "/api/sessions/" + encodeURIComponent(id));
+      if (response.ok) window.location.assign("/manage");
+      else showError(error, await detail(response));
+    });
+  }
+})();

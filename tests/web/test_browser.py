@@ -1,0 +1,214 @@
+"""End to end in headless Chromium: the manager creates a session in the pages, the candidate
+completes it in the chat page (reloading half-way), and the manager reads and exports the report.
+
+Uses Debian's ``/usr/bin/chromium`` through the ``playwright`` package (never a downloaded
+browser). Screenshots go to a temporary directory, and also to ``$SCREENER_SCREENSHOTS`` if set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.web.service import CLOSING_MESSAGE
+
+from .helpers import (
+    HALLUCINATION,
+    PROBE_ANSWER,
+    TOURIST,
+    XSS_IMG,
+    XSS_SCRIPT,
+    ServerProcess,
+    serve_env,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (dev)")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Iterator[Path]:
+    directory = tmp_path / "screenshots"
+    directory.mkdir()
+    yield directory
+    target = os.environ.get("SCREENER_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for png in directory.glob("*.png"):
+            shutil.copy(png, Path(target) / png.name)
+
+
+def _watch_dialogs(page: Any, seen: list[tuple[str, str]]) -> None:
+    def on_dialog(dialog: Any) -> None:
+        seen.append((dialog.type, dialog.message))
+        dialog.accept() if dialog.type == "confirm" else dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+
+
+def _wait_turn(page: Any, answers_before: int) -> None:
+    """Wait until the answer is on the page and the next message has finished streaming."""
+    page.wait_for_function(
+        """(n) => document.querySelectorAll('.msg.candidate').length > n
+              && !document.querySelector('.streaming')
+              && (!document.getElementById('answer-form').hidden
+                  || !document.getElementById('closing').hidden)""",
+        arg=answers_before,
+    )
+
+
+def test_manager_and_candidate_in_a_real_browser(
+    browser: Any, screener_exe: str, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    dialogs: list[tuple[str, str]] = []
+    with ServerProcess(screener_exe, tmp_path / "data" / "s.sqlite", serve_env(cli_env)) as server:
+        manager_token = server.printed_token()
+        assert manager_token
+
+        # --- the manager signs in and creates a session through the pages -------------------
+        manager_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        manager = manager_ctx.new_page()
+        manager.set_default_timeout(15000)
+        _watch_dialogs(manager, dialogs)
+        manager.goto(server.url + "/manage")
+        assert manager.url.endswith("/manage/login")
+        manager.fill("#token", "not-the-token")
+        manager.click("button[type=submit]")
+        assert "That is not the manager token." in manager.inner_text(".error")
+        manager.fill("#token", manager_token)
+        manager.click("button[type=submit]")
+        manager.wait_for_url(server.url + "/manage")
+        cookie = next(c for c in manager_ctx.cookies() if c["name"] == "screener_manager")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+        label = "Ada " + XSS_IMG
+        manager.fill("#candidate_label", label)
+        manager.select_option("#track", "ai-engineer")
+        manager.fill("#questions", "2")
+        manager.click("#new-session button[type=submit]")
+        manager.wait_for_selector("#created", state="visible")
+        candidate_url = manager.input_value("#candidate-url")
+        assert candidate_url.startswith(server.url + "/i/")
+        assert label in manager.inner_text("#sessions")  # shown as text, not markup
+
+        # --- the candidate answers in the chat page ---------------------------------------------
+        candidate_ctx = browser.new_context(viewport={"width": 1000, "height": 860})
+        candidate = candidate_ctx.new_page()
+        candidate.set_default_timeout(15000)
+        _watch_dialogs(candidate, dialogs)
+        candidate.goto(candidate_url)
+        candidate.wait_for_selector("#answer-form", state="visible")
+        assert candidate.inner_text("#progress") == "Question 1 of 2"
+        assert candidate.inner_text(".msg.interviewer .body") == (
+            "Show me a regression suite you wrote."
+        )
+        candidate.fill("#answer", "x" * 8001)
+        assert candidate.inner_text("#counter") == "8,001 / 8,000 characters"
+        assert candidate.is_disabled("#send")
+        first_answer = TOURIST + "\n" + XSS_SCRIPT
+        candidate.fill("#answer", first_answer)
+        assert candidate.inner_text("#counter") == f"{len(first_answer):,} / 8,000 characters"
+        candidate.click("#send")
+        _wait_turn(candidate, 0)
+        # No measured evidence: the interviewer probes once, still on question 1.
+        assert candidate.text_content(".msg.interviewer:last-of-type .tag") == "Follow-up 1"
+        assert candidate.inner_text("#progress") == "Question 1 of 2"
+        probe = candidate.inner_text(".msg.interviewer:last-of-type .body")
+
+        # Reloading continues the session: the exchange so far, then the same next message.
+        candidate.reload()
+        candidate.wait_for_selector("#answer-form", state="visible")
+        bodies = candidate.locator(".msg .body").all_inner_texts()
+        assert bodies == ["Show me a regression suite you wrote.", first_answer, probe]
+        candidate.fill("#answer", PROBE_ANSWER)
+        candidate.click("#send")
+        _wait_turn(candidate, 1)
+        assert candidate.inner_text("#progress") == "Question 2 of 2"
+        candidate.fill("#answer", HALLUCINATION[:160])
+        candidate.screenshot(path=str(shots / "candidate.png"), full_page=True)
+        text = HALLUCINATION
+        for _ in range(4):
+            if candidate.is_visible("#closing"):
+                break
+            answered = candidate.locator(".msg.candidate").count()
+            candidate.fill("#answer", text)
+            candidate.click("#send")
+            _wait_turn(candidate, answered)
+            text = PROBE_ANSWER
+        assert candidate.is_visible("#closing")
+        assert candidate.is_hidden("#answer-form")
+        assert candidate.inner_text("#closing") == CLOSING_MESSAGE
+        assert candidate.inner_text("#progress") == "Interview complete"
+        seen_by_candidate = candidate.inner_text("body").lower()
+        for word in ("rubric", "tourist", "overall", "recommendation", "/ 5", "ada"):
+            assert word not in seen_by_candidate
+        candidate.screenshot(path=str(shots / "candidate-done.png"), full_page=True)
+
+        # --- the manager reads the report and exports it ---------------------------------------
+        manager.goto(server.url + "/manage")
+        row = manager.locator("#sessions tbody tr").first
+        assert "Done" in row.inner_text()
+        manager.screenshot(path=str(shots / "manager-sessions.png"))
+        row.locator("a").click()
+        manager.wait_for_selector("#report-summary")
+        assert manager.locator(".question").count() == 2
+        assert manager.locator("blockquote.evidence").count() >= 1
+        assert probe in manager.inner_text(".question >> nth=0")  # the follow-up asked
+        assert "Recommendation." in manager.inner_text(".recommendation")
+        transcript = manager.inner_text("#transcript")
+        assert XSS_SCRIPT in transcript
+        assert manager.evaluate("window.__pwned") is None
+        assert candidate.evaluate("window.__pwned") is None
+        manager.screenshot(path=str(shots / "manager.png"), full_page=True)
+
+        markdown = manager.request.get(server.url + manager.get_attribute("#export-md", "href"))
+        assert markdown.status == 200 and markdown.text().startswith("# Screening report")
+        exported = manager.request.get(server.url + manager.get_attribute("#export-json", "href"))
+        report = json.loads(exported.text())
+        assert exported.status == 200 and report["status"] == "complete"
+        assert report["transcript"][0]["answer"] == first_answer
+
+        # Deleting asks for confirmation, then the session is gone.
+        manager.click("#delete-session")
+        manager.wait_for_url(server.url + "/manage")
+        assert manager.is_hidden("#sessions") and manager.is_visible("#no-sessions")
+        candidate.goto(candidate_url)
+        assert "not valid" in candidate.inner_text("body")
+
+    assert [d for d in dialogs if d[0] != "confirm"] == []  # no payload ever ran alert()
+    assert [d[0] for d in dialogs] == ["confirm"]
+    assert (shots / "candidate.png").stat().st_size > 10_000
+    assert (shots / "manager.png").stat().st_size > 10_000

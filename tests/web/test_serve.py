@@ -1,0 +1,129 @@
+"""``screener serve`` as a real process: first start, restart after kill -9, CLI errors."""
+
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from agent import Report, UserError
+from agent.cli import app
+from agent.web import WebConfig, provision_manager_token
+
+from .helpers import MANAGER_TOKEN, PROBE_ANSWER, STRONG, ServerProcess, serve_env
+
+CORE = ["regression-suite", "hallucination-debug", "before-after"]
+
+
+def _answer_for(view: dict[str, object], n: int) -> str:
+    base = PROBE_ANSWER if view["kind"] == "probe" else STRONG
+    return f"[answer {n}] {base}"
+
+
+@pytest.mark.slow
+def test_killed_server_loses_no_answer_and_the_session_continues(
+    screener_exe: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    db = tmp_path / "data" / "sessions.sqlite"
+    env = serve_env(cli_env)
+    sent: list[tuple[str, str]] = []
+    with ServerProcess(screener_exe, db, env) as first:
+        manager_token = first.printed_token()
+        assert manager_token and len(manager_token) >= 43
+        manager = {"Authorization": f"Bearer {manager_token}"}
+        with httpx.Client(base_url=first.url, timeout=10) as http:
+            created = http.post(
+                "/api/sessions",
+                json={"question_ids": CORE, "candidate_label": "Kill -9"},
+                headers=manager,
+            ).json()
+            token, sid = created["candidate_token"], created["session_id"]
+            view = http.get(f"/api/interview/{token}").json()
+            for n in range(2):
+                text = _answer_for(view, n)
+                sent.append((view["message"], text))
+                response = http.post(f"/api/interview/{token}/answer", json={"answer": text})
+                assert response.status_code == 200
+                view = response.json()
+        first.kill()
+    assert first.proc.returncode == -signal.SIGKILL
+
+    with ServerProcess(screener_exe, db, env) as second:
+        assert second.printed_token() is None  # printed once, on the first start only
+        with httpx.Client(base_url=second.url, timeout=10) as http:
+            resumed = http.get(f"/api/interview/{token}").json()
+            assert resumed == view  # the same message and progress as before the kill
+            listed = http.get("/api/sessions", headers=manager).json()["sessions"]
+            assert [(s["session_id"], s["status"]) for s in listed] == [(sid, "in_progress")]
+            n = len(sent)
+            while view["status"] != "done":
+                assert n < 12
+                text = _answer_for(view, n)
+                sent.append((view["message"], text))
+                view = http.post(f"/api/interview/{token}/answer", json={"answer": text}).json()
+                n += 1
+            report = Report.model_validate(
+                http.get(f"/api/sessions/{sid}/report", headers=manager).json()
+            )
+            done = http.get("/api/sessions", headers=manager).json()["sessions"][0]
+    assert [(t.prompt, t.answer) for t in report.transcript] == sent
+    assert {q.question_id for q in report.questions} == set(CORE)
+    assert report.status == "complete" and done["status"] == "done"
+    assert done["overall"] == report.overall
+    logs = first.stderr + second.stderr
+    assert "/api/interview/[token]/answer" in logs
+    assert token not in logs and manager_token not in logs
+
+
+@pytest.mark.slow
+def test_the_environment_token_is_used_and_nothing_is_printed(
+    screener_exe: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = serve_env(cli_env, MANAGER_TOKEN)
+    with ServerProcess(screener_exe, tmp_path / "env" / "s.sqlite", env) as server:
+        assert server.printed_token() is None
+        assert MANAGER_TOKEN not in server.stdout + server.stderr
+        ok = httpx.get(
+            server.url + "/api/sessions", headers={"Authorization": f"Bearer {MANAGER_TOKEN}"}
+        )
+        wrong = httpx.get(server.url + "/api/sessions", headers={"Authorization": "Bearer nope"})
+        assert (ok.status_code, wrong.status_code) == (200, 403)
+        assert re.search(r"manager sign-in at http://127\.0\.0\.1:\d+/manage", server.stderr)
+
+
+def test_first_start_generates_a_token_once_and_rotation_replaces_it(tmp_path: Path) -> None:
+    config = WebConfig(db_path=tmp_path / "s.sqlite")
+    token = provision_manager_token(config)
+    assert token and len(token) >= 43
+    assert provision_manager_token(config) is None
+    rotated = provision_manager_token(config, rotate=True)
+    assert rotated and rotated != token
+    with_env = WebConfig(db_path=tmp_path / "s.sqlite", manager_token=MANAGER_TOKEN)
+    assert provision_manager_token(with_env) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--database-url", "postgresql://u@localhost/screener"], "not supported yet"),
+        (["--database-url", "mysql://x"], "unsupported --database-url"),
+        (["--db", "a.sqlite", "--database-url", "sqlite:///b.sqlite"], "not both"),
+    ],
+)
+def test_serve_refuses_bad_database_options(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["serve", *args])
+    assert isinstance(result.exception, UserError)
+    assert message in str(result.exception)
+
+
+def test_serve_refuses_a_short_environment_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SCREENER_MANAGER_TOKEN", "too-short")
+    result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "s.sqlite")])
+    assert isinstance(result.exception, UserError)
+    assert "at least 32 characters" in str(result.exception)
