@@ -1,4 +1,4 @@
-"""``screener grade``: grade a file of written answers."""
+"""``screener grade``: grade a file of written answers, at scale and resumably."""
 
 from __future__ import annotations
 
@@ -8,49 +8,137 @@ from typing import Annotated
 
 import typer
 
-from .._errors import InputError
 from ..bank import load_bank
-from ..batch import grade_file, write_summary
+from ..batch import (
+    AnswerFileError,
+    BatchOptions,
+    LimitSettings,
+    NoProgress,
+    grade_file,
+    load_questions,
+    write_html,
+    write_summary,
+)
+from ..batch.provider_batch import BatchApiOptions
+from ..batch.runner import Progress
 from ..grading.base import get_grader
-from ..report import total_usage
+from ..interview import MAX_ANSWER_CHARS
 from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
+
+PerProvider = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="[PROVIDER=]N",
+        help="Per-provider budget a minute, e.g. 500 or anthropic=4000 (repeatable).",
+    ),
+]
+
+
+def _per_provider(values: list[str] | None, flag: str) -> dict[str, int]:
+    limits: dict[str, int] = {}
+    for value in values or []:
+        name, sep, number = value.rpartition("=")
+        try:
+            amount = int(number)
+        except ValueError:
+            amount = 0
+        if amount <= 0:
+            raise typer.BadParameter(
+                f"{value!r}: expected N or PROVIDER=N with N > 0", param_hint=flag
+            )
+        limits[name if sep else "*"] = amount
+    return limits
 
 
 def grade(
     answers: Annotated[
         Path, typer.Argument(help="JSONL or CSV: candidate_id, question_id, answer.")
     ],
-    out: Annotated[Path, typer.Option(help="Where to write one JSON verdict per line.")],
+    out: Annotated[
+        Path,
+        typer.Option(help="One JSON verdict per line; an existing file is resumed, not redone."),
+    ],
+    questions: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML of take-home questions: id, text, rubric or reference_answer, scale."
+        ),
+    ] = None,
     provider: Provider = "offline",
     fallback: Fallback = None,
     base_url: BaseUrl = None,
     samples: Samples = 1,
     no_cache: NoCache = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Model calls in flight at once (halved on HTTP 429).")
+    ] = 8,
+    rpm: PerProvider = None,
+    tpm: PerProvider = None,
+    batch_api: Annotated[
+        bool,
+        typer.Option(
+            "--batch-api", help="Grade through Anthropic/OpenAI batch APIs (half price, hours)."
+        ),
+    ] = False,
     summary: Annotated[
         Path | None, typer.Option(help="Also write one CSV row per candidate.")
     ] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write a ranked HTML report of the candidates.")
+    ] = None,
+    max_answer_chars: Annotated[
+        int, typer.Option(min=1, help="Longest answer accepted; longer rows are bad rows.")
+    ] = MAX_ANSWER_CHARS,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar (for CI).")] = False,
 ) -> None:
-    """Grade every answer in ANSWERS; bad rows are listed and the good ones still graded."""
-    bank = load_bank()
-    grader = get_grader(provider, grader_options(fallback, base_url, samples, no_cache))
+    """Grade every answer in ANSWERS; bad rows are listed and the good ones still graded.
 
-    def report_error(error: InputError) -> None:
+    Re-running the same command after an interruption grades only the rows OUT lacks.
+    """
+    bank = load_bank()
+    if questions is not None:
+        bank = load_questions(questions, bank)
+    grader = get_grader(provider, grader_options(fallback, base_url, samples, no_cache))
+    options = BatchOptions(
+        limits=LimitSettings(
+            concurrency=concurrency,
+            rpm=_per_provider(rpm, "--rpm"),
+            tpm=_per_provider(tpm, "--tpm"),
+        ),
+        max_chars=max_answer_chars,
+        settings={
+            "provider": provider,
+            "fallbacks": list(fallback or []),
+            "samples": samples,
+            "base_url": base_url,
+        },
+        batch_api=batch_api,
+        batch_api_options=BatchApiOptions(),
+    )
+
+    def report_error(error: AnswerFileError) -> None:
         print(f"screener: error: {error}", file=sys.stderr, flush=True)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as handle:
-        result = grade_file(answers, handle, bank, grader, on_error=report_error)
+    progress: Progress = NoProgress()
+    if not quiet and sys.stderr.isatty():
+        from ..batch.progress import RichProgress
+
+        progress = RichProgress()
+    result = grade_file(
+        answers, out, bank, grader, options, on_error=report_error, progress=progress
+    )
     if summary:
-        write_summary(summary, result, bank)
-    verdicts = [v for graded in result.verdicts.values() for _, v in graded]
-    spent = total_usage([v.usage for v in verdicts if v.usage is not None])
-    unscored = sum(v.score is None for v in verdicts)
-    degraded = sum(v.degraded for v in verdicts)
+        write_summary(summary, out)
+    if html:
+        write_html(html, out, bank, answers, max_chars=max_answer_chars)
+    spent = result.usage
     cost = "unknown" if spent.cost_usd is None else f"${spent.cost_usd:.4f}"
+    kept = f" ({result.resumed} kept from an earlier run)" if result.resumed else ""
     print(
-        f"graded {result.graded} answer(s) into {out}; {len(result.errors)} bad row(s); "
-        f"{unscored} unscored; {degraded} degraded; {spent.calls} model call(s), "
-        f"{spent.cache_hits} cache hit(s), cost {cost}",
+        f"graded {result.graded} answer(s) into {out}{kept}; {len(result.errors)} bad row(s); "
+        f"{result.unscored} unscored; {result.degraded} degraded; {spent.calls} model call(s), "
+        f"{spent.cache_hits} cache hit(s), cost {cost}; {result.rate_limited} rate-limited; "
+        f"{result.seconds:.1f} s",
         file=sys.stderr,
     )
     if result.errors:

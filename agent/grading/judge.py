@@ -28,7 +28,8 @@ import re
 import secrets
 import statistics
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
@@ -76,15 +77,29 @@ class JudgeOutput(BaseModel):
     claims: list[Claim] = Field(default_factory=list)
     artefacts: list[str] = Field(default_factory=list)
     injection_suspected: bool = False
+    #: Criterion ids a reply must grade once each (bound by :func:`judge_output_for`).
+    expected_criteria: ClassVar[tuple[str, ...] | None] = None
 
     @model_validator(mode="after")
     def _every_criterion_once(self, info: ValidationInfo) -> JudgeOutput:
-        expected = (info.context or {}).get("criteria")
+        expected = (info.context or {}).get("criteria", self.expected_criteria)
         if expected is not None:
             got = [c.criterion_id for c in self.criteria]
             if sorted(got) != sorted(expected):
                 raise ValueError(f"grade each of {sorted(expected)} exactly once; got {got}")
         return self
+
+
+@cache
+def judge_output_for(criteria: tuple[str, ...]) -> type[JudgeOutput]:
+    """The reply schema of one rubric: :class:`JudgeOutput` that checks these criterion ids.
+
+    The ids are bound to the class, not passed as a validation ``context``: instructor renders
+    every message as a Jinja template when it is given a context, and the user message holds the
+    candidate's answer, so ``{{ 7*7 }}`` in an answer would reach the model as ``49``.
+    """
+    namespace = {"expected_criteria": criteria, "__doc__": JudgeOutput.__doc__}
+    return type("JudgeOutput", (JudgeOutput,), {**namespace, "__module__": __name__})
 
 
 _WS = re.compile(r"\s+")
@@ -233,10 +248,9 @@ class LLMJudge(Grader):
         completion = await self.model.structured(
             system=system,
             user=self.user_prompt(text),
-            response_model=JudgeOutput,
+            response_model=judge_output_for(tuple(c.id for c in question.rubric)),
             temperature=temperature,
             max_retries=self.max_retries,
-            context={"criteria": [c.id for c in question.rubric]},
         )
         if self.cache is not None:
             self.cache.put(key, completion.value.model_dump(mode="json"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -105,50 +106,119 @@ def test_bad_rows_are_reported_and_good_rows_still_graded(
     assert len(errors) == len(bad), proc.stderr
     bad_lines = [i for i, line in enumerate(lines, 1) if line not in good]
     for error, number, (_, field) in zip(errors, bad_lines, bad, strict=True):
-        assert error.startswith(f"screener: error: {answers}:{number}: "), error
-        if field:
-            assert f":{number}: {field}: " in error, error
+        where = re.escape(f"screener: error: {answers}:{number}:")
+        assert re.match(rf"{where}\d+: " + (f"{field}: " if field else ""), error), error
     assert "duplicate" in errors[4] and "no-such-question" in errors[3]
     assert "invalid JSON" in errors[0]
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [(r["candidate_id"], r["question_id"]) for r in records] == [
+    assert {(r["candidate_id"], r["question_id"]) for r in records} == {
         ("alice", "regression-suite"),
         ("bob", "hallucination-debug"),
         ("carol", "before-after"),
-    ]
+    }
     for record in records:
         _check_record(record)
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "reason"),
-    [
-        ("empty.jsonl", b"", "empty"),
-        (
-            "latin1.jsonl",
-            _row("ok", "before-after", "fine answer").encode() + b"\n\xe9t\xe9\n",
-            "UTF-8",
-        ),
-    ],
-)
-def test_unreadable_files_give_one_error_line(
-    screener_exe: str,
-    cli_env: dict[str, str],
-    tmp_path: Path,
-    name: str,
-    content: bytes,
-    reason: str,
+def test_an_empty_file_is_one_error_line(
+    screener_exe: str, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    answers = tmp_path / name
-    answers.write_bytes(content)
+    answers = tmp_path / "empty.jsonl"
+    answers.write_bytes(b"")
     proc = run_grade(screener_exe, cli_env, answers, "--out", tmp_path / "out.jsonl")
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("screener: error:") and str(answers) in lines[0]
-    assert reason in lines[0]
+    assert lines == [f"screener: error: {answers}:1:1: file is empty; expected one answer per row"]
+
+
+def test_a_row_that_is_not_utf8_is_one_bad_row(
+    screener_exe: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    answers = tmp_path / "latin1.jsonl"
+    good = _row("ok", "before-after", "p95 went from 2.1 s to 1.2 s on 300 requests")
+    answers.write_bytes(good.encode() + b"\n\xe9t\xe9\n")
+    out = tmp_path / "out.jsonl"
+    proc = run_grade(screener_exe, cli_env, answers, "--out", out)
+    assert proc.returncode == 1
+    assert _error_lines(proc.stderr) == [
+        f"screener: error: {answers}:2:1: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    ]
+    assert [json.loads(line)["candidate_id"] for line in out.read_text().splitlines()] == ["ok"]
     assert "Traceback" not in proc.stderr
+
+
+def test_take_home_questions_with_summary_and_html(
+    screener_exe: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    questions = tmp_path / "take-home.yaml"
+    questions.write_text(
+        "questions:\n"
+        "  - id: cache-design\n"
+        "    text: How would you cut the cost of our summariser?\n"
+        "    scale: {min: 0, max: 100}\n"
+        "    reference_answer: >\n"
+        "      Cache responses keyed by the prompt hash; repeated tickets hit the cache 40%.\n"
+        "      Route short tickets to a smaller model and measure quality on a 200-ticket set.\n",
+        encoding="utf-8",
+    )
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(
+        "\n".join(
+            [
+                _row(
+                    "alice",
+                    "cache-design",
+                    "I cache responses keyed by the prompt hash: a 40% hit rate on repeated "
+                    "tickets. Short tickets go to a smaller model; quality measured on a "
+                    "200-ticket set.",
+                ),
+                _row("<i>bob</i>", "cache-design", "Use the cloud."),
+                _row("alice", "before-after", STRONG_ANSWERS["before-after"]),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    out, summary, report = tmp_path / "g.jsonl", tmp_path / "c.csv", tmp_path / "r.html"
+    proc = run_grade(
+        screener_exe,
+        cli_env,
+        answers,
+        "--out",
+        out,
+        "--questions",
+        questions,
+        "--summary",
+        summary,
+        "--html",
+        report,
+        "--quiet",
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {
+        (r["candidate_id"], r["question_id"]): r
+        for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())
+    }
+    alice, bob = rows["alice", "cache-design"], rows["<i>bob</i>", "cache-design"]
+    assert alice["scale"] == {"min": 0, "max": 100} and alice["score"] > bob["score"]
+    assert rows["alice", "before-after"]["scale"] == {"min": 1, "max": 5}
+    with summary.open(encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert [r["candidate_id"] for r in table] == ["alice", "<i>bob</i>"]
+    html = report.read_text(encoding="utf-8")
+    assert "&lt;i&gt;bob&lt;/i&gt;" in html and "<i>bob</i>" not in html
+
+
+def test_a_bad_rate_limit_is_a_usage_error(
+    screener_exe: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    answers = tmp_path / "a.jsonl"
+    answers.write_text(_row("a", "before-after", "x y") + "\n", encoding="utf-8")
+    proc = run_grade(
+        screener_exe, cli_env, answers, "--out", tmp_path / "o.jsonl", "--rpm", "openai=lots"
+    )
+    assert proc.returncode == 2 and "--rpm" in proc.stderr and "PROVIDER=N" in proc.stderr
 
 
 def test_csv_input_with_summary(screener_exe: str, cli_env: dict[str, str], tmp_path: Path) -> None:

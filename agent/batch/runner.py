@@ -1,0 +1,266 @@
+"""Grading an answers file concurrently, within provider limits, resumably.
+
+The pipeline of :func:`run_batch`:
+
+1. **Scan.** The answers file is streamed once: bad rows are reported (file, line, column,
+   field), good rows counted and their resume keys collected.
+2. **Resume.** The ``--out`` file keeps the rows whose key matches (see :mod:`.output`); only
+   the other rows are graded.
+3. **Grade.** The file is streamed again into a bounded queue read by ``concurrency`` workers,
+   so memory holds the rows in flight, not the file. Every LLM judge's model is wrapped in a
+   :class:`~.limits.LimitedModel` (one set of limits per provider family). Each verdict is
+   appended and flushed as it finishes. With ``batch_api`` the calls go through the provider's
+   batch API instead (:mod:`.provider_batch`).
+
+The grader is one object built once; the SDK clients, HTTP connection pools and caches inside
+it are shared by every row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .._models import Question, TokenUsage, Verdict
+from ..bank import QuestionBank
+from ..grading.base import Grader, run_blocking
+from ..grading.judge import LLMJudge
+from ..grading.reference import TakeHomeGrader, judges_in
+from ..interview import MAX_ANSWER_CHARS
+from ..report import total_usage
+from .inputs import AnswerFileError, AnswerRow, read_answers
+from .limits import LimitedModel, LimitSettings, ProviderLimits
+from .output import GradesFile, config_fingerprint, row_key, verdict_row
+
+
+class Progress(Protocol):
+    """What the runner reports while it grades (a progress bar, or nothing)."""
+
+    def start(self, total: int, done: int) -> None:
+        """``total`` good rows, ``done`` of them kept from an earlier run."""
+
+    def advance(self, verdict: Verdict) -> None:
+        """One more verdict written."""
+
+    def stop(self) -> None:
+        """Grading is over."""
+
+
+class NoProgress:
+    """Reports nothing (``--quiet``)."""
+
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def advance(self, verdict: Verdict) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How to run a batch; ``settings`` are the grader settings that enter the resume key."""
+
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    max_chars: int = MAX_ANSWER_CHARS
+    settings: Mapping[str, object] = field(default_factory=dict)
+    batch_api: bool = False
+    batch_api_options: object | None = None  # provider_batch.BatchApiOptions
+
+
+@dataclass
+class BatchResult:
+    """What a run did."""
+
+    rows: int = 0  # good rows in the input
+    graded: int = 0  # graded by this run
+    resumed: int = 0  # kept from an earlier run of the same configuration
+    dropped: int = 0  # rows of the old --out file dropped (other configuration, changed answer)
+    errors: list[AnswerFileError] = field(default_factory=list)
+    unscored: int = 0
+    degraded: int = 0
+    usage: TokenUsage = field(default_factory=lambda: TokenUsage(cost_usd=0.0))
+    rate_limited: int = 0
+    seconds: float = 0.0
+    batches: list[str] = field(default_factory=list)
+
+    def record(self, verdict: Verdict) -> None:
+        """Count one new verdict."""
+        self.graded += 1
+        self.unscored += verdict.score is None
+        self.degraded += verdict.degraded
+        if verdict.usage is not None:
+            self.usage = total_usage([self.usage, verdict.usage])
+
+
+def iter_judges(grader: Grader) -> Iterator[LLMJudge]:
+    """Every LLM judge in a grader tree (fallback chains, take-home routing, wrappers)."""
+    yield from judges_in(grader)
+
+
+def limit_models(grader: Grader, settings: LimitSettings) -> dict[str, ProviderLimits]:
+    """Wrap every judge's model in the limits of its provider family; the limits by family."""
+    limits: dict[str, ProviderLimits] = {}
+    wrapped: dict[int, LimitedModel] = {}
+    for judge in iter_judges(grader):
+        model = judge.model
+        if isinstance(model, LimitedModel):
+            continue
+        if id(model) not in wrapped:
+            family = limits.setdefault(model.provider, settings.for_provider(model.provider))
+            wrapped[id(model)] = LimitedModel(model, family, settings)
+        judge.model = wrapped[id(model)]
+    return limits
+
+
+async def run_batch(
+    answers: Path,
+    out: Path,
+    bank: QuestionBank,
+    grader: Grader,
+    options: BatchOptions | None = None,
+    *,
+    on_error: Callable[[AnswerFileError], None] | None = None,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Grade every good row of ``answers`` that ``out`` lacks; see the module docstring."""
+    options = options or BatchOptions()
+    progress = progress or NoProgress()
+    started = time.perf_counter()
+    router = grader if isinstance(grader, TakeHomeGrader) else TakeHomeGrader(grader)
+    config = config_fingerprint(router, options.settings)
+    hashes: dict[str, str] = {}
+
+    def key_of(row: AnswerRow) -> str:
+        if row.question_id not in hashes:
+            hashes[row.question_id] = bank.get(row.question_id).rubric_hash
+        return row_key(row, hashes[row.question_id], config)
+
+    result = BatchResult()
+    wanted: set[str] = set()
+    for item in read_answers(answers, bank, max_chars=options.max_chars):
+        if isinstance(item, AnswerFileError):
+            result.errors.append(item)
+            if on_error is not None:
+                on_error(item)
+            continue
+        result.rows += 1
+        wanted.add(key_of(item))
+    grades = GradesFile(out)
+    done, result.dropped = grades.resume(wanted)
+    result.resumed = len(done)
+    del wanted
+
+    def pending() -> Iterator[tuple[AnswerRow, str]]:
+        for item in read_answers(answers, bank, max_chars=options.max_chars):
+            if isinstance(item, AnswerRow):
+                key = key_of(item)
+                if key not in done:
+                    yield item, key
+
+    progress.start(result.rows, result.resumed)
+    try:
+        if options.batch_api:
+            from .provider_batch import grade_with_batch_api
+
+            await grade_with_batch_api(pending(), router, bank, grades, result, progress, options)
+        else:
+            limits = limit_models(router, options.limits)
+            workers = options.limits.concurrency if limits else 1
+            await grade_rows(pending(), router.grade, bank, grades, result, progress, workers)
+            result.rate_limited = sum(lim.rate_limited for lim in limits.values())
+    finally:
+        grades.close()
+        progress.stop()
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+GradeOne = Callable[[Question, str], Awaitable[Verdict]]
+
+
+async def grade_rows(
+    rows: Iterator[tuple[AnswerRow, str]],
+    grade_one: GradeOne,
+    bank: QuestionBank,
+    grades: GradesFile,
+    result: BatchResult,
+    progress: Progress,
+    workers: int,
+    *,
+    on_exhausted: Callable[[], None] | None = None,
+) -> None:
+    """Grade ``rows`` with ``workers`` concurrent workers, writing each verdict as it finishes.
+
+    Rows wait in a queue of ``2 * workers``, so only the rows in flight are in memory.
+    """
+    queue: asyncio.Queue[tuple[AnswerRow, str] | None] = asyncio.Queue(maxsize=2 * workers)
+
+    async def produce() -> None:
+        for item in rows:
+            await queue.put(item)
+        for _ in range(workers):
+            await queue.put(None)
+
+    async def work() -> None:
+        while (item := await queue.get()) is not None:
+            row, key = item
+            question = bank.get(row.question_id)
+            verdict = await grade_one(question, row.answer)
+            grades.append(verdict_row(row, verdict, key, question))
+            result.record(verdict)
+            progress.advance(verdict)
+        if on_exhausted is not None:
+            on_exhausted()
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(produce())
+        for _ in range(workers):
+            group.create_task(work())
+
+
+def grade_file(
+    answers: Path,
+    out: Path,
+    bank: QuestionBank,
+    grader: Grader,
+    options: BatchOptions | None = None,
+    *,
+    on_error: Callable[[AnswerFileError], None] | None = None,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """:func:`run_batch` from synchronous code, on an event loop of its own.
+
+    The HTTP clients of the grader's models belong to that loop, so they are closed at the end;
+    build a new grader for another call.
+    """
+
+    async def run() -> BatchResult:
+        try:
+            return await run_batch(
+                answers, out, bank, grader, options, on_error=on_error, progress=progress
+            )
+        finally:
+            await close_clients(grader)
+
+    return run_blocking(run())
+
+
+async def close_clients(grader: Grader) -> None:
+    """Close the SDK clients (and their connection pools) of every judge's model."""
+    closed: set[int] = set()
+    for judge in judges_in(grader):
+        model: object = judge.model
+        while hasattr(model, "inner"):
+            model = model.inner
+        client = getattr(model, "client", None)
+        close = getattr(client, "close", None)
+        if client is not None and close is not None and id(client) not in closed:
+            closed.add(id(client))
+            await close()

@@ -1,0 +1,79 @@
+"""Candidate text reaches the model verbatim: it is never rendered as a template."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import httpx2
+import pytest
+import respx
+from providers.conftest import RespxTransport, anthropic_tool_reply, judge_input, openai_tool_reply
+
+from agent import QuestionBank, get_grader, grade_blocking
+from agent.batch.limits import prepared_response_model
+from agent.grading.base import GraderOptions
+from agent.grading.judge import JudgeOutput, judge_output_for
+
+TEMPLATED = "I wrote {{ 7*7 }} cases, {% if true %}all green{% endif %} and {{ criteria }}."
+
+
+@pytest.mark.parametrize(
+    ("spec", "url", "reply"),
+    [
+        ("anthropic:claude-x", "https://api.anthropic.com/v1/messages", anthropic_tool_reply),
+        ("openai:gpt-x", "https://api.openai.com/v1/chat/completions", openai_tool_reply),
+    ],
+)
+def test_jinja_syntax_in_an_answer_is_sent_as_written(
+    bank: QuestionBank,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    spec: str,
+    url: str,
+    reply: object,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    monkeypatch.setenv("SCREENER_CONFIG", str(tmp_path / "none.toml"))
+    question = bank.get("regression-suite")
+    ids = [c.id for c in question.rubric]
+    router = respx.Router(assert_all_mocked=True)
+    route = router.post(url).mock(
+        return_value=httpx.Response(200, json=reply(judge_input(ids, 3)))  # type: ignore[operator]
+    )
+    options = GraderOptions(
+        http_client=httpx2.AsyncClient(transport=RespxTransport(router)),
+        cache=False,
+        reference_examples=False,
+        calibration=False,
+    )
+    verdict = grade_blocking(get_grader(spec, options), question, TEMPLATED)
+    sent = json.dumps(json.loads(route.calls[0].request.content)["messages"])
+    assert TEMPLATED.replace('"', '\\"') in sent
+    assert "I wrote 49" not in sent and "cases, all green" not in sent
+    assert verdict.score == 3 and not verdict.degraded
+
+
+def test_bound_criteria_are_checked_without_a_validation_context() -> None:
+    schema = judge_output_for(("a", "b"))
+    good = {"criteria": [{"criterion_id": c, "score": 3, "rationale": "r"} for c in "ab"]}
+    assert isinstance(schema.model_validate(good), JudgeOutput)
+    with pytest.raises(ValueError, match="exactly once"):
+        schema.model_validate({"criteria": good["criteria"][:1]})
+    assert judge_output_for(("a", "b")) is schema, "one class per rubric"
+    assert schema.model_json_schema() == JudgeOutput.model_json_schema()
+
+
+def test_prepared_response_model_keeps_the_schema_and_the_checks() -> None:
+    schema = judge_output_for(("a", "b"))
+    prepared = prepared_response_model(schema)
+    assert prepared.__name__ == "JudgeOutput" and issubclass(prepared, schema)
+    assert prepared.model_json_schema() == schema.model_json_schema()
+    first = prepared.model_json_schema()
+    first["title"] = "edited by a caller"
+    assert prepared.model_json_schema()["title"] == "JudgeOutput", "callers get a copy"
+    with pytest.raises(ValueError, match="exactly once"):
+        prepared.model_validate({"criteria": []})
+    assert prepared_response_model(schema) is prepared
