@@ -271,7 +271,15 @@ def strip_injection(text: str) -> str:
     """The answer without its injected sentences (the rest of the text is left as it was)."""
     for sentence in sorted(injection_sentences(text), key=len, reverse=True):
         text = text.replace(sentence, " ")
+    text = _STRAY_TAGS.sub(" ", text)  # fake delimiters left around a removed payload
     return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+_STRAY_TAGS = re.compile(
+    r"</?\s*(?:answer|candidate|response|input|user|data|transcript|text|untrusted|grader)"
+    r"\b[^>]{0,40}>",
+    re.I,
+)
 
 
 def extract(text: str) -> Extraction:

@@ -53,6 +53,7 @@ from ..providers.cache import ResponseCache
 from .base import FallbackGrader, Grader
 from .evidence import extract, injection_sentences, is_empty, strip_injection
 from .judge import LLMJudge, _evidence, render_rubric
+from .offline import OfflineGrader
 
 VERSION = "reference-1.0"
 
@@ -231,7 +232,9 @@ def reference_rubric(question: Question) -> list[Criterion]:
 @lru_cache(maxsize=256)
 def _reference_rubric(reference: str) -> tuple[Criterion, ...]:
     stems = sorted({w for p in key_points(reference) for w in p.terms.words})
-    keywords = (stems + ["reference", "answer", "point"])[:8]
+    # At least three keywords are required; pad with generic evidence words, never with words
+    # an answer could carry by accident ("answer" would match a stray <answer> tag).
+    keywords = (stems + ["measured", "baseline", "evidence"])[:8]
     return (
         Criterion(
             id="coverage",
@@ -310,6 +313,10 @@ def on_scale(question: Question, verdict: Verdict, five: float | None = None) ->
     )
 
 
+_RULES = OfflineGrader()
+_FIRST_PERSON = re.compile(r"\b(?:I|we|our|my|me|us)\b", re.I)
+
+
 class ReferenceGrader(Grader):
     """Offline grading of reference-only questions; deterministic, no network."""
 
@@ -367,16 +374,29 @@ class ReferenceGrader(Grader):
             flags.append(
                 "unsupported precision: " + "; ".join(repr(s) for s in found.unsupported[:3])
             )
-        on_topic = gate = min(1.0, coverage / 0.5)
-        quality = max(0.0, 0.8 * coverage + 0.2 * concrete * gate - 0.2 * len(contradicted))
+        on_topic = min(1.0, coverage / 0.5)
         if coverage < 0.1:
-            quality = min(quality, 0.05)
-            flags.append("off-topic: the answer makes none of the reference's key points")
-        five = 1 + 4 * quality
+            flags.append("the answer makes none of the reference's key points")
+        # The overall score is the evidence rules' score on the derived rubric (keywords from the
+        # reference). Key-point coverage alone measured screening answers badly: a strong
+        # candidate describes their own incident, not the reference's (calibration split:
+        # QWK 0.744 for the rules vs 0.027 for coverage; evals/reference_only.py). Coverage and
+        # contradictions stay as criteria and flags for the hiring manager.
+        rules = _RULES.grade_clean(question, text, injected)
+        # A contradiction costs a level, but only when the answer is about what the reference is
+        # about: on an experience question another figure is usually another incident.
+        addressed = coverage + (len(contradicted) / len(matches) if matches else 0.0)
+        five = float(rules.score or 1)
+        # An impersonal reference is an answer key: contradicting it is an error. A first-person
+        # reference ("I built...", "our bot...") is an example of experience: another figure
+        # there is usually another incident, so it is reported but costs nothing.
+        answer_key = not _FIRST_PERSON.search(question.reference_answer or "")
+        if contradicted and answer_key and addressed >= 0.5:
+            five = float(max(1, min(five, 3) - len(contradicted)))
         criteria = {
             "coverage": _level(coverage),
             "accuracy": max(1, 5 - 2 * len(contradicted)) if coverage >= 0.2 else 1,
-            "evidence": _level(concrete * on_topic),
+            "evidence": max(rules.criteria.get("evidence", 1), _level(concrete * on_topic)),
         }
         if contradicted:
             flags.append(f"contradicts {len(contradicted)} key point(s) of the reference")
@@ -385,14 +405,17 @@ class ReferenceGrader(Grader):
         for m in covered:
             if m.sentence and all(e.quote != m.sentence for e in evidence):
                 evidence.append(_evidence(m.sentence, note=f"makes the point: {m.point.text[:80]}"))
+        for item in rules.evidence:
+            if all(e.quote != item.quote for e in evidence):
+                evidence.append(item)
         verdict = Verdict(
             **common,
             score=int(five + 0.5),
             criteria=criteria,
             evidence=evidence[:8],
             missing=[c for c, s in criteria.items() if s <= 2],
-            flags=flags,
-            explanation=_explain(matches),
+            flags=flags + [f for f in rules.flags if f not in flags],
+            explanation=_explain(matches) + rules.explanation,
         )
         return verdict, five
 
