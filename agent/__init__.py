@@ -28,6 +28,7 @@ from ._models import (
     Question,
     Report,
     TouristFlag,
+    Turn,
     Verdict,
 )
 from .bank import QuestionBank, load_bank, load_golden_answers, load_golden_sessions
@@ -73,6 +74,7 @@ __all__ = [
     "SessionNotFoundError",
     "Step",
     "TouristFlag",
+    "Turn",
     "UnknownQuestionError",
     "UserError",
     "Verdict",

@@ -1,4 +1,4 @@
-"""The interview as a LangGraph ``StateGraph``, checkpointed in SQLite.
+"""The interview as a LangGraph ``StateGraph``, checkpointed in SQLite or PostgreSQL.
 
 Flow::
 
@@ -16,14 +16,22 @@ graph always ends after at most ``questions x (1 + max_followups)`` answers.
 The state holds only plain JSON-able data, so checkpoints are portable and need no custom
 serialiser. Checkpoints are written synchronously: once :meth:`Interview.answer` returns, that
 answer is on disk and survives ``kill -9``.
+
+Changes to a session (answer, end, delete) hold that session's lock: a lock per session in this
+process for SQLite, a PostgreSQL advisory lock shared by every process for PostgreSQL, so two
+servers on one database never resume the same checkpoint twice. A run that stopped between two
+steps (the process was killed mid-answer, or grading raised) is finished, under the lock, by the
+next call that reads the session; its answer is not lost.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypedDict
@@ -33,8 +41,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
+from ._database import advisory_lock, connection_pool, parse_database_url, require_postgres
 from ._errors import AnswerTooLongError, SessionNotFoundError, UserError
-from ._models import Report, Verdict
+from ._models import Report, Turn, Verdict
 from .bank import QuestionBank, load_bank
 from .grading.base import Grader, get_grader, grade_blocking, run_blocking
 from .grading.evidence import is_empty
@@ -46,6 +55,9 @@ MAX_ANSWER_CHARS = 8000
 
 #: Resume value that ends the session early (end of input, or the candidate leaves).
 END_SESSION = {"end": True}
+
+#: Makes a context manager that holds one session's lock: ``lock(session_id)``.
+SessionLock = Callable[[str], AbstractContextManager[None]]
 
 
 class InterviewState(TypedDict, total=False):
@@ -219,10 +231,39 @@ def _choose_probe(bank: QuestionBank, qid: str, missing: list[str], asked: list[
     return best
 
 
+class _ThreadLocks:
+    """One lock per session id, for the threads of this process (the SQLite default)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, list[int]]] = {}
+
+    @contextmanager
+    def __call__(self, session_id: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.setdefault(session_id, (threading.Lock(), [0]))
+            users[0] += 1
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                users[0] -= 1
+                if not users[0]:
+                    del self._locks[session_id]
+
+
+def _settled(snapshot: Any) -> bool:
+    """Whether a checkpoint is at rest: waiting at the interrupt, or finished with a report."""
+    return bool(snapshot.values.get("report")) or any(t.interrupts for t in snapshot.tasks)
+
+
 class Interview:
     """Runs screening sessions: start one, answer it turn by turn, read its report.
 
-    Front ends (terminal chat, web) only call these methods.
+    Front ends (terminal chat, web) only call these methods. ``session_lock`` serialises changes
+    to one session (default: a lock per session in this process; :meth:`open_url` passes a
+    PostgreSQL advisory lock shared by every process on the database).
     """
 
     def __init__(
@@ -230,11 +271,15 @@ class Interview:
         checkpointer: BaseCheckpointSaver[Any],
         bank: QuestionBank | None = None,
         graders: Callable[[str], Grader] | None = None,
+        *,
+        session_lock: SessionLock | None = None,
     ) -> None:
         self.bank = bank or load_bank()
         self._graders: dict[str, Grader] = {}
         self._make_grader = graders or get_grader
         self.graph = build_graph(self.bank, self._grader).compile(checkpointer=checkpointer)
+        self._session_lock: SessionLock = session_lock or _ThreadLocks()
+        self._held = threading.local()
 
     def _grader(self, spec: str) -> Grader:
         if spec not in self._graders:
@@ -254,6 +299,35 @@ class Interview:
             yield cls(saver, **kwargs)
         finally:
             conn.close()
+
+    @classmethod
+    @contextmanager
+    def open_url(cls, url: str, **kwargs: Any) -> Iterator[Interview]:
+        """An interview runner on a database URL: ``sqlite:///PATH`` (as :meth:`open`) or
+        ``postgresql://USER:PASS@HOST:PORT/DB``, which several processes can share.
+
+        PostgreSQL needs the ``postgres`` extra (:class:`agent.MissingDependencyError` names
+        it); its tables are created on first use.
+        """
+        target = parse_database_url(url)
+        if isinstance(target, Path):
+            with cls.open(target, **kwargs) as interview:
+                yield interview
+            return
+        feature = "PostgreSQL (postgresql:// URLs)"
+        require_postgres(feature)
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+
+        # The saver uses one connection at a time; each session lock held holds one more.
+        pool = connection_pool(target, feature=feature, max_size=8, row_factory=dict_row)
+        try:
+            saver = PostgresSaver(pool)
+            with advisory_lock(pool, "checkpoint-schema", poll=0.1):  # instances starting at once
+                saver.setup()
+            yield cls(saver, session_lock=functools.partial(advisory_lock, pool), **kwargs)
+        finally:
+            pool.close()
 
     def start(
         self,
@@ -276,21 +350,30 @@ class Interview:
             raise UserError("question ids must not repeat")
         self._grader(provider)  # fail now on an unknown provider, not mid-interview
         session_id = session_id or secrets.token_hex(6)
-        if self._values(session_id):
-            raise UserError(f"session {session_id} already exists")
-        initial: InterviewState = {
-            "session_id": session_id,
-            "track": track,
-            "question_ids": ids,
-            "provider": provider,
-            "max_followups": max_followups,
-        }
-        self.graph.invoke(initial, self._config(session_id), durability="sync")
-        return self.current(session_id)
+        with self._locked(session_id):
+            if self._values(session_id):
+                raise UserError(f"session {session_id} already exists")
+            initial: InterviewState = {
+                "session_id": session_id,
+                "track": track,
+                "question_ids": ids,
+                "provider": provider,
+                "max_followups": max_followups,
+            }
+            self.graph.invoke(initial, self._config(session_id), durability="sync")
+            return self.current(session_id)
 
     def current(self, session_id: str) -> Step:
-        """The session's pending prompt, or its report if it has ended."""
+        """The session's pending prompt, or its report if it has ended.
+
+        If the session is between two steps, this waits for whoever is answering it (another
+        thread or process); if nobody is (that run was killed, or grading raised), it finishes
+        that run first, so the answer it was given is kept.
+        """
         snapshot = self.graph.get_state(self._config(session_id))
+        if snapshot.values and not _settled(snapshot):
+            with self._locked(session_id):
+                snapshot = self._settle(session_id)
         values = snapshot.values
         if not values:
             raise SessionNotFoundError(f"no session {session_id!r} in this database")
@@ -323,27 +406,67 @@ class Interview:
         """
         if len(text) > MAX_ANSWER_CHARS:
             raise AnswerTooLongError(len(text), MAX_ANSWER_CHARS)
-        if self.current(session_id).done:
-            raise UserError(f"session {session_id} has ended")
-        self.graph.invoke(
-            Command(resume={"answer": text}), self._config(session_id), durability="sync"
-        )
-        return self.current(session_id)
+        with self._locked(session_id):
+            if self.current(session_id).done:
+                raise UserError(f"session {session_id} has ended")
+            self.graph.invoke(
+                Command(resume={"answer": text}), self._config(session_id), durability="sync"
+            )
+            return self.current(session_id)
 
     def end(self, session_id: str) -> Step:
         """End the session now (the candidate left, or input ended) and build the report."""
-        if not self.current(session_id).done:
-            self.graph.invoke(
-                Command(resume=END_SESSION), self._config(session_id), durability="sync"
-            )
-        return self.current(session_id)
+        with self._locked(session_id):
+            if not self.current(session_id).done:
+                self.graph.invoke(
+                    Command(resume=END_SESSION), self._config(session_id), durability="sync"
+                )
+            return self.current(session_id)
 
     def delete(self, session_id: str) -> None:
         """Erase a session and its transcript from the checkpoint database (data retention)."""
-        self.current(session_id)  # SessionNotFoundError for an unknown id
-        checkpointer = self.graph.checkpointer
-        assert isinstance(checkpointer, BaseCheckpointSaver)
-        checkpointer.delete_thread(session_id)
+        with self._locked(session_id):
+            self.current(session_id)  # SessionNotFoundError for an unknown id
+            checkpointer = self.graph.checkpointer
+            assert isinstance(checkpointer, BaseCheckpointSaver)
+            checkpointer.delete_thread(session_id)
+
+    def transcript(self, session_id: str) -> list[Turn]:
+        """The exchanges so far (prompt and answer, oldest first), in progress or finished.
+
+        Raises :class:`agent.SessionNotFoundError` for an unknown session.
+        """
+        values = self._values(session_id)
+        if not values:
+            raise SessionNotFoundError(f"no session {session_id!r} in this database")
+        return [Turn.model_validate(turn) for turn in values.get("transcript") or []]
+
+    @contextmanager
+    def _locked(self, session_id: str) -> Iterator[None]:
+        """Hold the session's lock (reentrant within a thread)."""
+        held: set[str] | None = getattr(self._held, "ids", None)
+        if held is None:
+            held = self._held.ids = set()
+        if session_id in held:
+            yield
+            return
+        with self._session_lock(session_id):
+            held.add(session_id)
+            try:
+                yield
+            finally:
+                held.discard(session_id)
+
+    def _settle(self, session_id: str) -> Any:
+        """The session's state at rest, finishing a run that stopped between steps (held lock)."""
+        config = self._config(session_id)
+        snapshot = self.graph.get_state(config)
+        if snapshot.values and not _settled(snapshot):
+            self.graph.invoke(None, config, durability="sync")
+            snapshot = self.graph.get_state(config)
+            if not _settled(snapshot):  # pragma: no cover - the graph always reaches ask or END
+                raise RuntimeError(f"session {session_id} did not reach a prompt or a report")
+        return snapshot
 
     def _values(self, session_id: str) -> dict[str, Any]:
         values: dict[str, Any] = self.graph.get_state(self._config(session_id)).values

@@ -40,6 +40,7 @@ EXPECTED_ALL = [
     "SessionNotFoundError",
     "Step",
     "TouristFlag",
+    "Turn",
     "UnknownQuestionError",
     "UserError",
     "Verdict",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import (
@@ -22,10 +24,12 @@ from agent import (
     QuestionBank,
     SessionNotFoundError,
     Step,
+    Turn,
     UnknownQuestionError,
     UserError,
 )
 from agent.bank import CORE_QUESTION_IDS
+from agent.grading.offline import OfflineGrader
 
 
 def _prompts_key(prompts: list[Step]) -> list[tuple[str | None, str | None]]:
@@ -373,3 +377,74 @@ def test_injection_answer_is_kept_verbatim_in_transcript(interview: Interview) -
     end = interview.answer(step.session_id, INJECTION_ANSWER)
     assert end.report is not None
     assert end.report.transcript[0].answer == INJECTION_ANSWER
+
+
+# --- transcript, recovery, locking -----------------------------------------------------------
+
+
+def test_transcript_of_a_session_in_progress_and_after_the_end(interview: Interview) -> None:
+    step = interview.start(question_ids=["regression-suite", "hallucination-debug"])
+    assert interview.transcript(step.session_id) == []
+    first_prompt = step.prompt
+    step = interview.answer(step.session_id, TOURIST_ANSWER)
+    assert interview.transcript(step.session_id) == [
+        Turn(
+            question_id="regression-suite",
+            kind="question",
+            prompt=first_prompt or "",
+            answer=TOURIST_ANSWER,
+        )
+    ]
+    end = interview.end(step.session_id)
+    assert end.report is not None
+    assert interview.transcript(step.session_id) == end.report.transcript
+    with pytest.raises(SessionNotFoundError):
+        interview.transcript("no-such-session")
+
+
+class _GraderDiesOnce(OfflineGrader):
+    """Raises on the first marked answer: the run stops between two checkpointed steps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.died = False
+
+    async def grade(self, question: Any, answer: str) -> Any:
+        if "[dies]" in answer and not self.died:
+            self.died = True
+            raise RuntimeError("killed while grading")
+        return await super().grade(question, answer)
+
+
+def test_a_run_stopped_mid_step_is_finished_on_the_next_read(tmp_db: Path) -> None:
+    grader = _GraderDiesOnce()
+    with Interview.open(tmp_db, graders=lambda _: grader) as first:
+        step = first.start(
+            question_ids=["regression-suite", "hallucination-debug"], max_followups=0
+        )
+        answer = "[dies] " + STRONG_ANSWERS["regression-suite"]
+        with pytest.raises(RuntimeError):
+            first.answer(step.session_id, answer)
+    with Interview.open(tmp_db) as second:  # as after a restart
+        resumed = second.current(step.session_id)
+        assert (resumed.question_id, resumed.answered, resumed.done) == (
+            "hallucination-debug",
+            1,
+            False,
+        )
+        assert [t.answer for t in second.transcript(step.session_id)] == [answer]
+        end = second.answer(step.session_id, STRONG_ANSWERS["hallucination-debug"])
+        assert end.report is not None and len(end.report.questions) == 2
+
+
+def test_answers_from_several_threads_are_serialised(interview: Interview) -> None:
+    step = interview.start(
+        question_ids=["regression-suite", "hallucination-debug"], max_followups=0
+    )
+    texts = [f"[thread {i}] " + STRONG_ANSWERS["regression-suite"] for i in range(2)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        steps = list(pool.map(lambda t: interview.answer(step.session_id, t), texts))
+    assert sum(s.done for s in steps) == 1  # one answered question 1, the other question 2
+    report = interview.current(step.session_id).report
+    assert report is not None
+    assert sorted(t.answer for t in report.transcript) == sorted(texts)

@@ -2,6 +2,9 @@
 
 The manager token comes from ``$SCREENER_MANAGER_TOKEN``; otherwise the first start generates
 one, stores only its hash next to the data, and prints it once on standard output.
+
+``--database-url postgresql://...`` keeps everything in PostgreSQL, so several instances (behind
+a load balancer) can serve one deployment.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .._database import is_postgres_url, parse_database_url
 from .._errors import UserError
 from .chat import default_db
 
@@ -26,7 +30,10 @@ def serve(
     ] = None,
     database_url: Annotated[
         str | None,
-        typer.Option(help="sqlite:///PATH (same as --db); postgresql:// is not supported yet."),
+        typer.Option(
+            help="sqlite:///PATH (same as --db), or postgresql://USER:PASS@HOST:PORT/DB to share "
+            "one database between several instances (needs the postgres extra)."
+        ),
     ] = None,
     public_url: Annotated[
         str | None,
@@ -52,12 +59,13 @@ def serve(
             "pip install 'screening-agent[web]'"
         ) from None
 
-    db_path = _database_path(db, database_url)
+    db_path, postgres_url = _database(db, database_url)
     env_token = manager_token_from_env()
     if env_token and new_manager_token:
         raise UserError(f"--new-manager-token has no effect while {MANAGER_TOKEN_ENV} is set")
     config = WebConfig(
         db_path=db_path,
+        database_url=postgres_url,
         manager_token=env_token,
         public_url=public_url,
         cookie_secure=bool(public_url and public_url.lower().startswith("https://")),
@@ -71,7 +79,8 @@ def serve(
             flush=True,
         )
     print(
-        f"screener: data in {db_path}; manager sign-in at http://{shown_host}:{port}/manage",
+        f"screener: data in {config.describe()}; "
+        f"manager sign-in at http://{shown_host}:{port}/manage",
         file=sys.stderr,
         flush=True,
     )
@@ -86,20 +95,17 @@ def serve(
     )
 
 
-def _database_path(db: Path | None, database_url: str | None) -> Path:
-    """The checkpoint database's path from ``--db`` or ``--database-url``."""
+def _database(db: Path | None, database_url: str | None) -> tuple[Path | None, str | None]:
+    """(SQLite checkpoint file, PostgreSQL URL) from ``--db`` or ``--database-url``; one is set."""
     if db is not None and database_url is not None:
         raise UserError("give --db or --database-url, not both")
     if database_url is None:
-        return db or default_db()
-    scheme, sep, rest = database_url.partition("://")
-    if sep and scheme in ("postgresql", "postgres"):
-        raise UserError(
-            "--database-url postgresql://... is not supported yet; use --db PATH (SQLite)"
-        )
-    if sep and scheme == "sqlite" and rest.startswith("/") and len(rest) > 1:
-        return Path(rest[1:])
-    raise UserError(f"unsupported --database-url {database_url!r}; use sqlite:///PATH")
+        return db or default_db(), None
+    target = parse_database_url(database_url)
+    if isinstance(target, Path):
+        return target, None
+    assert is_postgres_url(target)
+    return None, target
 
 
 def _log_config(base: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,11 @@ Manager API calls authenticate with ``Authorization: Bearer <manager token>`` or
 HttpOnly ``SameSite=Strict`` sign-in cookie; with the cookie, every state-changing call must
 also carry the sign-in's CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field).
 The pages use these same API endpoints from their scripts.
+
+Several processes may serve one PostgreSQL database (``WebConfig.database_url``): candidate
+tokens, sign-ins, the stored manager token's hash and the answer rate limit are read from the
+database on every request, and interview state is locked per session there, so any process can
+serve any request. Nothing a request depends on is kept in one process's memory.
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ import json
 import logging
 import math
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -66,7 +70,6 @@ from .schemas import Answer, CreateSession, InterviewView, SessionCreated, Sessi
 from .security import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
-    RateLimiter,
     SecurityHeadersMiddleware,
     csrf_matches,
     csrf_token,
@@ -75,14 +78,13 @@ from .security import (
     token_hash,
     token_matches,
 )
-from .service import ScreeningService
+from .service import RateLimit, ScreeningService
 from .store import AppStore
 
 _HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "screener_manager"
 LOGIN_CSRF_COOKIE = "screener_login_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CANDIDATE_CACHE_SIZE = 4096
 access_logger = logging.getLogger("screener.web.access")
 
 
@@ -95,23 +97,22 @@ class CandidateSession:
 
 
 class WebState:
-    """What the routes share: the service, the manager token's hash, the limits."""
+    """What the routes share: the configuration and the service."""
 
-    def __init__(self, config: WebConfig, service: ScreeningService, manager_hash: str) -> None:
+    def __init__(self, config: WebConfig, service: ScreeningService) -> None:
         self.config = config
         self.service = service
-        self.manager_hash = manager_hash
-        self.answer_limiter = RateLimiter(config.answer_rate_limit, config.rate_window)
-        #: Candidate token hash -> session id of tokens seen valid, so that a request is not
-        #: queued behind interview work only to look its token up. Dropped on delete.
-        self.candidate_cache: OrderedDict[str, str] = OrderedDict()
 
-    def remember(self, key: str, session_id: str) -> None:
-        """Cache a valid candidate token hash (bounded, least recently used out first)."""
-        self.candidate_cache[key] = session_id
-        self.candidate_cache.move_to_end(key)
-        while len(self.candidate_cache) > CANDIDATE_CACHE_SIZE:
-            self.candidate_cache.popitem(last=False)
+    async def manager_hash(self) -> str:
+        """The manager token's hash: from the environment's token, else as stored now.
+
+        Read from the database on each call, so ``--new-manager-token`` on any instance takes
+        effect on all of them at once.
+        """
+        if self.config.manager_token:
+            return token_hash(self.config.manager_token)
+        stored = await self.service.lookup(self.service.manager_token_hash)
+        return stored or ""  # nothing matches "" (hashes are 64 characters)
 
 
 def _templates() -> Environment:
@@ -142,18 +143,23 @@ def create_app(config: WebConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with ExitStack() as stack:
-            interview = stack.enter_context(Interview.open(config.db_path))
-            store = AppStore(config.web_db_path)
+            if config.database_url is not None:
+                interview = stack.enter_context(Interview.open_url(config.database_url))
+            else:
+                assert config.db_path is not None
+                interview = stack.enter_context(Interview.open(config.db_path))
+            store = AppStore(config.app_database)
             stack.callback(store.close)
             service = ScreeningService(
                 interview,
                 store,
                 max_answer_chars=MAX_ANSWER_CHARS,
                 max_followups=config.max_followups,
+                answer_rate=RateLimit(config.answer_rate_limit, config.rate_window),
             )
             stack.callback(service.close)
-            manager_hash = _manager_hash(config, service)
-            app.state.web = WebState(config, service, manager_hash)
+            _check_manager_token(config, service)
+            app.state.web = WebState(config, service)
             yield
 
     app = FastAPI(
@@ -181,7 +187,7 @@ def create_app(config: WebConfig) -> FastAPI:
         if not cookie or len(cookie) > 200:
             return None
         state = web(request)
-        return cookie if await state.service.call(state.service.signed_in, cookie) else None
+        return cookie if await state.service.lookup(state.service.signed_in, cookie) else None
 
     async def require_manager(request: Request) -> None:
         """Allow a manager API call: bearer token, or sign-in cookie (+ CSRF when unsafe)."""
@@ -192,7 +198,7 @@ def create_app(config: WebConfig) -> FastAPI:
             presented = presented.strip()
             if scheme.lower() != "bearer" or not presented:
                 raise _unauthorized()
-            if not token_matches(presented, state.manager_hash):
+            if not token_matches(presented, await state.manager_hash()):
                 raise HTTPException(403, "wrong manager token")
             return
         cookie = await signed_in_cookie(request)
@@ -207,15 +213,9 @@ def create_app(config: WebConfig) -> FastAPI:
     async def candidate(request: Request, token: str) -> CandidateSession:
         """The session a candidate token opens; 404 (the same for any invalid token) if none."""
         state = web(request)
-        key = token_hash(token)
-        session_id = state.candidate_cache.get(key)
-        if session_id is not None:
-            state.candidate_cache.move_to_end(key)
-            return CandidateSession(session_id, key)
-        row = await state.service.call(state.service.candidate_session, token)
+        row = await state.service.lookup(state.service.candidate_session, token)
         if row is None:
             raise HTTPException(404, "there is no interview at this address")
-        state.remember(row.candidate_token_hash, row.session_id)
         return CandidateSession(row.session_id, row.candidate_token_hash)
 
     # --- manager API ------------------------------------------------------------------------
@@ -290,8 +290,6 @@ def create_app(config: WebConfig) -> FastAPI:
         erased = await state.service.call(state.service.delete_session, session_id)
         if erased is None:
             raise HTTPException(404, "no such session")
-        state.answer_limiter.forget(erased)
-        state.candidate_cache.pop(erased, None)
         return Response(status_code=204)
 
     # --- candidate API ----------------------------------------------------------------------
@@ -302,10 +300,7 @@ def create_app(config: WebConfig) -> FastAPI:
     async def interview_state(request: Request, token: str, include: str = "") -> InterviewView:
         state = web(request)
         row = await candidate(request, token)
-        view: InterviewView = await state.service.call(
-            state.service.candidate_view, row.session_id, include == "history"
-        )
-        return view
+        return await _candidate_view(state, row.session_id, include == "history")
 
     @app.post(
         "/api/interview/{token}/answer",
@@ -315,7 +310,7 @@ def create_app(config: WebConfig) -> FastAPI:
     async def submit_answer(request: Request, token: str) -> Any:
         state = web(request)
         row = await candidate(request, token)
-        wait = state.answer_limiter.retry_after(row.token_hash)
+        wait = await state.service.lookup(state.service.answer_allowed, row.token_hash)
         if wait:
             return JSONResponse(
                 {"detail": "too many answers in a short time; wait a moment and send it again"},
@@ -340,7 +335,7 @@ def create_app(config: WebConfig) -> FastAPI:
     async def stream(request: Request, token: str) -> StreamingResponse:
         state = web(request)
         row = await candidate(request, token)
-        view: InterviewView = await state.service.call(state.service.candidate_view, row.session_id)
+        view = await _candidate_view(state, row.session_id)
         delay = state.config.stream_delay
 
         async def events() -> AsyncIterator[str]:
@@ -411,9 +406,9 @@ def create_app(config: WebConfig) -> FastAPI:
         presented = form.get("csrf_token", "")
         if not expected or not presented or not hashes_equal(expected, presented):
             return _login_page(request, state, "The form expired; please sign in again.", 403)
-        if not token_matches(form.get("token", "").strip(), state.manager_hash):
+        if not token_matches(form.get("token", "").strip(), await state.manager_hash()):
             return _login_page(request, state, "That is not the manager token.", 403)
-        cookie = await state.service.call(state.service.sign_in, state.config.sign_in_ttl)
+        cookie = await state.service.lookup(state.service.sign_in, state.config.sign_in_ttl)
         response = RedirectResponse("/manage", status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
@@ -436,7 +431,7 @@ def create_app(config: WebConfig) -> FastAPI:
         form = await _form(request)
         if not _same_origin(request) or not csrf_matches(cookie, form.get("csrf_token")):
             return page("message.html", 403, title="Forbidden", message="Missing CSRF token.")
-        await state.service.call(state.service.sign_out, cookie)
+        await state.service.lookup(state.service.sign_out, cookie)
         response = RedirectResponse("/manage/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -492,16 +487,25 @@ def create_app(config: WebConfig) -> FastAPI:
     return app
 
 
-def _manager_hash(config: WebConfig, service: ScreeningService) -> str:
-    if config.manager_token:
-        return token_hash(config.manager_token)
-    stored = service.manager_token_hash()
-    if not stored:
+def _check_manager_token(config: WebConfig, service: ScreeningService) -> None:
+    if not config.manager_token and not service.manager_token_hash():
         raise UserError(
             "no manager token: set SCREENER_MANAGER_TOKEN, or start `screener serve` once to "
             "generate one"
         )
-    return stored
+
+
+async def _candidate_view(
+    state: WebState, session_id: str, with_history: bool = False
+) -> InterviewView:
+    """What the candidate sees; 404 if the session was erased since its token was looked up."""
+    try:
+        view: InterviewView = await state.service.call(
+            state.service.candidate_view, session_id, with_history
+        )
+    except SessionNotFoundError:
+        raise HTTPException(404, "there is no interview at this address") from None
+    return view
 
 
 def _unauthorized() -> HTTPException:

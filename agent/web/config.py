@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._database import is_postgres_url, redact_url
 from .._errors import UserError
 from .security import MIN_MANAGER_TOKEN_CHARS, new_token, token_hash
 from .store import MANAGER_TOKEN_KEY, AppStore, app_db_path
@@ -16,12 +17,18 @@ MANAGER_TOKEN_ENV = "SCREENER_MANAGER_TOKEN"
 
 @dataclass(frozen=True)
 class WebConfig:
-    """Everything :func:`agent.web.create_app` needs. Defaults are the documented ones."""
+    """Everything :func:`agent.web.create_app` needs. Defaults are the documented ones.
 
-    db_path: Path
-    """The LangGraph checkpoint database (interview state, answers, reports)."""
+    Give ``db_path`` (SQLite: one server process) or ``database_url`` (PostgreSQL: any number
+    of server processes on one database), not both.
+    """
+
+    db_path: Path | None = None
+    """The LangGraph checkpoint database (interview state, answers, reports), SQLite."""
     app_db_path: Path | None = None
     """The web database (sessions, token hashes, labels); default: next to ``db_path``."""
+    database_url: str | None = None
+    """``postgresql://USER:PASS@HOST:PORT/DB``: interview state and web data in one database."""
     manager_token: str | None = None
     """The manager token if given (``$SCREENER_MANAGER_TOKEN``); else the stored hash is used."""
     public_url: str | None = None
@@ -40,10 +47,30 @@ class WebConfig:
     max_followups: int = 1
     """Follow-up probes per question at most."""
 
+    def __post_init__(self) -> None:
+        if (self.db_path is None) == (self.database_url is None):
+            raise UserError("give WebConfig one of db_path (SQLite) and database_url (PostgreSQL)")
+        if self.database_url is not None and not is_postgres_url(self.database_url):
+            raise UserError(
+                f"database_url {redact_url(self.database_url)!r} is not postgresql://...; "
+                "give a SQLite file as db_path"
+            )
+
     @property
     def web_db_path(self) -> Path:
-        """The web database's path."""
+        """The SQLite web database's path (only with ``db_path``)."""
+        if self.db_path is None:
+            raise ValueError("the web data is in PostgreSQL; see WebConfig.app_database")
         return self.app_db_path or app_db_path(self.db_path)
+
+    @property
+    def app_database(self) -> Path | str:
+        """Where the web data lives: a SQLite file, or the PostgreSQL URL."""
+        return self.database_url if self.database_url is not None else self.web_db_path
+
+    def describe(self) -> str:
+        """Where the data lives, for messages (passwords redacted)."""
+        return redact_url(self.database_url) if self.database_url else str(self.db_path)
 
 
 def manager_token_from_env() -> str | None:
@@ -68,12 +95,13 @@ def provision_manager_token(config: WebConfig, *, rotate: bool = False) -> str |
     """
     if config.manager_token and not rotate:
         return None
-    store = AppStore(config.web_db_path)
+    store = AppStore(config.app_database)
     try:
-        if store.get_setting(MANAGER_TOKEN_KEY) and not rotate:
-            return None
         token = new_token()
-        store.set_setting(MANAGER_TOKEN_KEY, token_hash(token))
+        if rotate:
+            store.set_setting(MANAGER_TOKEN_KEY, token_hash(token))
+        elif not store.add_setting(MANAGER_TOKEN_KEY, token_hash(token)):
+            return None  # generated before (maybe by another instance starting now)
         store.delete_all_manager_sessions()
         return token
     finally:

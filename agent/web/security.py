@@ -3,7 +3,8 @@
 - Tokens are ``secrets.token_urlsafe(32)`` (256 bits). Only their SHA-256 hashes are stored, and
   a presented token is checked by hashing it and comparing hashes with
   :func:`hmac.compare_digest`, so the comparison takes the same time wherever the hashes differ.
-- :class:`RateLimiter`: a sliding window per key (answer submissions per candidate token).
+- The answer rate limit (a sliding window per candidate token hash) is kept in the web database
+  so that every server process shares it: :meth:`agent.web.store.AppStore.rate_limit`.
 - :class:`BodyLimitMiddleware`: refuses request bodies over a size with 413 before the app
   sees them.
 - :class:`SecurityHeadersMiddleware`: a strict Content-Security-Policy (no inline script), no
@@ -21,8 +22,6 @@ import logging
 import re
 import secrets
 import time
-from collections import deque
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,46 +59,6 @@ def csrf_token(session_cookie: str) -> str:
 def csrf_matches(session_cookie: str, presented: str | None) -> bool:
     """Whether ``presented`` is the CSRF token of this sign-in (constant time)."""
     return presented is not None and hashes_equal(csrf_token(session_cookie), presented)
-
-
-class RateLimiter:
-    """At most ``limit`` events per ``window`` seconds for each key (a sliding window).
-
-    Used from the event loop only, so it needs no lock. Keys are token hashes, never tokens.
-    """
-
-    def __init__(
-        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._events: dict[str, deque[float]] = {}
-        self._last_sweep = clock()
-
-    def retry_after(self, key: str) -> float:
-        """Record an event for ``key`` and return 0, or return the seconds to wait if over."""
-        now = self.clock()
-        if now - self._last_sweep > self.window:
-            self._sweep(now)
-        events = self._events.setdefault(key, deque())
-        while events and now - events[0] >= self.window:
-            events.popleft()
-        if len(events) >= self.limit:
-            return max(0.0, self.window - (now - events[0]))
-        events.append(now)
-        return 0.0
-
-    def __len__(self) -> int:
-        return len(self._events)
-
-    def forget(self, key: str) -> None:
-        """Drop the history of ``key`` (its session was deleted)."""
-        self._events.pop(key, None)
-
-    def _sweep(self, now: float) -> None:
-        stale = [k for k, v in self._events.items() if not v or now - v[-1] >= self.window]
-        for key in stale:
-            del self._events[key]
-        self._last_sweep = now
 
 
 async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:

@@ -1,9 +1,14 @@
-"""What the web routes do, on one worker thread: the interview runner plus the web database.
+"""What the web routes do, off the event loop: the interview runner plus the web database.
 
 The LangGraph graph is synchronous and its SQLite connection is shared, so every call to
-:class:`agent.Interview` (and to :class:`~agent.web.store.AppStore`) runs on a single worker
-thread, one at a time. That also serialises answers to one session, so a double-clicked "send"
-cannot resume the graph twice. The event loop stays free for other requests and for streaming.
+:class:`agent.Interview` runs on a single worker thread, one at a time (:meth:`call`). Quick
+lookups that only touch the web database (candidate tokens, sign-ins, the manager token's hash,
+the answer rate limit) run on a second thread (:meth:`lookup`), so they never wait behind
+grading. The event loop stays free for other requests and for streaming.
+
+Answers to one session never race: :class:`agent.Interview` holds the session's lock while it
+changes it, a PostgreSQL advisory lock when several server processes share one database. A
+double-clicked "send" answers the pending prompt, then the next one, never the same one twice.
 
 No grading happens here: the service only starts sessions, forwards answers and reads reports.
 """
@@ -17,9 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from langchain_core.runnables import RunnableConfig
-
-from .. import Interview, Report, SessionNotFoundError, Step
+from .. import Interview, Report, SessionNotFoundError, Step, Turn
 from .schemas import CreateSession, HistoryTurn, InterviewView, Progress, SessionSummary
 from .security import new_token, token_hash, token_matches
 from .store import MANAGER_TOKEN_KEY, AppStore, SessionRow
@@ -34,35 +37,47 @@ CLOSING_MESSAGE = (
 
 
 @dataclass(frozen=True)
-class Turn:
-    """One exchange of a transcript as the web shows it."""
+class RateLimit:
+    """At most ``limit`` answers per candidate token per ``window`` seconds."""
 
-    question_id: str
-    kind: Literal["question", "probe"]
-    prompt: str
-    answer: str
+    limit: int
+    window: float
 
 
 class ScreeningService:
-    """The interview runner and the web database behind one single-thread executor."""
+    """The interview runner on one worker thread; web-database lookups on another."""
 
     def __init__(
-        self, interview: Interview, store: AppStore, *, max_answer_chars: int, max_followups: int
+        self,
+        interview: Interview,
+        store: AppStore,
+        *,
+        max_answer_chars: int,
+        max_followups: int,
+        answer_rate: RateLimit | None = None,
     ) -> None:
         self.interview = interview
         self.store = store
         self.max_answer_chars = max_answer_chars
         self.max_followups = max_followups
+        self.answer_rate = answer_rate or RateLimit(10, 60.0)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screener-worker")
+        self._lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screener-lookup")
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the worker thread and await its result."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
 
+    async def lookup(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)``, which uses only the web database, on the lookup thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._lookups, functools.partial(fn, *args))
+
     def close(self) -> None:
-        """Finish queued work and stop the worker thread."""
+        """Finish queued work and stop both threads."""
         self._executor.shutdown(wait=True)
+        self._lookups.shutdown(wait=True)
 
     # --- manager ----------------------------------------------------------------------------
 
@@ -169,7 +184,7 @@ class ScreeningService:
     # --- manager token and sign-ins ---------------------------------------------------------
 
     def manager_token_hash(self) -> str | None:
-        """The stored hash of the manager token, if one was generated."""
+        """The stored hash of the manager token, if one was generated (lookup thread)."""
         return self.store.get_setting(MANAGER_TOKEN_KEY)
 
     def sign_in(self, ttl_seconds: float) -> str:
@@ -190,7 +205,11 @@ class ScreeningService:
     # --- candidate --------------------------------------------------------------------------
 
     def candidate_session(self, token: str) -> SessionRow | None:
-        """The session that ``token`` opens, or None (same answer for wrong and erased tokens)."""
+        """The session that ``token`` opens, or None (same answer for wrong and erased tokens).
+
+        Looked up in the database every time (lookup thread), so a session deleted through any
+        server process stops opening at once on all of them.
+        """
         if not token or len(token) > 200:
             return None
         row = self.store.session_by_token_hash(token_hash(token))
@@ -210,6 +229,13 @@ class ScreeningService:
                 HistoryTurn(kind=t.kind, prompt=t.prompt, answer=t.answer) for t in turns
             ]
         return view
+
+    def answer_allowed(self, token_hash: str) -> float:
+        """Count an answer submission for this token: 0, or seconds to wait (lookup thread).
+
+        The window is kept in the database, so it is shared by every server process.
+        """
+        return self.store.rate_limit(token_hash, self.answer_rate.limit, self.answer_rate.window)
 
     def submit_answer(self, session_id: str, text: str) -> InterviewView:
         """Record the answer (on disk before this returns) and return the next message.
@@ -251,29 +277,13 @@ class ScreeningService:
         )
 
     def _transcript(self, session_id: str, step: Step) -> list[Turn]:
-        """The exchanges so far: from the report once done, else from the checkpoint.
-
-        ``Interview`` has no public accessor for the transcript of a session in progress, so this
-        reads the graph state it checkpoints (plain JSON data, see agent/interview.py).
-        """
+        """The exchanges so far: from the report once done, else from the interview."""
         if step.report is not None:
-            raw: list[Any] = [t.model_dump() for t in step.report.transcript]
-        else:
-            config: RunnableConfig = {"configurable": {"thread_id": session_id}}
-            values = self.interview.graph.get_state(config).values or {}
-            raw = list(values.get("transcript") or [])
-        turns = []
-        for item in raw:
-            if isinstance(item, dict) and item.get("kind") in ("question", "probe"):
-                turns.append(
-                    Turn(
-                        question_id=str(item.get("question_id", "")),
-                        kind=item["kind"],
-                        prompt=str(item.get("prompt", "")),
-                        answer=str(item.get("answer", "")),
-                    )
-                )
-        return turns
+            return list(step.report.transcript)
+        try:
+            return self.interview.transcript(session_id)
+        except SessionNotFoundError:  # erased meanwhile (by another server process)
+            return []
 
 
 def _summary(
@@ -293,4 +303,4 @@ def _summary(
     )
 
 
-__all__ = ["CLOSING_MESSAGE", "ScreeningService", "Turn"]
+__all__ = ["CLOSING_MESSAGE", "RateLimit", "ScreeningService", "Turn"]

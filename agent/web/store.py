@@ -1,15 +1,28 @@
-"""The web front end's own SQLite database: sessions, token hashes, labels, sign-ins.
+"""The web front end's own database: sessions, token hashes, labels, sign-ins, rate limits.
 
 Interview state (questions, answers, verdicts, reports) lives in LangGraph's checkpoint database
-(:meth:`agent.Interview.open`); this database only holds what the web needs around it. It runs
-in WAL mode with ``synchronous=FULL``, so a committed row survives ``kill -9``. Tokens are never
-stored: only their SHA-256 hashes (see :mod:`agent.web.security`).
+(:meth:`agent.Interview.open`); this database only holds what the web needs around it. Tokens
+are never stored: only their SHA-256 hashes (see :mod:`agent.web.security`).
+
+Two backends behind one small interface (:class:`_Database`), with the same tables:
+
+- **SQLite** (``<db>.web.sqlite`` beside the checkpoint file): WAL mode with
+  ``synchronous=FULL``, so a committed row survives ``kill -9``; one connection behind a lock.
+- **PostgreSQL** (the ``--database-url`` database, beside the checkpoint tables): a pool of
+  autocommit connections, so every statement is committed when it returns. Several server
+  processes share it.
+
+Everything that must agree across processes goes through the database: token lookups, sign-ins,
+the manager token's hash and the answer rate limit. Changes that read and then write run in one
+transaction holding a lock (SQLite: ``BEGIN IMMEDIATE``, the database's write lock; PostgreSQL:
+an advisory lock per key), so two processes can neither double-count nor lose an update.
 
 Tables::
 
     settings          key -> value (the manager token's hash)
     sessions          session_id, candidate token hash, label, track, timestamps, summary
     manager_sessions  signed-in browsers: cookie hash, expiry
+    rate_events       answer submissions per candidate token hash (the sliding window)
 """
 
 from __future__ import annotations
@@ -17,10 +30,22 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
+from .._database import LOCK_NAMESPACE, connection_pool, parse_database_url
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+    from psycopg_pool import ConnectionPool
+
+# SQL is written once with ``?`` placeholders and the types both backends understand
+# (DOUBLE PRECISION: PostgreSQL's REAL is single precision). ``{rowid}`` gives PostgreSQL the
+# insertion order SQLite keeps in its implicit ``rowid`` column, so queries are the same.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,
@@ -35,14 +60,20 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at           TEXT NOT NULL,
     finished_at          TEXT,
     answered             INTEGER,
-    overall              REAL,
-    tourist              INTEGER
+    overall              DOUBLE PRECISION,
+    tourist              INTEGER{rowid}
 );
 CREATE TABLE IF NOT EXISTS manager_sessions (
     cookie_hash TEXT PRIMARY KEY,
-    created_at  REAL NOT NULL,
-    expires_at  REAL NOT NULL
+    created_at  DOUBLE PRECISION NOT NULL,
+    expires_at  DOUBLE PRECISION NOT NULL
 );
+CREATE TABLE IF NOT EXISTS rate_events (
+    key TEXT NOT NULL,
+    at  DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rate_events_key_at ON rate_events (key, at);
+CREATE INDEX IF NOT EXISTS rate_events_at ON rate_events (at)
 """
 
 MANAGER_TOKEN_KEY = "manager_token_sha256"
@@ -79,40 +110,169 @@ class SessionRow:
     tourist: bool | None
 
 
-class AppStore:
-    """The web database. Thread-safe; meant to be used from the server's worker thread."""
+# --- the two backends -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Result:
+    rows: list[tuple[Any, ...]]
+    rowcount: int
+
+    def one(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+
+class _Executor(Protocol):
+    def execute(self, sql: str, params: Sequence[object] = ()) -> _Result:
+        """Run one statement (``?`` placeholders); its rows, if any, and its row count."""
+        ...
+
+
+class _Database(_Executor, Protocol):
+    """What :class:`AppStore` needs from a database. Statements outside a transaction commit
+    when they return; a transaction holds the lock ``lock`` against every process until it
+    commits (or rolls back on an exception)."""
+
+    def transaction(self, lock: str) -> AbstractContextManager[_Executor]: ...
+
+    def close(self) -> None: ...
+
+
+class _SQLite:
+    """One SQLite connection in autocommit mode, shared by threads behind a lock."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.executescript(SCHEMA)
+        self._conn.executescript(SCHEMA.format(rowid=""))
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> _Result:
+        with self._lock:
+            return self._run(sql, params)
+
+    def _run(self, sql: str, params: Sequence[object]) -> _Result:
+        cursor = self._conn.execute(sql, tuple(params))
+        return _Result(cursor.fetchall(), cursor.rowcount)
+
+    @contextmanager
+    def transaction(self, lock: str) -> Iterator[_Executor]:
+        """A transaction holding the database's write lock (every process), ``lock`` unused."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Bound(self._run)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def close(self) -> None:
-        """Close the connection."""
         with self._lock:
             self._conn.close()
+
+
+class _Postgres:
+    """A pool of autocommit PostgreSQL connections; ``?`` placeholders become ``%s``."""
+
+    def __init__(self, url: str) -> None:
+        # The server's worker thread and its lookup thread each use one connection at a time.
+        self._pool: ConnectionPool[Any] = connection_pool(
+            url, feature="PostgreSQL (postgresql:// URLs)", max_size=4
+        )
+        try:
+            with self.transaction("web-schema") as tx:  # instances starting together
+                schema = SCHEMA.format(rowid=",\n    rowid BIGINT GENERATED ALWAYS AS IDENTITY")
+                for statement in schema.split(";"):
+                    tx.execute(statement)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> _Result:
+        with self._pool.connection() as conn:
+            return _pg_run(conn, sql, params)
+
+    @contextmanager
+    def transaction(self, lock: str) -> Iterator[_Executor]:
+        """A transaction holding the advisory lock ``lock`` (every process) until it ends."""
+        with self._pool.connection() as conn, conn.transaction():
+            _pg_run(conn, "SELECT pg_advisory_xact_lock(?, hashtext(?))", (LOCK_NAMESPACE, lock))
+            yield _Bound(lambda sql, params: _pg_run(conn, sql, params))
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _pg_run(conn: Connection[Any], sql: str, params: Sequence[object]) -> _Result:
+    cursor = conn.execute(sql.replace("?", "%s"), tuple(params))
+    rows = cursor.fetchall() if cursor.description is not None else []
+    return _Result([tuple(r) for r in rows], cursor.rowcount)
+
+
+class _Bound:
+    """An executor inside a transaction."""
+
+    def __init__(self, run: Callable[[str, Sequence[object]], _Result]) -> None:
+        self._run = run
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> _Result:
+        return self._run(sql, params)
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+class AppStore:
+    """The web database. Thread-safe.
+
+    ``location`` is a SQLite file, or a database URL (``sqlite:///PATH`` or
+    ``postgresql://...``; PostgreSQL needs the ``postgres`` extra).
+    """
+
+    def __init__(self, location: Path | str) -> None:
+        target = parse_database_url(location) if isinstance(location, str) else location
+        self.location = target
+        self._db: _Database = _SQLite(target) if isinstance(target, Path) else _Postgres(target)
+        self._last_sweep = 0.0
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None on PostgreSQL."""
+        return self.location if isinstance(self.location, Path) else None
+
+    def close(self) -> None:
+        """Close the connection (or the pool)."""
+        self._db.close()
 
     # --- settings ---------------------------------------------------------------------------
 
     def get_setting(self, key: str) -> str | None:
         """The value stored under ``key``, or None."""
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).one()
         return None if row is None else str(row[0])
 
     def set_setting(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``, replacing any earlier value."""
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO settings(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        self._db.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def add_setting(self, key: str, value: str) -> bool:
+        """Store ``value`` under ``key`` unless a value is there already; True if stored.
+
+        Atomic, so of two processes starting together exactly one stores its value.
+        """
+        result = self._db.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+            (key, value),
+        )
+        return result.rowcount > 0
 
     # --- sessions ---------------------------------------------------------------------------
 
@@ -121,65 +281,98 @@ class AppStore:
     ) -> SessionRow:
         """Record a new session; return its row."""
         created = utc_now()
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO sessions(session_id, candidate_token_hash, label, track, "
-                "total_questions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (session_id, token_hash, label, track, total_questions, created),
-            )
+        self._db.execute(
+            "INSERT INTO sessions(session_id, candidate_token_hash, label, track, "
+            "total_questions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, token_hash, label, track, total_questions, created),
+        )
         return SessionRow(
             session_id, token_hash, label, track, total_questions, created, None, None, None, None
         )
 
     def session(self, session_id: str) -> SessionRow | None:
         """The session with this id, or None."""
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM sessions WHERE session_id = ?", (session_id,)
-            ).fetchone()
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM sessions WHERE session_id = ?", (session_id,)
+        ).one()
         return None if row is None else _session_row(row)
 
     def session_by_token_hash(self, token_hash: str) -> SessionRow | None:
         """The session whose candidate token has this hash, or None."""
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM sessions WHERE candidate_token_hash = ?", (token_hash,)
-            ).fetchone()
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM sessions WHERE candidate_token_hash = ?", (token_hash,)
+        ).one()
         return None if row is None else _session_row(row)
 
     def sessions(self) -> list[SessionRow]:
         """Every session, newest first."""
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM sessions ORDER BY created_at DESC, rowid DESC"
-            ).fetchall()
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM sessions ORDER BY created_at DESC, rowid DESC"
+        ).rows
         return [_session_row(r) for r in rows]
 
     def finish_session(
         self, session_id: str, answered: int, overall: float | None, tourist: bool
     ) -> None:
         """Record that a session ended, with its report's headline figures (once)."""
-        with self._lock:
-            self._conn.execute(
-                "UPDATE sessions SET finished_at = ?, answered = ?, overall = ?, tourist = ? "
-                "WHERE session_id = ? AND finished_at IS NULL",
-                (utc_now(), answered, overall, int(tourist), session_id),
-            )
+        self._db.execute(
+            "UPDATE sessions SET finished_at = ?, answered = ?, overall = ?, tourist = ? "
+            "WHERE session_id = ? AND finished_at IS NULL",
+            (utc_now(), answered, overall, int(tourist), session_id),
+        )
 
     def delete_session(self, session_id: str) -> bool:
-        """Erase a session's row (its token stops working at once). True if it existed."""
-        with self._lock:
-            cursor = self._conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
-        return cursor.rowcount > 0
+        """Erase a session's row and its rate-limit history (its token stops working at once).
+
+        True if it existed.
+        """
+        with self._db.transaction(f"session:{session_id}") as tx:
+            row = tx.execute(
+                "SELECT candidate_token_hash FROM sessions WHERE session_id = ?", (session_id,)
+            ).one()
+            if row is None:
+                return False
+            tx.execute("DELETE FROM rate_events WHERE key = ?", (row[0],))
+            tx.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
+        return True
+
+    # --- answer rate limit ------------------------------------------------------------------
+
+    def rate_limit(self, key: str, limit: int, window: float, now: float | None = None) -> float:
+        """Count an event for ``key`` and return 0, or return the seconds to wait if over.
+
+        A sliding window: at most ``limit`` events per ``window`` seconds; refusals are not
+        counted. ``key`` is a token hash, never a token. Shared by every process on the
+        database; times are the servers' clocks (keep them in sync, e.g. with NTP).
+        """
+        now = time.time() if now is None else now
+        with self._db.transaction(f"rate:{key}") as tx:
+            tx.execute("DELETE FROM rate_events WHERE key = ? AND at <= ?", (key, now - window))
+            row = tx.execute(
+                "SELECT count(*), min(at) FROM rate_events WHERE key = ?", (key,)
+            ).one()
+            count, oldest = (0, None) if row is None else row
+            if int(count) >= limit and oldest is not None:
+                return max(0.0, window - (now - float(oldest)))
+            tx.execute("INSERT INTO rate_events(key, at) VALUES (?, ?)", (key, now))
+        if now - self._last_sweep > window:  # drop idle keys now and then
+            self._last_sweep = now
+            self._db.execute("DELETE FROM rate_events WHERE at <= ?", (now - window,))
+        return 0.0
+
+    def rate_keys(self) -> int:
+        """How many keys have events stored (for tests and diagnostics)."""
+        row = self._db.execute("SELECT count(DISTINCT key) FROM rate_events").one()
+        return 0 if row is None else int(row[0])
 
     # --- manager sign-ins -------------------------------------------------------------------
 
     def add_manager_session(self, cookie_hash: str, ttl_seconds: float) -> None:
         """Record a signed-in browser for ``ttl_seconds``; drop expired sign-ins."""
         now = time.time()
-        with self._lock:
-            self._conn.execute("DELETE FROM manager_sessions WHERE expires_at < ?", (now,))
-            self._conn.execute(
+        with self._db.transaction("manager-sessions") as tx:
+            tx.execute("DELETE FROM manager_sessions WHERE expires_at < ?", (now,))
+            tx.execute(
                 "INSERT INTO manager_sessions(cookie_hash, created_at, expires_at) "
                 "VALUES (?, ?, ?)",
                 (cookie_hash, now, now + ttl_seconds),
@@ -187,22 +380,19 @@ class AppStore:
 
     def manager_session_hash(self, cookie_hash: str) -> str | None:
         """The stored hash equal to ``cookie_hash`` if that sign-in exists and has not expired."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT cookie_hash FROM manager_sessions WHERE cookie_hash = ? AND expires_at > ?",
-                (cookie_hash, time.time()),
-            ).fetchone()
+        row = self._db.execute(
+            "SELECT cookie_hash FROM manager_sessions WHERE cookie_hash = ? AND expires_at > ?",
+            (cookie_hash, time.time()),
+        ).one()
         return None if row is None else str(row[0])
 
     def delete_manager_session(self, cookie_hash: str) -> None:
         """Sign a browser out."""
-        with self._lock:
-            self._conn.execute("DELETE FROM manager_sessions WHERE cookie_hash = ?", (cookie_hash,))
+        self._db.execute("DELETE FROM manager_sessions WHERE cookie_hash = ?", (cookie_hash,))
 
     def delete_all_manager_sessions(self) -> None:
         """Sign every browser out (after the manager token changes)."""
-        with self._lock:
-            self._conn.execute("DELETE FROM manager_sessions")
+        self._db.execute("DELETE FROM manager_sessions")
 
 
 def _session_row(row: tuple[object, ...]) -> SessionRow:

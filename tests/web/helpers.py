@@ -56,27 +56,41 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``screener serve`` on a free loopback port, with stdout and stderr in files."""
+    """``screener serve`` on a free loopback port, with stdout and stderr in files.
 
-    def __init__(self, exe: str, db: Path, env: dict[str, str], *extra: str) -> None:
+    Its data is the SQLite file ``db``, or the database ``database_url`` (then ``db`` only
+    places the log files). With ``wait=False`` call :meth:`wait_ready` before using it.
+    """
+
+    def __init__(
+        self,
+        exe: str,
+        db: Path,
+        env: dict[str, str],
+        *extra: str,
+        database_url: str | None = None,
+        wait: bool = True,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = db
         db.parent.mkdir(parents=True, exist_ok=True)
         logs = db.parent / f"serve-{self.port}"
         self.stdout_path, self.stderr_path = logs.with_suffix(".out"), logs.with_suffix(".err")
+        data = ["--database-url", database_url] if database_url else ["--db", str(db)]
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.proc = subprocess.Popen(
-                [exe, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", str(db)]
-                + list(extra),
+                [exe, "serve", "--host", "127.0.0.1", "--port", str(self.port), *data, *extra],
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
                 env=env,
             )
-        self._wait_ready()
+        if wait:
+            self.wait_ready()
 
-    def _wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Return once ``/healthz`` answers; fail if the process exits or never answers."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

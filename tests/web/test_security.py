@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agent.web import WebConfig, security
+from agent.web.store import AppStore
 
 from .helpers import (
     MANAGER,
@@ -307,21 +308,26 @@ def test_answers_are_rate_limited_per_token(client: TestClient) -> None:
     assert client.post(f"/api/interview/{b}/answer", json={"answer": STRONG}).status_code == 200
 
 
-def test_the_rate_limit_window_slides_per_key() -> None:
-    now = [1000.0]
-    limiter = security.RateLimiter(limit=2, window=60.0, clock=lambda: now[0])
-    assert [limiter.retry_after("a"), limiter.retry_after("a")] == [0.0, 0.0]
-    assert limiter.retry_after("a") == 60.0
-    assert limiter.retry_after("b") == 0.0  # another token has its own budget
-    now[0] += 30
-    assert limiter.retry_after("a") == 30.0  # refusals are not counted
-    now[0] += 30
-    assert limiter.retry_after("a") == 0.0  # the first two left the window
-    now[0] += 121
-    limiter.retry_after("c")
-    assert len(limiter) == 1  # idle keys are swept
-    limiter.forget("c")
-    assert len(limiter) == 0
+def test_the_rate_limit_window_slides_per_key(tmp_path: Path) -> None:
+    store = AppStore(tmp_path / "web.sqlite")  # kept in the database: shared by every process
+    try:
+
+        def retry_after(key: str) -> float:
+            return store.rate_limit(key, limit=2, window=60.0, now=now)
+
+        now = 1000.0
+        assert [retry_after("a"), retry_after("a")] == [0.0, 0.0]
+        assert retry_after("a") == 60.0
+        assert retry_after("b") == 0.0  # another token has its own budget
+        now += 30
+        assert retry_after("a") == 30.0  # refusals are not counted
+        now += 30
+        assert retry_after("a") == 0.0  # the first two left the window
+        now += 121
+        retry_after("c")
+        assert store.rate_keys() == 1  # idle keys are swept
+    finally:
+        store.close()
 
 
 # --- CSRF and the sign-in cookie ---------------------------------------------------------------

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 import signal
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from agent import Report, UserError
+from agent import Interview, MissingDependencyError, Report, UserError
 from agent.cli import app
 from agent.web import WebConfig, provision_manager_token
 
-from .helpers import MANAGER_TOKEN, PROBE_ANSWER, STRONG, ServerProcess, serve_env
+from .helpers import MANAGER_TOKEN, PROBE_ANSWER, STRONG, ServerProcess, free_port, serve_env
 
 CORE = ["regression-suite", "hallucination-debug", "before-after"]
 
@@ -109,8 +110,11 @@ def test_first_start_generates_a_token_once_and_rotation_replaces_it(tmp_path: P
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--database-url", "postgresql://u@localhost/screener"], "not supported yet"),
-        (["--database-url", "mysql://x"], "unsupported --database-url"),
+        (
+            ["--database-url", "mysql://u:pw@x/db"],
+            "unsupported --database-url 'mysql://u:***@x/db'",
+        ),
+        (["--database-url", "sqlite://relative.sqlite"], "unsupported --database-url"),
         (["--db", "a.sqlite", "--database-url", "sqlite:///b.sqlite"], "not both"),
     ],
 )
@@ -118,6 +122,31 @@ def test_serve_refuses_bad_database_options(args: list[str], message: str) -> No
     result = CliRunner().invoke(app, ["serve", *args])
     assert isinstance(result.exception, UserError)
     assert message in str(result.exception)
+
+
+def test_a_missing_postgres_extra_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for module in ("psycopg", "psycopg_pool", "langgraph.checkpoint.postgres"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    url = "postgresql://screener:pw@127.0.0.1:5432/screener"
+    result = CliRunner().invoke(app, ["serve", "--database-url", url])
+    assert isinstance(result.exception, MissingDependencyError)
+    assert result.exception.extra == "postgres"
+    message = str(result.exception)
+    assert "\n" not in message and "pip install 'screening-agent[postgres]'" in message
+    with pytest.raises(MissingDependencyError), Interview.open_url(url):
+        pass
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    url = f"postgresql://screener:hunter2-secret@127.0.0.1:{free_port()}/screener"
+    result = CliRunner().invoke(app, ["serve", "--database-url", url])
+    assert isinstance(result.exception, UserError)
+    message = str(result.exception)
+    assert message.startswith("cannot connect to postgresql://screener:***@127.0.0.1:")
+    assert "hunter2" not in message and "\n" not in message
 
 
 def test_serve_refuses_a_short_environment_token(
