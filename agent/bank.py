@@ -34,14 +34,20 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _CHECKOUT_GOLDEN = _PACKAGE_DIR.parent / "golden"
 
 
-def golden_dir() -> Path:
-    """``$SCREENER_GOLDEN_DIR``, else the checkout's ``golden/``, else the wheel's copy."""
-    env = os.environ.get("SCREENER_GOLDEN_DIR")
+def resource_dir(variable: str, checkout: Path, packaged: Path, marker: str = "") -> Path:
+    """``$variable``, else the checkout's directory (when ``marker`` is in it), else the copy
+    shipped in the wheel under ``agent/_data``."""
+    env = os.environ.get(variable)
     if env:
         return Path(env)
-    if (_CHECKOUT_GOLDEN / "questions").is_dir():
-        return _CHECKOUT_GOLDEN
-    return _PACKAGE_DIR / "_data"
+    return checkout if (checkout / marker).is_dir() else packaged
+
+
+def golden_dir() -> Path:
+    """``$SCREENER_GOLDEN_DIR``, else the checkout's ``golden/``, else the wheel's copy."""
+    return resource_dir(
+        "SCREENER_GOLDEN_DIR", _CHECKOUT_GOLDEN, _PACKAGE_DIR / "_data", "questions"
+    )
 
 
 def _line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:

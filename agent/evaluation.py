@@ -129,12 +129,13 @@ def evaluate(
         confusion[h - 1][m - 1] += 1
 
     chosen_sessions = [s for s in sessions if split == "all" or s.split == split]
+    by_id = {a.id: a for a in answers}
     counts: Counter[str] = Counter()
     session_pairs: list[tuple[bool, bool]] = []
     for session in chosen_sessions:
         missing = [i for i in session.answers if i not in verdicts]
         for answer_id in missing:  # a session of another split is never mixed in: see bank.py
-            golden = next(a for a in answers if a.id == answer_id)
+            golden = by_id[answer_id]
             verdicts[answer_id] = grade_blocking(
                 grader, bank.get(golden.question_id), golden.answer
             )

@@ -8,7 +8,6 @@ content hash that verdicts and reports record, so a result can be traced to the 
 from __future__ import annotations
 
 import hashlib
-import os
 import string
 from functools import cache
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._errors import BankError
-from .bank import load_yaml_model
+from .bank import load_yaml_model, resource_dir
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _CHECKOUT_PROMPTS = _PACKAGE_DIR.parent / "prompts"
@@ -24,12 +23,9 @@ _CHECKOUT_PROMPTS = _PACKAGE_DIR.parent / "prompts"
 
 def prompts_dir() -> Path:
     """``$SCREENER_PROMPTS_DIR``, else the checkout's ``prompts/``, else the wheel's copy."""
-    env = os.environ.get("SCREENER_PROMPTS_DIR")
-    if env:
-        return Path(env)
-    if _CHECKOUT_PROMPTS.is_dir():
-        return _CHECKOUT_PROMPTS
-    return _PACKAGE_DIR / "_data" / "prompts"
+    return resource_dir(
+        "SCREENER_PROMPTS_DIR", _CHECKOUT_PROMPTS, _PACKAGE_DIR / "_data" / "prompts"
+    )
 
 
 def _placeholders(text: str) -> set[str]:

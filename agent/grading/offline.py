@@ -78,10 +78,13 @@ class OfflineGrader(Grader):
 
     def grade_clean(self, question: Question, text: str, injected: list[str]) -> Verdict:
         """Grade text that has had its injected sentences removed."""
-        return self._grade_clean(question, text, injected)
+        return self.grade_found(question, extract(text), injected)
 
     def _grade_clean(self, question: Question, text: str, injected: list[str]) -> Verdict:
-        found = extract(text)
+        return self.grade_found(question, extract(text), injected)
+
+    def grade_found(self, question: Question, found: Extraction, injected: list[str]) -> Verdict:
+        """Grade from an extraction already made (callers that need both reuse it)."""
         flags = _flags(found, injected)
         if found.empty:
             return Verdict(
@@ -99,7 +102,7 @@ class OfflineGrader(Grader):
             )
         criteria = {c.id: self._criterion(found, c.keywords, c.evidence) for c in question.rubric}
         all_keywords = [k for c in question.rubric for k in c.keywords]
-        on_topic = len(set(keyword_hits(text, all_keywords))) >= 2
+        on_topic = len(set(keyword_hits(found.text, all_keywords))) >= 2
         sized_artefact = bool(found.of(EvidenceKind.ARTEFACT)) and any(
             not q.quote.endswith(("%", "x")) for q in found.of(EvidenceKind.QUANTITY)
         )

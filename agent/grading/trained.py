@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .._models import Question, Verdict
 from .base import Grader
-from .evidence import injection_sentences, strip_injection
+from .evidence import extract, injection_sentences, strip_injection
 from .features import (
     ANSWER_FEATURES,
     CRITERION_FEATURES,
@@ -161,11 +161,15 @@ class TrainedGrader(Grader):
         return clean.model_copy(update={"criteria": criteria, "score": score})
 
     def features(
-        self, question: Question, text: str, exclude: set[str] | None = None
+        self,
+        question: Question,
+        text: str,
+        exclude: set[str] | None = None,
+        injected: list[str] | None = None,
     ) -> tuple[list[float], dict[str, list[float]], Verdict]:
         """(answer features, criterion features by id, the rules' verdict)."""
-        rules = self.rules.grade_clean(question, text, [])
-        found = _extraction(text)
+        found = extract(text)
+        rules = self.rules.grade_found(question, found, injected or [])
         refs = self._refs.get(question.id, [])
         # Truncated like the stored references, so an exact copy has cosine 1 and is skipped.
         vector = tfidf(text, self.artifact.idf, top=REFERENCE_TERMS)
@@ -186,10 +190,11 @@ class TrainedGrader(Grader):
     def _grade(
         self, question: Question, text: str, injected: list[str], exclude: set[str] | None
     ) -> Verdict:
-        rules = self.rules.grade_clean(question, text, injected)
-        if rules.empty or question.id not in self._refs:
-            return rules  # a non-answer, or no golden examples to compare with: the rules decide
-        base, per_criterion, _ = self.features(question, text, exclude)
+        if question.id not in self._refs:
+            return self.rules.grade_clean(question, text, injected)  # no examples: rules decide
+        base, per_criterion, rules = self.features(question, text, exclude, injected)
+        if rules.empty:
+            return rules
         crit_model, overall_model = self.artifact.criterion_model, self.artifact.overall_model
         expectations = {cid: expected(crit_model.proba(x)) for cid, x in per_criterion.items()}
         criteria = {cid: max(1, min(5, int(e + 0.5))) for cid, e in expectations.items()}
@@ -208,12 +213,6 @@ class TrainedGrader(Grader):
                 "level_probabilities": [round(p, 4) for p in proba],
             }
         )
-
-
-def _extraction(text: str):  # type: ignore[no-untyped-def]
-    from .evidence import extract
-
-    return extract(text)
 
 
 def _explain(model: LinearModel, x: list[float], proba: list[float], rules: Verdict) -> list[str]:

@@ -2,8 +2,8 @@
 
 Runs scripted sessions through ``Interview`` on a real SQLite file and times every
 ``Interview.answer`` call (resume -> grade -> decide -> next interrupt, checkpoints written
-synchronously). It runs twice: with a null grader (graph + checkpointer only) and with the
-offline grader (the whole turn). Prints median and p95 in milliseconds.
+synchronously). It runs with a null grader (graph + checkpointer only) and with each offline
+grader (the whole turn). Prints median and p95 in milliseconds.
 
     python evals/bench/turn_overhead.py [--sessions 60]
 """
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent import Interview, OfflineGrader, Question, Verdict
+from agent import Interview, OfflineGrader, Question, Verdict, get_grader
 from agent.grading.base import Grader
 
 ANSWERS = [
@@ -47,7 +47,11 @@ class NullGrader(Grader):
 
 
 def run(grader_name: str, sessions: int, db: Path) -> list[float]:
-    graders = {"null": NullGrader(), "offline": OfflineGrader()}
+    graders = {
+        "null": NullGrader(),
+        "offline": get_grader("offline"),  # the default: the trained grader
+        "offline-rules": get_grader("offline-rules"),
+    }
     timings: list[float] = []
     with Interview.open(db, graders=lambda spec: graders[spec]) as interview:
         for n in range(sessions):
@@ -67,11 +71,11 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=60)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("null", "offline"):
+        for name in ("null", "offline", "offline-rules"):
             timings = run(name, args.sessions, Path(tmp) / f"{name}.sqlite")
             cuts = statistics.quantiles(timings, n=100)
             print(
-                f"{name:8s} grader: {len(timings)} turns over {args.sessions} sessions; "
+                f"{name:13s} grader: {len(timings)} turns over {args.sessions} sessions; "
                 f"median {statistics.median(timings):.2f} ms, p95 {cuts[94]:.2f} ms, "
                 f"max {max(timings):.2f} ms"
             )
