@@ -12,18 +12,18 @@ Each provider family (``anthropic``, ``openai``, ...) gets one :class:`ProviderL
 :class:`LimitedModel` wraps a :class:`~agent.providers.base.ChatModel`: every call waits for its
 budget and a slot, and a call that still gets a 429 is retried after the gate has halved, a
 bounded number of times. The SDK's own retries (with ``retry-after``) stay on underneath.
+Structured calls take the model's direct path (``ChatModel.structured_direct``), which spends
+the least client CPU a call (:mod:`agent.providers.structured`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from .._errors import ProviderError
 from ..providers.base import ChatModel, Completion, ModelT
@@ -149,36 +149,6 @@ class LimitSettings:
         )
 
 
-@cache
-def prepared_response_model(model: type[ModelT]) -> type[ModelT]:
-    """``model`` wrapped once the way instructor wraps it on every call, its schema computed once.
-
-    instructor subclasses the response model (``OpenAISchema``) and regenerates its JSON schema
-    on each call unless it already is such a subclass: about 4 ms of CPU a call, which at
-    concurrency 64 is most of a core. The subclass validates and dumps exactly as ``model``.
-    """
-    try:
-        from instructor import OpenAISchema
-    except ImportError:  # pragma: no cover - without the llm extra there is nothing to prepare
-        return model
-    if issubclass(model, OpenAISchema):
-        return model
-    schemas: dict[str, str] = {}
-
-    class Prepared(model, OpenAISchema):  # type: ignore[valid-type,misc]
-        @classmethod
-        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-            key = repr((args, sorted(kwargs.items())))
-            if key not in schemas:
-                schemas[key] = json.dumps(super().model_json_schema(*args, **kwargs))
-            schema: dict[str, Any] = json.loads(schemas[key])  # a fresh copy: callers may edit it
-            return schema
-
-    Prepared.__name__, Prepared.__qualname__ = model.__name__, model.__qualname__
-    Prepared.__doc__, Prepared.__module__ = model.__doc__, model.__module__
-    return cast(type[ModelT], Prepared)
-
-
 def estimate_tokens(*texts: str, max_tokens: int = 0) -> int:
     """A rough token count for budgeting: four characters a token, plus the reply's allowance."""
     return math.ceil(sum(len(t) for t in texts) / 4) + max_tokens
@@ -229,10 +199,10 @@ class LimitedModel(ChatModel):
         context: dict[str, Any] | None = None,
     ) -> Completion[ModelT]:
         async def call() -> Completion[ModelT]:
-            return await self.inner.structured(
+            return await self.inner.structured_direct(
                 system=system,
                 user=user,
-                response_model=prepared_response_model(response_model),
+                response_model=response_model,
                 max_tokens=max_tokens,
                 temperature=temperature,
                 max_retries=max_retries,

@@ -14,7 +14,7 @@ downloads the results and hands each call its reply, which is validated as in re
   it, polls that batch instead of submitting again. The file is removed when a run finishes.
 * **Failures.** A request the batch reports as errored or expired, a reply that fails
   validation, or a batch that cannot be submitted is made again in real time through the
-  ordinary model (instructor re-asks, SDK retries, then the fallback chain).
+  ordinary model (re-asking, SDK retries, then the fallback chain).
 * **Cost.** Calls served by a batch are charged at the provider's batch discount (50%).
 * ``--samples k`` asks each sample after the previous one, so it takes k batch rounds.
 """
@@ -43,6 +43,7 @@ from ..bank import QuestionBank
 from ..grading.base import Grader
 from ..providers.base import ChatModel, Completion, ModelT, Usage
 from ..providers.cost import cost_usd
+from ..providers.structured import CallSpec, WireFormat, validate
 from .inputs import AnswerRow
 from .limits import Sleep
 from .output import GradesFile
@@ -123,26 +124,14 @@ class BatchStore:
 # --- provider adapters -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CallSpec:
-    """One structured call, as the judge asked for it."""
-
-    model: str
-    system: str
-    user: str
-    response_model: type[BaseModel]
-    max_tokens: int
-    temperature: float
-
-
 class BatchAdapter:
-    """Request bodies, submission, polling and results of one provider's batch API."""
+    """Submission, polling and results of one provider's batch API.
+
+    Request bodies and replies have the shapes of the model's :class:`WireFormat`, the ones its
+    direct real-time calls use.
+    """
 
     provider = ""
-
-    def body(self, call: CallSpec) -> dict[str, Any]:
-        """The request body of one call, as the real-time adapter would send it."""
-        raise NotImplementedError
 
     async def submit(self, client: Any, requests: list[tuple[str, dict[str, Any]]]) -> str:
         """Submit ``(custom_id, body)`` requests as one batch; its id."""
@@ -153,13 +142,7 @@ class BatchAdapter:
         raise NotImplementedError
 
     def results(self, client: Any, batch_id: str) -> AsyncIterator[tuple[str, Any]]:
-        """``(custom_id, raw reply or BatchItemError)`` for every request of a finished batch."""
-        raise NotImplementedError
-
-    def parse(
-        self, raw: Any, response_model: type[ModelT], context: dict[str, Any] | None
-    ) -> tuple[ModelT, Usage]:
-        """A reply validated as ``response_model``, and its token use."""
+        """``(custom_id, reply as a dict, or BatchItemError)`` for every request of a batch."""
         raise NotImplementedError
 
 
@@ -167,20 +150,6 @@ class AnthropicBatches(BatchAdapter):
     """Anthropic Message Batches (``/v1/messages/batches``)."""
 
     provider = "anthropic"
-
-    def body(self, call: CallSpec) -> dict[str, Any]:
-        from instructor.processing.schema import generate_anthropic_schema
-
-        tool = generate_anthropic_schema(call.response_model)
-        system = [{"type": "text", "text": call.system, "cache_control": {"type": "ephemeral"}}]
-        return {
-            "model": call.model,
-            "max_tokens": call.max_tokens,
-            "system": system,
-            "messages": [{"role": "user", "content": call.user}],
-            "tools": [tool],
-            "tool_choice": {"type": "tool", "name": tool["name"]},
-        }
 
     async def submit(self, client: Any, requests: list[tuple[str, dict[str, Any]]]) -> str:
         batch = await client.messages.batches.create(
@@ -197,19 +166,9 @@ class AnthropicBatches(BatchAdapter):
         async for entry in decoder:
             outcome = entry.result
             if outcome.type == "succeeded":
-                yield entry.custom_id, outcome.message
+                yield entry.custom_id, outcome.message.model_dump(mode="json")
             else:
                 yield entry.custom_id, BatchItemError(f"anthropic batch request {outcome.type}")
-
-    def parse(
-        self, raw: Any, response_model: type[ModelT], context: dict[str, Any] | None
-    ) -> tuple[ModelT, Usage]:
-        from ..providers.anthropic import _usage
-
-        tools = [b for b in raw.content if getattr(b, "type", None) == "tool_use"]
-        if not tools:
-            raise BatchItemError("the reply has no tool call")
-        return response_model.model_validate(tools[0].input, context=context), _usage(raw)
 
 
 class OpenAIBatches(BatchAdapter):
@@ -217,23 +176,6 @@ class OpenAIBatches(BatchAdapter):
 
     provider = "openai"
     _ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
-
-    def body(self, call: CallSpec) -> dict[str, Any]:
-        from instructor.processing.schema import generate_openai_schema
-
-        tool = generate_openai_schema(call.response_model)
-        messages = [
-            {"role": "system", "content": call.system},
-            {"role": "user", "content": call.user},
-        ]
-        return {
-            "model": call.model,
-            "messages": messages,
-            "max_tokens": call.max_tokens,
-            "temperature": call.temperature,
-            "tools": [{"type": "function", "function": tool}],
-            "tool_choice": {"type": "function", "function": {"name": tool["name"]}},
-        }
 
     async def submit(self, client: Any, requests: list[tuple[str, dict[str, Any]]]) -> str:
         lines = [
@@ -256,8 +198,6 @@ class OpenAIBatches(BatchAdapter):
         return batch.status in self._ENDED
 
     async def results(self, client: Any, batch_id: str) -> AsyncIterator[tuple[str, Any]]:
-        from openai.types.chat import ChatCompletion
-
         batch = await client.batches.retrieve(batch_id)
         for file_id in (batch.output_file_id, batch.error_file_id):
             if not file_id:
@@ -269,22 +209,10 @@ class OpenAIBatches(BatchAdapter):
                 item = json.loads(line)
                 response = item.get("response") or {}
                 if response.get("status_code") == 200:
-                    yield item["custom_id"], ChatCompletion.model_validate(response["body"])
+                    yield item["custom_id"], response["body"]
                 else:
                     reason = item.get("error") or f"HTTP {response.get('status_code')}"
                     yield item["custom_id"], BatchItemError(f"openai batch request: {reason}")
-
-    def parse(
-        self, raw: Any, response_model: type[ModelT], context: dict[str, Any] | None
-    ) -> tuple[ModelT, Usage]:
-        from ..providers.openai import _usage
-
-        if not raw.choices:
-            raise BatchItemError("the reply has no choices")
-        message = raw.choices[0].message
-        arguments = message.tool_calls[0].function.arguments if message.tool_calls else None
-        text = arguments or message.content or ""
-        return response_model.model_validate_json(text, context=context), _usage(raw)
 
 
 ADAPTERS: dict[str, BatchAdapter] = {"anthropic": AnthropicBatches(), "openai": OpenAIBatches()}
@@ -454,8 +382,10 @@ class BatchCollector:
 class BatchingModel(ChatModel):
     """A chat model whose structured calls go through the collector's batches."""
 
-    def __init__(self, inner: ChatModel, collector: BatchCollector, adapter: BatchAdapter) -> None:
-        self.inner, self.collector, self.adapter = inner, collector, adapter
+    def __init__(
+        self, inner: ChatModel, collector: BatchCollector, adapter: BatchAdapter, wire: WireFormat
+    ) -> None:
+        self.inner, self.collector, self.adapter, self.wire = inner, collector, adapter, wire
         self.provider, self.model, self.price_key = inner.provider, inner.model, inner.price_key
         self.client: Any = getattr(inner, "client", None)
 
@@ -471,13 +401,14 @@ class BatchingModel(ChatModel):
         context: dict[str, Any] | None = None,
     ) -> Completion[ModelT]:
         call = CallSpec(self.model, system, user, response_model, max_tokens, temperature)
-        body = self.adapter.body(call)
+        body = self.wire.body(call)
         custom_id = self.collector.custom_id(self.inner.spec, body)
         try:
-            raw = await self.collector.request(self, custom_id, body)
-            value, usage = self.adapter.parse(raw, response_model, context)
-        except (BatchItemError, ValidationError, ValueError, AttributeError, IndexError):
-            return await self.inner.structured(  # in real time, with re-asking and retries
+            reply = await self.collector.request(self, custom_id, body)
+            value = validate(response_model, self.wire.payload(reply), context)
+            usage = self.wire.usage(reply)
+        except (BatchItemError, ValidationError, ValueError, AttributeError, TypeError):
+            return await self.inner.structured_direct(  # in real time, re-asking and retrying
                 system=system,
                 user=user,
                 response_model=response_model,
@@ -534,10 +465,11 @@ async def grade_with_batch_api(
     for judge in judges:
         model = judge.model
         adapter = ADAPTERS.get(model.provider)
-        if adapter is None or getattr(model, "client", None) is None:
+        wire = getattr(model, "wire", None)
+        if adapter is None or getattr(model, "client", None) is None or wire is None:
             raise UserError(f"--batch-api supports anthropic and openai, not {model.spec}")
         if id(model) not in wrapped:
-            wrapped[id(model)] = BatchingModel(model, collector, adapter)
+            wrapped[id(model)] = BatchingModel(model, collector, adapter, wire)
         judge.model = wrapped[id(model)]
 
     async def grade_one(question: Question, answer: str) -> Verdict:

@@ -6,14 +6,16 @@ The pipeline of :func:`run_batch`:
    field), good rows counted and their resume keys collected.
 2. **Resume.** The ``--out`` file keeps the rows whose key matches (see :mod:`.output`); only
    the other rows are graded.
-3. **Grade.** The file is streamed again into a bounded queue read by ``concurrency`` workers,
+3. **Grade.** The file is streamed again into a bounded queue read by ``concurrency`` tasks,
    so memory holds the rows in flight, not the file. Every LLM judge's model is wrapped in a
    :class:`~.limits.LimitedModel` (one set of limits per provider family). Each verdict is
    appended and flushed as it finishes. With ``batch_api`` the calls go through the provider's
-   batch API instead (:mod:`.provider_batch`).
+   batch API instead (:mod:`.provider_batch`). With ``workers`` > 1 the tasks are spread over
+   forked worker processes, one event loop per core (:mod:`.workers`); this process still
+   scans, resumes and writes every verdict.
 
 The grader is one object built once; the SDK clients, HTTP connection pools and caches inside
-it are shared by every row.
+it are shared by every row of a process.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -72,6 +75,7 @@ class BatchOptions:
     settings: Mapping[str, object] = field(default_factory=dict)
     batch_api: bool = False
     batch_api_options: object | None = None  # provider_batch.BatchApiOptions
+    workers: int = 1  # grading processes (see grade_file)
 
 
 @dataclass
@@ -89,6 +93,7 @@ class BatchResult:
     rate_limited: int = 0
     seconds: float = 0.0
     batches: list[str] = field(default_factory=list)
+    workers: int = 1  # grading processes used
 
     def record(self, verdict: Verdict) -> None:
         """Count one new verdict."""
@@ -119,20 +124,25 @@ def limit_models(grader: Grader, settings: LimitSettings) -> dict[str, ProviderL
     return limits
 
 
-async def run_batch(
+@dataclass
+class _Run:
+    """A batch after its scan: the rows left to grade, and where their verdicts go."""
+
+    router: TakeHomeGrader
+    grades: GradesFile
+    result: BatchResult
+    pending: Callable[[], Iterator[tuple[AnswerRow, str]]]
+
+
+def _prepare(
     answers: Path,
     out: Path,
     bank: QuestionBank,
     grader: Grader,
-    options: BatchOptions | None = None,
-    *,
-    on_error: Callable[[AnswerFileError], None] | None = None,
-    progress: Progress | None = None,
-) -> BatchResult:
-    """Grade every good row of ``answers`` that ``out`` lacks; see the module docstring."""
-    options = options or BatchOptions()
-    progress = progress or NoProgress()
-    started = time.perf_counter()
+    options: BatchOptions,
+    on_error: Callable[[AnswerFileError], None] | None,
+) -> _Run:
+    """Steps 1 and 2 of the module docstring: scan the answers, resume the output."""
     router = grader if isinstance(grader, TakeHomeGrader) else TakeHomeGrader(grader)
     config = config_fingerprint(router, options.settings)
     hashes: dict[str, str] = {}
@@ -164,21 +174,51 @@ async def run_batch(
                 if key not in done:
                     yield item, key
 
-    progress.start(result.rows, result.resumed)
+    return _Run(router, grades, result, pending)
+
+
+@contextmanager
+def _running(run: _Run, progress: Progress) -> Iterator[None]:
+    """Progress started, and the output closed and the time taken recorded however it ends."""
+    started = time.perf_counter()
+    progress.start(run.result.rows, run.result.resumed)
     try:
+        yield
+    finally:
+        run.grades.close()
+        progress.stop()
+        run.result.seconds = time.perf_counter() - started
+
+
+async def run_batch(
+    answers: Path,
+    out: Path,
+    bank: QuestionBank,
+    grader: Grader,
+    options: BatchOptions | None = None,
+    *,
+    on_error: Callable[[AnswerFileError], None] | None = None,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Grade every good row of ``answers`` that ``out`` lacks, in this process's event loop."""
+    options = options or BatchOptions()
+    progress = progress or NoProgress()
+    run = _prepare(answers, out, bank, grader, options, on_error)
+    result = run.result
+    with _running(run, progress):
         if options.batch_api:
             from .provider_batch import grade_with_batch_api
 
-            await grade_with_batch_api(pending(), router, bank, grades, result, progress, options)
+            await grade_with_batch_api(
+                run.pending(), run.router, bank, run.grades, result, progress, options
+            )
         else:
-            limits = limit_models(router, options.limits)
+            limits = limit_models(run.router, options.limits)
             workers = options.limits.concurrency if limits else 1
-            await grade_rows(pending(), router.grade, bank, grades, result, progress, workers)
+            await grade_rows(
+                run.pending(), run.router.grade, bank, run.grades, result, progress, workers
+            )
             result.rate_limited = sum(lim.rate_limited for lim in limits.values())
-    finally:
-        grades.close()
-        progress.stop()
-        result.seconds = time.perf_counter() - started
     return result
 
 
@@ -235,11 +275,27 @@ def grade_file(
     on_error: Callable[[AnswerFileError], None] | None = None,
     progress: Progress | None = None,
 ) -> BatchResult:
-    """:func:`run_batch` from synchronous code, on an event loop of its own.
+    """Grade a file from synchronous code: in ``options.workers`` processes, or in this one.
 
-    The HTTP clients of the grader's models belong to that loop, so they are closed at the end;
-    build a new grader for another call.
+    With more than one worker (and no ``batch_api``), the rows are graded by forked worker
+    processes, each with its own event loop (:mod:`.workers`). Otherwise :func:`run_batch`
+    runs on an event loop of its own; the HTTP clients of the grader's models belong to that
+    loop, so they are closed at the end. Either way, build a new grader for another call.
     """
+    from .workers import usable_workers
+
+    options = options or BatchOptions()
+    workers = 1 if options.batch_api else usable_workers(options.workers)
+    if workers > 1:
+        from .workers import WorkerPool
+
+        progress = progress or NoProgress()
+        batch = _prepare(answers, out, bank, grader, options, on_error)
+        pool = WorkerPool(batch.router, bank, options, workers)  # forked before any thread
+        batch.result.workers = workers
+        with _running(batch, progress):
+            pool.grade(batch, progress)
+        return batch.result
 
     async def run() -> BatchResult:
         try:

@@ -21,9 +21,10 @@ from ..batch import (
 )
 from ..batch.provider_batch import BatchApiOptions
 from ..batch.runner import Progress
+from ..batch.workers import available_cores
 from ..grading.base import get_grader
 from ..interview import MAX_ANSWER_CHARS
-from ._options import BaseUrl, Fallback, NoCache, Provider, Samples, grader_options
+from ._options import BaseUrl, EscalateTo, Fallback, NoCache, Provider, Samples, grader_options
 
 PerProvider = Annotated[
     list[str] | None,
@@ -69,9 +70,19 @@ def grade(
     base_url: BaseUrl = None,
     samples: Samples = 1,
     no_cache: NoCache = False,
+    escalate_to: EscalateTo = None,
     concurrency: Annotated[
         int, typer.Option(min=1, help="Model calls in flight at once (halved on HTTP 429).")
     ] = 8,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Grading processes, one event loop each [default: the cores available]. "
+            "Calls in flight and per-minute budgets are shared out among them.",
+            show_default=False,
+        ),
+    ] = None,
     rpm: PerProvider = None,
     tpm: PerProvider = None,
     batch_api: Annotated[
@@ -98,7 +109,9 @@ def grade(
     bank = load_bank()
     if questions is not None:
         bank = load_questions(questions, bank)
-    grader = get_grader(provider, grader_options(fallback, base_url, samples, no_cache))
+    grader = get_grader(
+        provider, grader_options(fallback, base_url, samples, no_cache, escalate_to)
+    )
     options = BatchOptions(
         limits=LimitSettings(
             concurrency=concurrency,
@@ -114,6 +127,7 @@ def grade(
         },
         batch_api=batch_api,
         batch_api_options=BatchApiOptions(),
+        workers=workers or available_cores(),
     )
 
     def report_error(error: AnswerFileError) -> None:

@@ -127,6 +127,12 @@ _BUZZWORDS = re.compile(
     r"empower\w*|transformative|unlock\w*|harness(?:ed|ing) the power|streamlin\w*)\b",
     re.I,
 )
+#: A label addressed to the grader ("Grader note:"), and a leading "Thought process:".
+_GRADER_LABEL = (
+    r"(?:system|grader|judge|evaluator|scorer|assistant|developer|admin|reviewer|scoring)"
+    r"(?:\s+(?:note|message|override|instructions?|prompt))?\s*:"
+)
+_THOUGHT_LABEL = r"(?:thought process|reasoning|analysis|assessment)\s*:"
 _INJECTION = [
     re.compile(
         r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|every\s+)?"
@@ -134,11 +140,7 @@ _INJECTION = [
         r"(?:instructions?|prompts?|rules|directions|rubric|guidelines|criteria)",
         re.I,
     ),
-    re.compile(
-        r"(?:^|[\n.>\]\"'*#)])\s*(?:system|grader|judge|evaluator|scorer|assistant|developer|"
-        r"admin|reviewer|scoring)(?:\s+(?:note|message|override|instructions?|prompt))?\s*:",
-        re.I,
-    ),
+    _GRADER_LINE := re.compile(r"(?:^|[\n.>\]\"'*#)])\s*" + _GRADER_LABEL, re.I),
     re.compile(
         r"\b(?:give|assign|award|rate|score|grade|mark)\s+(?:this|me|the|my|it)?\s*"
         r"(?:answer|response|candidate|submission)?\s*(?:a\s+|an\s+|as\s+|with\s+)?"
@@ -151,7 +153,7 @@ _INJECTION = [
         r"<\|im_(?:start|end)\|>|\[/?INST\]|\bend of (?:answer|candidate|response|transcript)\b",
         re.I,
     ),
-    re.compile(r"^\s*(?:thought process|reasoning|analysis|assessment)\s*:", re.I | re.M),
+    _THOUGHT_LINE := re.compile(r"^\s*" + _THOUGHT_LABEL, re.I | re.M),
     # Text addressed to whoever grades: "note to the scoring model", "to whoever scores this".
     re.compile(
         r"\b(?:note|message|p\.?s\.?)\s+(?:to|for)\s+(?:the\s+)?(?:grader|scorer|scoring|"
@@ -177,6 +179,17 @@ _INJECTION = [
         r"(?:full|top|maximum|perfect|highest) (?:marks|score|rating)s?\b)",
         re.I,
     ),
+]
+#: The injection patterns without their start anchors. A sentence is a substring of its text,
+#: so a sentence can match a pattern only if the text matches its unanchored form (``^`` is the
+#: only part that means something else in the whole text): a text none of these match has no
+#: injection, and most answers are settled with these few scans.
+_INJECTION_ANYWHERE = [
+    {
+        _GRADER_LINE: re.compile(_GRADER_LABEL, re.I),
+        _THOUGHT_LINE: re.compile(_THOUGHT_LABEL, re.I),
+    }.get(pattern, pattern)
+    for pattern in _INJECTION
 ]
 _RELATIVE = re.compile(
     rf"\b(?:improv|increas|reduc|boost|cut|decreas|lower|rais|drop|grew|gain|went up|went down)"
@@ -258,6 +271,13 @@ def _attempts(text: str) -> list[re.Match[str]]:
 
 def injection_sentences(text: str) -> list[str]:
     """Sentences that address the grader rather than the question."""
+    if not any(pattern.search(text) for pattern in _INJECTION_ANYWHERE):
+        return []
+    return _injection_sentences(text)
+
+
+def _injection_sentences(text: str) -> list[str]:
+    """:func:`injection_sentences` without the quick test that settles most texts."""
     found = [sentence for sentence in sentences(text) if _attempts(sentence)]
     # Patterns anchored at line starts need the whole text too.
     for match in _attempts(text):

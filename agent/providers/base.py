@@ -101,6 +101,32 @@ class ChatModel(ABC):
         failure after the SDK's own retries is :class:`~agent._errors.ProviderError`.
         """
 
+    async def structured_direct(
+        self,
+        *,
+        system: str,
+        user: str,
+        response_model: type[ModelT],
+        max_tokens: int = 1500,
+        temperature: float = 0.0,
+        max_retries: int = 1,
+        context: dict[str, Any] | None = None,
+    ) -> Completion[ModelT]:
+        """:meth:`structured` at the least client CPU a call, for bulk grading.
+
+        The same request and the same errors; providers whose SDK path is costly override it
+        (see :mod:`agent.providers.structured`).
+        """
+        return await self.structured(
+            system=system,
+            user=user,
+            response_model=response_model,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            max_retries=max_retries,
+            context=context,
+        )
+
     @abstractmethod
     async def text(
         self, *, system: str, user: str, max_tokens: int = 300, temperature: float = 0.3

@@ -31,13 +31,17 @@ def cache_key(**parts: Any) -> str:
 
 
 class ResponseCache:
-    """Validated model replies by key."""
+    """Validated model replies by key.
+
+    Safe across ``fork`` (batch grading's worker processes): a process that did not open the
+    connection opens its own, as SQLite requires, and leaves the inherited one untouched.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_cache_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False)
+        self._connect()
         with self._lock, self._conn:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(
@@ -47,10 +51,24 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
 
+    def _connect(self) -> None:
+        self._pid = os.getpid()
+        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This process's connection."""
+        if self._pid != os.getpid():
+            self._inherited = self._conn  # never used nor closed here (SQLite's fork rule)
+            self._lock = threading.Lock()
+            self._connect()
+        return self._conn
+
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored reply, or None."""
+        conn = self.conn
         with self._lock:
-            row = self._conn.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+            row = conn.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             self.misses += 1
             return None
@@ -60,12 +78,13 @@ class ResponseCache:
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         """Store a validated reply."""
-        with self._lock, self._conn:
-            self._conn.execute(
+        conn = self.conn
+        with self._lock, conn:
+            conn.execute(
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?)",
                 (key, json.dumps(value, ensure_ascii=False), time.time()),
             )
 
     def close(self) -> None:
         """Close the database."""
-        self._conn.close()
+        self.conn.close()

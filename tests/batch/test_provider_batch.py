@@ -158,7 +158,11 @@ def test_anthropic_batches_submit_poll_collect(
         assert params["model"] == "claude-sonnet-4-6"
         assert params["system"][0]["cache_control"] == {"type": "ephemeral"}
         assert params["tools"][0]["name"] == "JudgeOutput"
-        assert params["tool_choice"] == {"type": "tool", "name": "JudgeOutput"}
+        assert params["tool_choice"] == {
+            "type": "tool",
+            "name": "JudgeOutput",
+            "disable_parallel_tool_use": True,
+        }
         assert "<<<ANSWER-" in params["messages"][0]["content"]
     assert api.retrieve.call_count >= 2, "polled until ended"
     assert api.realtime.call_count == 2, "the errored item and the invalid reply, in real time"

@@ -121,7 +121,7 @@ def test_a_changed_take_home_scale_regrades_that_question(
 # --- kill -9 ---------------------------------------------------------------------------------
 
 
-def _grade_cmd(answers: Path, out: Path, url: str) -> list[str]:
+def _grade_cmd(answers: Path, out: Path, url: str, workers: int = 1) -> list[str]:
     exe = Path(sys.executable).parent / "screener"
     return [
         str(exe),
@@ -135,9 +135,32 @@ def _grade_cmd(answers: Path, out: Path, url: str) -> list[str]:
         url,
         "--concurrency",
         "4",
+        "--workers",
+        str(workers),
         "--no-cache",
         "--quiet",
     ]
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _lines(path: Path) -> int:
@@ -145,8 +168,9 @@ def _lines(path: Path) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-worker-processes"])
 def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
-    tmp_path: Path, cli_env: dict[str, str], fake_server: str
+    tmp_path: Path, cli_env: dict[str, str], fake_server: str, workers: int
 ) -> None:
     rows = [
         row(f"cand-{i:03d}", qid, f"{text} (candidate {i})")
@@ -157,7 +181,7 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
     killed_out, clean_out = tmp_path / "killed.jsonl", tmp_path / "clean.jsonl"
 
     proc = subprocess.Popen(
-        _grade_cmd(answers, killed_out, fake_server),
+        _grade_cmd(answers, killed_out, fake_server, workers),
         env=cli_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -165,13 +189,20 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
     deadline = time.monotonic() + 60
     while _lines(killed_out) < 15 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
+    children = _children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait(timeout=10) == -signal.SIGKILL
     partial = _lines(killed_out)
     assert 15 <= partial < len(rows), "killed mid-run"
+    assert len(children) == (workers if workers > 1 else 0)
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(c) for c in children), "orphaned workers exit on their own"
+    assert _lines(killed_out) == partial, "nothing is written once the parent is gone"
 
     resumed = subprocess.run(
-        _grade_cmd(answers, killed_out, fake_server),
+        _grade_cmd(answers, killed_out, fake_server, workers),
         env=cli_env,
         capture_output=True,
         text=True,

@@ -9,16 +9,23 @@ import httpx
 import httpx2
 import pytest
 import respx
-from providers.conftest import RespxTransport, anthropic_tool_reply, judge_input, openai_tool_reply
+from providers.conftest import (
+    DirectModel,
+    RespxTransport,
+    anthropic_tool_reply,
+    judge_input,
+    openai_tool_reply,
+)
 
 from agent import QuestionBank, get_grader, grade_blocking
-from agent.batch.limits import prepared_response_model
 from agent.grading.base import GraderOptions
 from agent.grading.judge import JudgeOutput, judge_output_for
+from agent.grading.reference import judges_in
 
 TEMPLATED = "I wrote {{ 7*7 }} cases, {% if true %}all green{% endif %} and {{ criteria }}."
 
 
+@pytest.mark.parametrize("direct", [False, True], ids=["instructor", "direct"])
 @pytest.mark.parametrize(
     ("spec", "url", "reply"),
     [
@@ -33,6 +40,7 @@ def test_jinja_syntax_in_an_answer_is_sent_as_written(
     spec: str,
     url: str,
     reply: object,
+    direct: bool,
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
     monkeypatch.setenv("OPENAI_API_KEY", "k")
@@ -49,7 +57,11 @@ def test_jinja_syntax_in_an_answer_is_sent_as_written(
         reference_examples=False,
         calibration=False,
     )
-    verdict = grade_blocking(get_grader(spec, options), question, TEMPLATED)
+    grader = get_grader(spec, options)
+    if direct:
+        for judge in judges_in(grader):
+            judge.model = DirectModel(judge.model)
+    verdict = grade_blocking(grader, question, TEMPLATED)
     sent = json.dumps(json.loads(route.calls[0].request.content)["messages"])
     assert TEMPLATED.replace('"', '\\"') in sent
     assert "I wrote 49" not in sent and "cases, all green" not in sent
@@ -64,16 +76,3 @@ def test_bound_criteria_are_checked_without_a_validation_context() -> None:
         schema.model_validate({"criteria": good["criteria"][:1]})
     assert judge_output_for(("a", "b")) is schema, "one class per rubric"
     assert schema.model_json_schema() == JudgeOutput.model_json_schema()
-
-
-def test_prepared_response_model_keeps_the_schema_and_the_checks() -> None:
-    schema = judge_output_for(("a", "b"))
-    prepared = prepared_response_model(schema)
-    assert prepared.__name__ == "JudgeOutput" and issubclass(prepared, schema)
-    assert prepared.model_json_schema() == schema.model_json_schema()
-    first = prepared.model_json_schema()
-    first["title"] = "edited by a caller"
-    assert prepared.model_json_schema()["title"] == "JudgeOutput", "callers get a copy"
-    with pytest.raises(ValueError, match="exactly once"):
-        prepared.model_validate({"criteria": []})
-    assert prepared_response_model(schema) is prepared

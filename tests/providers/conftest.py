@@ -8,7 +8,7 @@ response, so routes see real SDK traffic and can be asserted on.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,10 @@ import httpx2
 import pytest
 import respx
 
-from agent.grading.base import GraderOptions
+from agent import Question, Verdict
+from agent.grading.base import Grader, GraderOptions, grade_blocking
+from agent.grading.reference import judges_in
+from agent.providers.base import ChatModel, Completion, ModelT
 
 
 class RespxTransport(httpx2.AsyncBaseTransport):
@@ -91,6 +94,40 @@ def keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-test")
     monkeypatch.setenv("SCREENER_CONFIG", str(tmp_path / "absent.toml"))
+
+
+class DirectModel(ChatModel):
+    """Sends structured calls down a model's direct path (what ``screener grade`` does)."""
+
+    def __init__(self, inner: ChatModel) -> None:
+        self.inner, self.provider, self.model = inner, inner.provider, inner.model
+        self.price_key = inner.price_key
+
+    async def structured(self, **kwargs: Any) -> Completion[ModelT]:  # type: ignore[override]
+        return await self.inner.structured_direct(**kwargs)
+
+    async def text(self, **kwargs: Any) -> Completion[str]:  # type: ignore[override]
+        return await self.inner.text(**kwargs)
+
+
+GradeFn = Callable[[Grader, Question, str], Verdict]
+
+
+@pytest.fixture(params=["instructor", "direct"])
+def grade(request: pytest.FixtureRequest) -> GradeFn:
+    """Grade through instructor (chat, eval) or through the direct path (batch grading).
+
+    Every HTTP-level behaviour holds on both: same bodies, re-asks, retries and errors.
+    """
+    return grade_blocking if request.param == "instructor" else direct_grade
+
+
+def direct_grade(grader: Grader, question: Question, answer: str) -> Verdict:
+    """:func:`grade_blocking` with every judge's structured calls on the direct path."""
+    for judge in judges_in(grader):
+        if not isinstance(judge.model, DirectModel):
+            judge.model = DirectModel(judge.model)
+    return grade_blocking(grader, question, answer)
 
 
 def judge_input(criteria: list[str], score: int = 4, quote: str = "") -> dict[str, Any]:

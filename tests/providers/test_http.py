@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import replace
 
 import httpx
@@ -12,7 +14,7 @@ import respx
 from agent import MissingKeyError, Question, QuestionBank
 from agent.grading.base import FallbackGrader, GraderOptions, get_grader, grade_blocking
 
-from .conftest import anthropic_tool_reply, judge_input, openai_tool_reply
+from .conftest import GradeFn, anthropic_tool_reply, direct_grade, judge_input, openai_tool_reply
 
 ANTHROPIC = "https://api.anthropic.com/v1/messages"
 OPENAI = "https://api.openai.com/v1/chat/completions"
@@ -37,10 +39,10 @@ def ok(payload: dict[str, object]) -> httpx.Response:
 
 
 def test_anthropic_success_sends_a_cached_system_prompt_and_a_tool(
-    router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
+    grade: GradeFn, router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
 ) -> None:
     route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4, "240-case golden set")))
-    verdict = grade_blocking(get_grader("anthropic:claude-sonnet-4-6", options), question, ANSWER)
+    verdict = grade(get_grader("anthropic:claude-sonnet-4-6", options), question, ANSWER)
     assert route.call_count == 1
     body = json.loads(route.calls[0].request.content)
     assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
@@ -62,6 +64,7 @@ def test_anthropic_success_sends_a_cached_system_prompt_and_a_tool(
 
 
 def test_429_retry_after_is_honoured(
+    grade: GradeFn,
     router: respx.Router,
     options: GraderOptions,
     question: Question,
@@ -70,13 +73,14 @@ def test_429_retry_after_is_honoured(
 ) -> None:
     limited = httpx.Response(429, headers={"retry-after": "7"}, json={"type": "error"})
     route = router.post(ANTHROPIC).mock(side_effect=[limited, ok(judge_input(ids, 3))])
-    verdict = grade_blocking(get_grader("anthropic:claude-x", options), question, ANSWER)
+    verdict = grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert route.call_count == 2
     assert sleeps == [7.0], "the SDK waits exactly what retry-after asks"
     assert verdict.score == 3 and not verdict.degraded
 
 
 def test_500_then_success_retries_with_backoff(
+    grade: GradeFn,
     router: respx.Router,
     options: GraderOptions,
     question: Question,
@@ -86,13 +90,14 @@ def test_500_then_success_retries_with_backoff(
     route = router.post(ANTHROPIC).mock(
         side_effect=[httpx.Response(500, json={}), ok(judge_input(ids, 2))]
     )
-    verdict = grade_blocking(get_grader("anthropic:claude-x", options), question, ANSWER)
+    verdict = grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert route.call_count == 2
     assert len(sleeps) == 1 and 0 < sleeps[0] <= 8, "exponential back-off with jitter"
     assert verdict.score == 2
 
 
 def test_timeouts_exhaust_retries_then_offline_takes_over(
+    grade: GradeFn,
     router: respx.Router,
     options: GraderOptions,
     question: Question,
@@ -101,7 +106,7 @@ def test_timeouts_exhaust_retries_then_offline_takes_over(
     route = router.post(ANTHROPIC).mock(side_effect=httpx.ReadTimeout("slow"))
     grader = get_grader("anthropic:claude-x", options)
     assert isinstance(grader, FallbackGrader)
-    verdict = grade_blocking(grader, question, ANSWER)
+    verdict = grade(grader, question, ANSWER)
     assert route.call_count == 3, "first try plus max_retries=2"
     assert verdict.degraded and verdict.fallback_from == ["anthropic:claude-x"]
     assert verdict.grader.name == "offline" and verdict.score is not None
@@ -109,11 +114,11 @@ def test_timeouts_exhaust_retries_then_offline_takes_over(
 
 
 def test_malformed_tool_output_is_repaired_by_reasking(
-    router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
+    grade: GradeFn, router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
 ) -> None:
     broken = judge_input(ids[:2], 4)  # two criteria missing
     route = router.post(ANTHROPIC).mock(side_effect=[ok(broken), ok(judge_input(ids, 4))])
-    verdict = grade_blocking(get_grader("anthropic:claude-x", options), question, ANSWER)
+    verdict = grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert route.call_count == 2
     second = json.loads(route.calls[1].request.content)
     assert "exactly once" in json.dumps(second["messages"]), "the re-ask carries the error"
@@ -121,11 +126,11 @@ def test_malformed_tool_output_is_repaired_by_reasking(
 
 
 def test_validation_failure_twice_leaves_the_answer_unscored(
-    router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
+    grade: GradeFn, router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
 ) -> None:
     bad = {"criteria": [{"criterion_id": ids[0], "score": 9, "rationale": "x"}]}
     route = router.post(ANTHROPIC).mock(return_value=ok(bad))
-    verdict = grade_blocking(get_grader("anthropic:claude-x", options), question, ANSWER)
+    verdict = grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert route.call_count == 2
     assert verdict.score is None and verdict.criteria == {}
     assert verdict.unscored_reason and "validation" in verdict.unscored_reason
@@ -133,6 +138,7 @@ def test_validation_failure_twice_leaves_the_answer_unscored(
 
 
 def test_fallback_to_the_second_provider(
+    grade: GradeFn,
     router: respx.Router,
     options: GraderOptions,
     question: Question,
@@ -144,7 +150,7 @@ def test_fallback_to_the_second_provider(
         return_value=httpx.Response(200, json=openai_tool_reply(judge_input(ids, 5, "240-case")))
     )
     chain = replace(options, fallbacks=("openai:gpt-5",))
-    verdict = grade_blocking(get_grader("anthropic:claude-x", chain), question, ANSWER)
+    verdict = grade(get_grader("anthropic:claude-x", chain), question, ANSWER)
     assert down.call_count == 3 and up.call_count == 1
     assert verdict.grader.name == "openai:gpt-5" and verdict.degraded
     assert verdict.fallback_from == ["anthropic:claude-x"]
@@ -152,32 +158,37 @@ def test_fallback_to_the_second_provider(
 
 
 def test_every_provider_down_continues_offline(
-    router: respx.Router, options: GraderOptions, question: Question, sleeps: list[float]
+    grade: GradeFn,
+    router: respx.Router,
+    options: GraderOptions,
+    question: Question,
+    sleeps: list[float],
 ) -> None:
     router.post(ANTHROPIC).mock(side_effect=httpx.ConnectError("refused"))
     router.post(OPENAI).mock(return_value=httpx.Response(502, json={}))
     chain = replace(options, fallbacks=("openai:gpt-5",))
-    verdict = grade_blocking(get_grader("anthropic:claude-x", chain), question, ANSWER)
+    verdict = grade(get_grader("anthropic:claude-x", chain), question, ANSWER)
     assert verdict.grader.name == "offline" and verdict.degraded
     assert verdict.fallback_from == ["anthropic:claude-x", "openai:gpt-5"]
     assert verdict.score is not None and verdict.score >= 3
 
 
 def test_cache_hit_makes_no_second_call(
-    router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
+    grade: GradeFn, router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
 ) -> None:
     route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4)))
     grader = get_grader("anthropic:claude-x", options)
-    first = grade_blocking(grader, question, ANSWER)
-    again = grade_blocking(get_grader("anthropic:claude-x", options), question, ANSWER)
+    first = grade(grader, question, ANSWER)
+    again = grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert route.call_count == 1
     assert first.criteria == again.criteria
     assert again.usage is not None and again.usage.cache_hits == 1 and again.usage.calls == 0
-    other = grade_blocking(grader, question, ANSWER + " More.")
+    other = grade(grader, question, ANSWER + " More.")
     assert route.call_count == 2 and other.usage is not None and other.usage.cache_hits == 0
 
 
 def test_errors_are_never_cached(
+    grade: GradeFn,
     router: respx.Router,
     options: GraderOptions,
     question: Question,
@@ -185,23 +196,24 @@ def test_errors_are_never_cached(
     sleeps: list[float],
 ) -> None:
     route = router.post(ANTHROPIC).mock(return_value=httpx.Response(500, json={}))
-    grade_blocking(get_grader("anthropic:claude-x", options), question, ANSWER)
+    grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     route.mock(return_value=ok(judge_input(ids, 4)))
-    verdict = grade_blocking(get_grader("anthropic:claude-x", options), question, ANSWER)
+    verdict = grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert verdict.grader.name == "anthropic:claude-x" and verdict.score == 4
 
 
 def test_no_cache_calls_every_time(
-    router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
+    grade: GradeFn, router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
 ) -> None:
     route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4)))
     grader = get_grader("anthropic:claude-x", replace(options, cache=False))
-    grade_blocking(grader, question, ANSWER)
-    grade_blocking(grader, question, ANSWER)
+    grade(grader, question, ANSWER)
+    grade(grader, question, ANSWER)
     assert route.call_count == 2
 
 
 def test_openai_compatible_server_needs_no_key(
+    grade: GradeFn,
     router: respx.Router,
     options: GraderOptions,
     question: Question,
@@ -217,7 +229,7 @@ def test_openai_compatible_server_needs_no_key(
         return_value=httpx.Response(200, json=reply)
     )
     grader = get_grader("openai:llama-3", replace(options, base_url=local))
-    verdict = grade_blocking(grader, question, ANSWER)
+    verdict = grade(grader, question, ANSWER)
     assert route.call_count == 1 and verdict.score == 3
     body = json.loads(route.calls[0].request.content)
     assert body["model"] == "llama-3"
@@ -234,6 +246,7 @@ def test_missing_key_is_one_line_naming_the_variable(
 
 
 def test_key_from_the_config_file(
+    grade: GradeFn,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: pytest.TempPathFactory,
     router: respx.Router,
@@ -246,5 +259,76 @@ def test_key_from_the_config_file(
     monkeypatch.setenv("SCREENER_CONFIG", str(config))
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4)))
-    grade_blocking(get_grader("anthropic:claude-x", options), question, ANSWER)
+    grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert route.calls[0].request.headers["authorization"] == "Bearer sk-from-file"
+
+
+LOCAL = "http://127.0.0.1:8080/v1"
+
+
+def json_reply(payload: dict[str, object]) -> dict[str, object]:
+    """An OpenAI chat completion whose message content is the JSON payload."""
+    reply = openai_tool_reply(payload)
+    message = reply["choices"][0]["message"]
+    message["content"], message["tool_calls"] = json.dumps(payload), None
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("spec", "url", "base_url", "reply"),
+    [
+        ("anthropic:claude-x", ANTHROPIC, None, anthropic_tool_reply),
+        ("openai:gpt-5", OPENAI, None, openai_tool_reply),
+        ("openai:llama-3", f"{LOCAL}/chat/completions", LOCAL, json_reply),
+    ],
+    ids=["anthropic-tool", "openai-tool", "openai-compatible-json-schema"],
+)
+def test_the_direct_path_sends_what_instructor_sends(
+    router: respx.Router,
+    options: GraderOptions,
+    question: Question,
+    ids: list[str],
+    spec: str,
+    url: str,
+    base_url: str | None,
+    reply: Callable[[dict[str, object]], dict[str, object]],
+) -> None:
+    route = router.post(url).mock(return_value=httpx.Response(200, json=reply(judge_input(ids))))
+    settings = replace(options, base_url=base_url, cache=False)
+    verdicts = []
+    for grade in (grade_blocking, direct_grade):
+        verdicts.append(grade(get_grader(spec, settings), question, ANSWER))
+    assert route.call_count == 2
+    sent = [
+        re.sub(r"ANSWER-[0-9a-f]{16}", "ANSWER-X", route.calls[i].request.content.decode())
+        for i in (0, 1)
+    ]
+    assert json.loads(sent[0]) == json.loads(sent[1]), "same body, tool and schema"
+    one, two = (v.model_dump(exclude={"seconds"}) for v in verdicts)
+    assert one == two and verdicts[0].usage is not None and verdicts[0].usage.input_tokens > 0
+
+
+@pytest.mark.parametrize("json_mode", [False, True], ids=["tool", "json-schema"])
+def test_openai_replies_that_fail_validation_are_reasked_with_the_error(
+    grade: GradeFn,
+    router: respx.Router,
+    options: GraderOptions,
+    question: Question,
+    ids: list[str],
+    json_mode: bool,
+) -> None:
+    build, url = (
+        (json_reply, f"{LOCAL}/chat/completions") if json_mode else (openai_tool_reply, OPENAI)
+    )
+    broken = httpx.Response(200, json=build(judge_input(ids[:1], 4)))
+    route = router.post(url).mock(
+        side_effect=[broken, httpx.Response(200, json=build(judge_input(ids, 4)))]
+    )
+    grader = get_grader("openai:gpt-x", replace(options, base_url=LOCAL if json_mode else None))
+    verdict = grade(grader, question, ANSWER)
+    assert route.call_count == 2 and verdict.score == 4
+    messages = json.loads(route.calls[1].request.content)["messages"]
+    assert messages[2]["role"] == "assistant"
+    assert "exactly once" in json.dumps(messages[3:]), "the re-ask carries the error"
+    assert messages[3]["role"] == ("user" if json_mode else "tool")
+    assert verdict.usage is not None and verdict.usage.input_tokens == 1600, "both calls counted"

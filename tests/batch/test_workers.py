@@ -1,0 +1,134 @@
+"""Grading in forked worker processes: same rows as one process, shared limits, clean failures."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import STRONG_ANSWERS, TOURIST_ANSWER
+
+from agent import Question, QuestionBank, Verdict, get_grader
+from agent._errors import GraderError
+from agent.batch import BatchOptions, LimitSettings, grade_file
+from agent.batch.workers import share, usable_workers
+from agent.grading.base import Grader, GraderInfo, GraderOptions
+from agent.providers.cache import ResponseCache
+
+from .conftest import row, write_jsonl
+from .test_resume import by_pair
+
+ROWS = [
+    row(f"c{i:03d}", qid, f"{text if i % 3 else TOURIST_ANSWER} (candidate {i})")
+    for i in range(14)
+    for qid, text in STRONG_ANSWERS.items()
+]
+
+
+def test_two_workers_write_the_rows_one_process_writes(tmp_path: Path, bank: QuestionBank) -> None:
+    assert threading.active_count() == 1, "forking needs a single-threaded process"
+    answers = write_jsonl(tmp_path / "answers.jsonl", *ROWS)
+    one = grade_file(answers, tmp_path / "one.jsonl", bank, get_grader("offline"))
+    two = grade_file(
+        answers, tmp_path / "two.jsonl", bank, get_grader("offline"), BatchOptions(workers=2)
+    )
+    assert (one.workers, two.workers) == (1, 2)
+    assert two.graded == one.graded == len(ROWS) and two.unscored == one.unscored
+    assert by_pair(tmp_path / "one.jsonl") == by_pair(tmp_path / "two.jsonl")
+    assert not multiprocessing.active_children()
+    again = grade_file(
+        answers, tmp_path / "two.jsonl", bank, get_grader("offline"), BatchOptions(workers=2)
+    )
+    assert again.graded == 0 and again.resumed == len(ROWS), "resumed like a one-process run"
+
+
+def test_workers_share_the_calls_in_flight_against_a_real_server(
+    tmp_path: Path, bank: QuestionBank, fake_server: str
+) -> None:
+    answers = write_jsonl(tmp_path / "answers.jsonl", *ROWS)
+    options = GraderOptions(base_url=fake_server, cache=False, reference_examples=False)
+    limits = LimitSettings(concurrency=6)
+    one = grade_file(
+        answers,
+        tmp_path / "one.jsonl",
+        bank,
+        get_grader("openai:fake", options),
+        BatchOptions(limits=limits),
+    )
+    two = grade_file(
+        answers,
+        tmp_path / "two.jsonl",
+        bank,
+        get_grader("openai:fake", options),
+        BatchOptions(limits=limits, workers=3),
+    )
+    assert two.workers == 3 and two.graded == len(ROWS) and two.degraded == 0
+    assert two.usage.calls == one.usage.calls == len(ROWS)
+    assert by_pair(tmp_path / "one.jsonl") == by_pair(tmp_path / "two.jsonl")
+
+
+class Exploding(Grader):
+    """Grades with the offline grader, but fails on one answer."""
+
+    info = GraderInfo(name="exploding", version="1")
+
+    def __init__(self) -> None:
+        self.offline = get_grader("offline")
+
+    async def grade(self, question: Question, answer: str) -> Verdict:
+        if "candidate 10)" in answer:
+            raise RuntimeError("boom on candidate 10")
+        return await self.offline.grade(question, answer)
+
+
+def test_a_failing_worker_is_one_error_and_leaves_no_process(
+    tmp_path: Path, bank: QuestionBank
+) -> None:
+    answers = write_jsonl(tmp_path / "answers.jsonl", *ROWS)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(
+        GraderError, match=r"RuntimeError: boom on candidate 10 \(.*test_workers.py:\d+\)"
+    ):
+        grade_file(answers, out, bank, Exploding(), BatchOptions(workers=2))
+    assert not multiprocessing.active_children()
+    kept = by_pair(out)
+    assert len(kept) < len(ROWS) and all(r["score"] is not None for r in kept.values())
+
+
+def test_limits_are_shared_out_among_workers() -> None:
+    settings = LimitSettings(concurrency=64, rpm={"*": 500, "openai": 3}, tpm={"anthropic": 9000})
+    part = share(settings, 3)
+    assert part.concurrency == 22 and part.rpm == {"*": 166, "openai": 1}
+    assert part.tpm == {"anthropic": 3000}
+    assert share(LimitSettings(concurrency=1), 2).concurrency == 1
+
+
+def test_workers_are_not_forked_from_a_threaded_process() -> None:
+    assert usable_workers(1) == 1 and usable_workers(4) == 4
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert usable_workers(4) == 1
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_the_response_cache_opens_its_own_connection_after_fork(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    cache.put("parent", {"n": 1})
+    context = multiprocessing.get_context("fork")
+
+    def child() -> None:
+        assert cache.get("parent") == {"n": 1}
+        cache.put("child", {"n": 2})
+        assert cache._inherited is not cache.conn
+
+    process = context.Process(target=child)
+    process.start()
+    process.join(timeout=30)
+    assert process.exitcode == 0
+    assert cache.get("child") == {"n": 2}, "the parent sees what the child wrote"
+    assert not hasattr(cache, "_inherited"), "the parent keeps its own connection"
