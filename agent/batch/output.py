@@ -80,6 +80,11 @@ def verdict_row(row: AnswerRow, verdict: Verdict, key: str, question: Question) 
     }
 
 
+def row_line(record: Mapping[str, Any]) -> str:
+    """One output row as the line written to the grades file."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
 def read_rows(path: Path) -> Iterator[dict[str, Any]]:
     """The well-formed rows of a grades file, streamed; a truncated or foreign line is skipped."""
     if not path.is_file():
@@ -142,10 +147,14 @@ class GradesFile:
 
     def append(self, record: Mapping[str, Any]) -> None:
         """Write one row and flush it to the operating system at once."""
+        self.append_line(row_line(record))
+
+    def append_line(self, line: str) -> None:
+        """Write one row already encoded by :func:`row_line`, and flush it."""
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.path.open("a", encoding="utf-8")
-        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._handle.write(line)
         self._handle.flush()
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from .._models import Verdict
+from .runner import Tally
 
 
 class _RateColumn(ProgressColumn):
@@ -58,14 +58,14 @@ class RichProgress:
         self._bar.update(self._task, total=total, completed=done, spent=self._spent())
         self._bar.start()
 
-    def advance(self, verdict: Verdict) -> None:
-        usage = verdict.usage
+    def advance(self, tally: Tally) -> None:
+        usage = tally.usage
         if usage is not None:
             self.calls += usage.calls
             self.hits += usage.cache_hits
             if self.cost is not None:
                 self.cost = None if usage.cost_usd is None else self.cost + usage.cost_usd
-        self.unscored += verdict.score is None
+        self.unscored += tally.unscored
         self._bar.update(self._task, advance=1, spent=self._spent())
 
     def stop(self) -> None:

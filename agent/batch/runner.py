@@ -40,13 +40,27 @@ from .limits import LimitedModel, LimitSettings, ProviderLimits
 from .output import GradesFile, config_fingerprint, row_key, verdict_row
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What counting one verdict needs; the verdict itself goes to the grades file."""
+
+    unscored: bool
+    degraded: bool
+    usage: TokenUsage | None
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> Tally:
+        """The tally of ``verdict``."""
+        return cls(verdict.score is None, verdict.degraded, verdict.usage)
+
+
 class Progress(Protocol):
     """What the runner reports while it grades (a progress bar, or nothing)."""
 
     def start(self, total: int, done: int) -> None:
         """``total`` good rows, ``done`` of them kept from an earlier run."""
 
-    def advance(self, verdict: Verdict) -> None:
+    def advance(self, tally: Tally) -> None:
         """One more verdict written."""
 
     def stop(self) -> None:
@@ -59,7 +73,7 @@ class NoProgress:
     def start(self, total: int, done: int) -> None:
         pass
 
-    def advance(self, verdict: Verdict) -> None:
+    def advance(self, tally: Tally) -> None:
         pass
 
     def stop(self) -> None:
@@ -95,13 +109,13 @@ class BatchResult:
     batches: list[str] = field(default_factory=list)
     workers: int = 1  # grading processes used
 
-    def record(self, verdict: Verdict) -> None:
+    def record(self, tally: Tally) -> None:
         """Count one new verdict."""
         self.graded += 1
-        self.unscored += verdict.score is None
-        self.degraded += verdict.degraded
-        if verdict.usage is not None:
-            self.usage = total_usage([self.usage, verdict.usage])
+        self.unscored += tally.unscored
+        self.degraded += tally.degraded
+        if tally.usage is not None:
+            self.usage = total_usage([self.usage, tally.usage])
 
 
 def iter_judges(grader: Grader) -> Iterator[LLMJudge]:
@@ -254,8 +268,9 @@ async def grade_rows(
             question = bank.get(row.question_id)
             verdict = await grade_one(question, row.answer)
             grades.append(verdict_row(row, verdict, key, question))
-            result.record(verdict)
-            progress.advance(verdict)
+            tally = Tally.of(verdict)
+            result.record(tally)
+            progress.advance(tally)
         if on_exhausted is not None:
             on_exhausted()
 

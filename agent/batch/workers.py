@@ -27,6 +27,7 @@ in one process.
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import multiprocessing
 import os
@@ -38,12 +39,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .._errors import GraderError, UserError
-from .._models import Verdict
+from .._models import TokenUsage
 from ..bank import QuestionBank
 from ..grading.reference import TakeHomeGrader
 from .inputs import AnswerRow
 from .limits import LimitSettings
-from .output import verdict_row
+from .output import row_line, verdict_row
 
 if TYPE_CHECKING:
     from .runner import BatchOptions, Progress, _Run
@@ -106,6 +107,9 @@ class WorkerPool:
         self.todo: Any = context.Queue(maxsize=2 * workers)
         self.done: Any = context.Queue()
         parent = os.getpid()
+        # What the workers inherit is never collected again: no copy-on-write of every page
+        # the collector would touch, and less for each worker's collector to scan.
+        gc.freeze()
         self.processes = [
             context.Process(
                 target=_worker,
@@ -120,6 +124,8 @@ class WorkerPool:
 
     def grade(self, run: _Run, progress: Progress) -> None:
         """Feed ``run``'s pending rows to the workers; write and count what comes back."""
+        from .runner import Tally
+
         stop = threading.Event()
         failed: list[BaseException] = []
         feeder = threading.Thread(
@@ -135,11 +141,12 @@ class WorkerPool:
                     self._check_alive()
                     continue
                 if message[0] == "row":
-                    row = message[1]
-                    run.grades.append(row)
-                    verdict = Verdict.model_validate(row["verdict"])
-                    run.result.record(verdict)
-                    progress.advance(verdict)
+                    _, line, unscored, degraded, usage = message
+                    run.grades.append_line(line)
+                    spent = None if usage is None else TokenUsage.model_validate(usage)
+                    tally = Tally(unscored, degraded, spent)
+                    run.result.record(tally)
+                    progress.advance(tally)
                 elif message[0] == "done":
                     finished += 1
                     run.result.rate_limited += message[2]
@@ -255,7 +262,9 @@ async def _grade(
             row, key = item
             question = bank.get(row.question_id)
             verdict = await router.grade(question, row.answer)
-            done.put(("row", verdict_row(row, verdict, key, question)))
+            line = row_line(verdict_row(row, verdict, key, question))
+            usage = None if verdict.usage is None else verdict.usage.model_dump()
+            done.put(("row", line, verdict.score is None, verdict.degraded, usage))
 
     async def watch() -> None:
         while True:

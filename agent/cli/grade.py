@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,7 @@ from ..batch.runner import Progress
 from ..batch.workers import available_cores
 from ..grading.base import get_grader
 from ..interview import MAX_ANSWER_CHARS
+from ..providers.base import HTTP_BACKENDS
 from ._options import BaseUrl, EscalateTo, Fallback, NoCache, Provider, Samples, grader_options
 
 PerProvider = Annotated[
@@ -74,6 +76,13 @@ def grade(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Model calls in flight at once (halved on HTTP 429).")
     ] = 8,
+    http: Annotated[
+        str,
+        typer.Option(
+            help="HTTP client under the SDKs: aiohttp (their backend for many concurrent "
+            "calls, less CPU a call) or httpx2 (their default)."
+        ),
+    ] = "aiohttp",
     workers: Annotated[
         int | None,
         typer.Option(
@@ -109,10 +118,13 @@ def grade(
     bank = load_bank()
     if questions is not None:
         bank = load_questions(questions, bank)
-    grader = get_grader(
-        provider, grader_options(fallback, base_url, samples, no_cache, escalate_to)
+    if http not in HTTP_BACKENDS:
+        raise typer.BadParameter(f"expected one of {', '.join(HTTP_BACKENDS)}", param_hint="--http")
+    options = replace(
+        grader_options(fallback, base_url, samples, no_cache, escalate_to), http_backend=http
     )
-    options = BatchOptions(
+    grader = get_grader(provider, options)
+    batch = BatchOptions(
         limits=LimitSettings(
             concurrency=concurrency,
             rpm=_per_provider(rpm, "--rpm"),
@@ -138,9 +150,7 @@ def grade(
         from ..batch.progress import RichProgress
 
         progress = RichProgress()
-    result = grade_file(
-        answers, out, bank, grader, options, on_error=report_error, progress=progress
-    )
+    result = grade_file(answers, out, bank, grader, batch, on_error=report_error, progress=progress)
     if summary:
         write_summary(summary, out)
     if html:

@@ -120,6 +120,7 @@ class GraderOptions:
     timeout: float = 60.0
     max_retries: int = 4
     http_client: Any = None
+    http_backend: str = "httpx2"  # see agent.providers.base.HTTP_BACKENDS
     reference_examples: bool = True
     calibration: bool = True
     escalate_to: str | None = None
@@ -165,6 +166,7 @@ def _single(spec: str, options: GraderOptions) -> Grader:
         timeout=options.timeout,
         max_retries=options.max_retries,
         http_client=options.http_client,
+        http_backend=options.http_backend,
     )
     model = get_model(spec, settings)
     cache = ResponseCache(options.cache_path) if options.cache else None

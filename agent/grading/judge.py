@@ -161,17 +161,20 @@ class LLMJudge(Grader):
         self.prompt = load_prompt(self.prompt_name)
         self.followup = load_prompt("followup")
         self.info = GraderInfo(name=model.spec, version=f"judge-v{self.prompt.version}")
+        self._prompts: dict[int, tuple[Question, str, str, str]] = {}
 
     async def grade(self, question: Question, answer: str) -> Verdict:
-        base, text, done = self.begin(question, answer)
+        rubric_hash, system, system_hash = self._prompt_of(question)
+        base, text, done = self.begin(question, answer, rubric_hash)
         if done is not None:
             return done
-        system = self.system_prompt(question)
         outputs: list[JudgeOutput] = []
         usage, calls, hits = Usage(), 0, 0
         try:
             for index in range(self.samples):
-                output, used, hit = await self._sample(question, system, text, index)
+                output, used, hit = await self._sample(
+                    question, (rubric_hash, system, system_hash), text, index
+                )
                 outputs.append(output)
                 usage, calls, hits = usage + used, calls + (not hit), hits + hit
         except ReplyInvalidError as exc:
@@ -184,7 +187,20 @@ class LLMJudge(Grader):
             )
         return self._combine(question, text, outputs, base, usage, calls, hits)
 
-    def begin(self, question: Question, answer: str) -> tuple[dict[str, Any], str, Verdict | None]:
+    def _prompt_of(self, question: Question) -> tuple[str, str, str]:
+        """(rubric hash, system prompt, its SHA-256): worked out once per question object."""
+        entry = self._prompts.get(id(question))
+        if entry is None or entry[0] is not question:
+            system = self.system_prompt(question)
+            entry = (question, question.rubric_hash, system, sha256_text(system))
+            if len(self._prompts) >= 1024:  # questions built per call would otherwise pile up
+                self._prompts.clear()
+            self._prompts[id(question)] = entry
+        return entry[1], entry[2], entry[3]
+
+    def begin(
+        self, question: Question, answer: str, rubric_hash: str | None = None
+    ) -> tuple[dict[str, Any], str, Verdict | None]:
         """Steps 1 and 2 before any call: (verdict fields, text to grade, verdict if no call).
 
         Injected sentences are removed and reported; a non-answer gets its verdict at once.
@@ -197,7 +213,7 @@ class LLMJudge(Grader):
             "injection": bool(injected),
             "injection_quotes": injected,
             "prompt_hashes": {self.prompt.name: self.prompt.sha256},
-            "rubric_hash": question.rubric_hash,
+            "rubric_hash": rubric_hash or question.rubric_hash,
             "samples": self.samples,
         }
         if injected:
@@ -229,14 +245,15 @@ class LLMJudge(Grader):
         return self.prompt.render_user(boundary=boundary, answer=safe)
 
     async def _sample(
-        self, question: Question, system: str, text: str, index: int
+        self, question: Question, prompt: tuple[str, str, str], text: str, index: int
     ) -> tuple[JudgeOutput, Usage, bool]:
+        rubric_hash, system, system_hash = prompt
         temperature = 0.0 if self.samples == 1 else 0.7
         key = cache_key(
             spec=self.model.spec,
             prompt=self.prompt.sha256,
-            rubric=question.rubric_hash,
-            system=sha256_text(system),
+            rubric=rubric_hash,
+            system=system_hash,
             answer=text,
             sample=index,
             temperature=temperature,

@@ -40,7 +40,7 @@ class AnthropicModel(ChatModel):
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=settings.max_retries,
-            http_client=settings.http_client,
+            http_client=settings.client_for(anthropic),
         )
         self.instructor = instructor.from_anthropic(self.client, mode=instructor.Mode.TOOLS)
         self.wire = AnthropicWire()

@@ -42,7 +42,7 @@ class OpenAIModel(ChatModel):
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=settings.max_retries,
-            http_client=settings.http_client,
+            http_client=settings.client_for(openai),
         )
         # Local servers rarely support tool calling well; JSON schema mode works on all of them.
         json_mode = settings.base_url is not None

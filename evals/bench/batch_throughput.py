@@ -114,7 +114,9 @@ def child(args: argparse.Namespace) -> None:
         print(json.dumps(report))
         return
     spec = "openai:fake"
-    options = GraderOptions(base_url=args.url, cache=False, max_retries=4)
+    options = GraderOptions(
+        base_url=args.url, cache=False, max_retries=4, http_backend=args.http
+    )
     grader = get_grader(spec, options)
     settings = {"provider": spec, "base_url": args.url}
     batch = BatchOptions(
@@ -212,6 +214,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=available_cores(), help="as --workers")
     parser.add_argument("--memory-n", default="500,2000,8000", help="Ns for the memory curve")
     parser.add_argument("--sweep", default="16,32", help="other concurrencies to run at --n")
+    parser.add_argument("--http", default="aiohttp", help="as screener grade --http")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--answers", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)

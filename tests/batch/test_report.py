@@ -13,6 +13,7 @@ from rich.console import Console
 from agent import QuestionBank, get_grader
 from agent.batch import grade_file, write_html, write_summary
 from agent.batch.progress import RichProgress
+from agent.batch.runner import Tally
 
 from .conftest import row, write_jsonl
 
@@ -117,8 +118,9 @@ def test_progress_bar_shows_counts_rate_cost_and_cache_hits() -> None:
     bar.start(total=5, done=2)
     usage = TokenUsage(input_tokens=10, cost_usd=0.25, calls=1, cache_hits=1)
     info = GraderInfo(name="x", version="1")
-    bar.advance(Verdict(question_id="q", score=3, criteria={"a": 3}, grader=info, usage=usage))
-    bar.advance(Verdict(question_id="q", score=None, criteria={}, grader=info))
+    scored = Verdict(question_id="q", score=3, criteria={"a": 3}, grader=info, usage=usage)
+    bar.advance(Tally.of(scored))
+    bar.advance(Tally.of(Verdict(question_id="q", score=None, criteria={}, grader=info)))
     bar.stop()
     shown = stream.getvalue()
     assert "4/5" in shown and "$0.2500" in shown and "1 cache hits" in shown
