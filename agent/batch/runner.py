@@ -89,7 +89,7 @@ class BatchOptions:
     settings: Mapping[str, object] = field(default_factory=dict)
     batch_api: bool = False
     batch_api_options: object | None = None  # provider_batch.BatchApiOptions
-    workers: int = 1  # grading processes (see grade_file)
+    workers: int = 1  # grading processes (see grade_file); 0: workers.auto_workers
 
 
 @dataclass
@@ -297,17 +297,18 @@ def grade_file(
     runs on an event loop of its own; the HTTP clients of the grader's models belong to that
     loop, so they are closed at the end. Either way, build a new grader for another call.
     """
-    from .workers import usable_workers
+    from .workers import auto_workers, usable_workers
 
     options = options or BatchOptions()
-    workers = 1 if options.batch_api else usable_workers(options.workers)
+    requested = options.workers or auto_workers(llm=any(True for _ in iter_judges(grader)))
+    workers = 1 if options.batch_api else usable_workers(requested)
     if workers > 1:
         from .workers import WorkerPool
 
         progress = progress or NoProgress()
         batch = _prepare(answers, out, bank, grader, options, on_error)
         pool = WorkerPool(batch.router, bank, options, workers)  # forked before any thread
-        batch.result.workers = workers
+        batch.result.workers = pool.workers
         with _running(batch, progress):
             pool.grade(batch, progress)
         return batch.result

@@ -22,7 +22,6 @@ from ..batch import (
 )
 from ..batch.provider_batch import BatchApiOptions
 from ..batch.runner import Progress
-from ..batch.workers import available_cores
 from ..grading.base import get_grader
 from ..interview import MAX_ANSWER_CHARS
 from ..providers.base import HTTP_BACKENDS
@@ -87,8 +86,8 @@ def grade(
         int | None,
         typer.Option(
             min=1,
-            help="Grading processes, one event loop each [default: the cores available]. "
-            "Calls in flight and per-minute budgets are shared out among them.",
+            help="Grading processes, one event loop each [default: one per core, plus one "
+            "for an LLM provider]. Calls in flight and per-minute budgets are shared among them.",
             show_default=False,
         ),
     ] = None,
@@ -139,7 +138,7 @@ def grade(
         },
         batch_api=batch_api,
         batch_api_options=BatchApiOptions(),
-        workers=workers or available_cores(),
+        workers=workers or 0,
     )
 
     def report_error(error: AnswerFileError) -> None:

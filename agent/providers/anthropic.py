@@ -15,7 +15,7 @@ from typing import Any
 
 from .._errors import MissingDependencyError
 from .base import ChatModel, Completion, ModelT, ProviderSettings, Usage, resolve_key
-from .structured import REASK, CallSpec, WireFormat, call_direct, call_instructor, provider_error
+from .structured import REASK, CallSpec, SDKModel, WireFormat, call_instructor, provider_error
 
 try:
     import anthropic
@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     instructor = None  # type: ignore[assignment]
 
 
-class AnthropicModel(ChatModel):
+class AnthropicModel(SDKModel):
     """A Claude model."""
 
     provider = "anthropic"
@@ -34,6 +34,7 @@ class AnthropicModel(ChatModel):
         if anthropic is None or instructor is None:
             raise MissingDependencyError("llm", "the anthropic provider")
         self.model = model
+        self.api_errors = (anthropic.APIError,)
         key = settings.api_key or resolve_key("ANTHROPIC_API_KEY", "anthropic")
         self.client = anthropic.AsyncAnthropic(
             api_key=key,
@@ -74,35 +75,13 @@ class AnthropicModel(ChatModel):
         )
         return Completion(value, _usage(raw), self.provider, self.model)
 
-    async def structured_direct(
-        self,
-        *,
-        system: str,
-        user: str,
-        response_model: type[ModelT],
-        max_tokens: int = 1500,
-        temperature: float = 0.0,
-        max_retries: int = 1,
-        context: dict[str, Any] | None = None,
-    ) -> Completion[ModelT]:
-        call = CallSpec(self.model, system, user, response_model, max_tokens, temperature)
-        return await call_direct(
-            self,
-            self.client,
-            self.wire,
-            call,
-            api_errors=(anthropic.APIError,),
-            max_retries=max_retries,
-            context=context,
-        )
-
     async def text(
         self, *, system: str, user: str, max_tokens: int = 300, temperature: float = 0.3
     ) -> Completion[str]:
         try:
             raw = await self.client.messages.create(
                 model=self.model,
-                system=self._system(system),  # type: ignore[arg-type]
+                system=self._system(system),
                 messages=[{"role": "user", "content": user}],
                 max_tokens=max_tokens,
             )

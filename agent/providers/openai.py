@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from .._errors import MissingDependencyError
 from .base import ChatModel, Completion, ModelT, ProviderSettings, Usage, resolve_key
-from .structured import REASK, CallSpec, WireFormat, call_direct, call_instructor, provider_error
+from .structured import REASK, CallSpec, SDKModel, WireFormat, call_instructor, provider_error
 
 try:
     import instructor
@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     instructor = None  # type: ignore[assignment]
 
 
-class OpenAIModel(ChatModel):
+class OpenAIModel(SDKModel):
     """A model behind the OpenAI API or an OpenAI-compatible server."""
 
     provider = "openai"
@@ -34,6 +34,7 @@ class OpenAIModel(ChatModel):
         if openai is None or instructor is None:
             raise MissingDependencyError("llm", "the openai provider")
         self.model = model
+        self.api_errors = (openai.APIError,)
         key = settings.api_key or resolve_key(
             "OPENAI_API_KEY", "openai", required=settings.base_url is None
         )
@@ -79,35 +80,13 @@ class OpenAIModel(ChatModel):
         )
         return Completion(value, _usage(raw), self.provider, self.model)
 
-    async def structured_direct(
-        self,
-        *,
-        system: str,
-        user: str,
-        response_model: type[ModelT],
-        max_tokens: int = 1500,
-        temperature: float = 0.0,
-        max_retries: int = 1,
-        context: dict[str, Any] | None = None,
-    ) -> Completion[ModelT]:
-        call = CallSpec(self.model, system, user, response_model, max_tokens, temperature)
-        return await call_direct(
-            self,
-            self.client,
-            self.wire,
-            call,
-            api_errors=(openai.APIError,),
-            max_retries=max_retries,
-            context=context,
-        )
-
     async def text(
         self, *, system: str, user: str, max_tokens: int = 300, temperature: float = 0.3
     ) -> Completion[str]:
         try:
             raw = await self.client.chat.completions.create(
                 model=self.model,
-                messages=self._messages(system, user),  # type: ignore[arg-type]
+                messages=self._messages(system, user),
                 max_tokens=max_tokens,
                 temperature=temperature,
             )

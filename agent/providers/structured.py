@@ -119,6 +119,37 @@ def validate(
     return response_model.model_validate(payload, context=context)
 
 
+class SDKModel(ChatModel):
+    """A chat model behind an official SDK client, whose direct path is :func:`call_direct`."""
+
+    client: Any
+    wire: WireFormat
+    #: The SDK's exceptions (mapped to :class:`ProviderError`).
+    api_errors: tuple[type[Exception], ...]
+
+    async def structured_direct(
+        self,
+        *,
+        system: str,
+        user: str,
+        response_model: type[ModelT],
+        max_tokens: int = 1500,
+        temperature: float = 0.0,
+        max_retries: int = 1,
+        context: dict[str, Any] | None = None,
+    ) -> Completion[ModelT]:
+        call = CallSpec(self.model, system, user, response_model, max_tokens, temperature)
+        return await call_direct(
+            self,
+            self.client,
+            self.wire,
+            call,
+            api_errors=self.api_errors,
+            max_retries=max_retries,
+            context=context,
+        )
+
+
 async def call_direct(
     chat_model: ChatModel,
     client: Any,

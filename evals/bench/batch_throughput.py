@@ -99,14 +99,8 @@ def child(args: argparse.Namespace) -> None:
         result = grade_file(answers, out, bank, get_grader(args.spec))
         pipeline = time.perf_counter() - started
         started = time.perf_counter()
-        from agent.batch.workers import available_cores
-
         result = grade_file(
-            answers,
-            Path(f"{out}.w"),
-            bank,
-            get_grader(args.spec),
-            BatchOptions(workers=available_cores()),
+            answers, Path(f"{out}.w"), bank, get_grader(args.spec), BatchOptions(workers=0)
         )
         report = {"n": len(rows), "alone": alone, "pipeline": pipeline}
         report["workers"] = result.workers
@@ -114,9 +108,7 @@ def child(args: argparse.Namespace) -> None:
         print(json.dumps(report))
         return
     spec = "openai:fake"
-    options = GraderOptions(
-        base_url=args.url, cache=False, max_retries=4, http_backend=args.http
-    )
+    options = GraderOptions(base_url=args.url, cache=False, max_retries=4, http_backend=args.http)
     grader = get_grader(spec, options)
     settings = {"provider": spec, "base_url": args.url}
     batch = BatchOptions(
@@ -205,13 +197,11 @@ def measure(
 
 
 def main() -> None:
-    from agent.batch.workers import available_cores
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--workers", type=int, default=available_cores(), help="as --workers")
+    parser.add_argument("--workers", type=int, default=0, help="as --workers (0: its default)")
     parser.add_argument("--memory-n", default="500,2000,8000", help="Ns for the memory curve")
     parser.add_argument("--sweep", default="16,32", help="other concurrencies to run at --n")
     parser.add_argument("--http", default="aiohttp", help="as screener grade --http")
@@ -229,7 +219,7 @@ def main() -> None:
 
     w = args.workers
     runs = [(args.n, args.concurrency, w)]
-    runs += [(args.n, args.concurrency, 1)] if w > 1 else []
+    runs += [(args.n, args.concurrency, n) for n in (1, 2, 4) if n != w]
     runs += [(n, args.concurrency, w) for n in sorted(set(_ints(args.memory_n)) - {args.n})]
     runs += [(args.n, c, w) for c in sorted(_ints(args.sweep)) if c != args.concurrency]
     server, url = start_server(args.latency)
@@ -248,7 +238,7 @@ def main() -> None:
             command = [
                 str(exe), "grade", str(answers), "--out", str(tmp / "cli.jsonl"),
                 "--provider", "openai:fake", "--base-url", url,
-                "--concurrency", str(args.concurrency), "--workers", str(w),
+                "--concurrency", str(args.concurrency), *(["--workers", str(w)] if w else []),
                 "--no-cache", "--quiet",
             ]  # fmt: skip
             started = time.perf_counter()

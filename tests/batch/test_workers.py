@@ -12,7 +12,7 @@ from conftest import STRONG_ANSWERS, TOURIST_ANSWER
 from agent import Question, QuestionBank, Verdict, get_grader
 from agent._errors import GraderError
 from agent.batch import BatchOptions, LimitSettings, grade_file
-from agent.batch.workers import share, usable_workers
+from agent.batch.workers import most_workers, share, usable_workers
 from agent.grading.base import Grader, GraderInfo, GraderOptions
 from agent.providers.cache import ResponseCache
 
@@ -61,9 +61,10 @@ def test_workers_share_the_calls_in_flight_against_a_real_server(
         tmp_path / "two.jsonl",
         bank,
         get_grader("openai:fake", options),
-        BatchOptions(limits=limits, workers=3),
+        BatchOptions(limits=limits, workers=8),
     )
-    assert two.workers == 3 and two.graded == len(ROWS) and two.degraded == 0
+    assert two.workers == 6, "no more workers than calls in flight"
+    assert two.graded == len(ROWS) and two.degraded == 0
     assert two.usage.calls == one.usage.calls == len(ROWS)
     assert by_pair(tmp_path / "one.jsonl") == by_pair(tmp_path / "two.jsonl")
 
@@ -96,12 +97,18 @@ def test_a_failing_worker_is_one_error_and_leaves_no_process(
     assert len(kept) < len(ROWS) and all(r["score"] is not None for r in kept.values())
 
 
-def test_limits_are_shared_out_among_workers() -> None:
-    settings = LimitSettings(concurrency=64, rpm={"*": 500, "openai": 3}, tpm={"anthropic": 9000})
-    part = share(settings, 3)
-    assert part.concurrency == 22 and part.rpm == {"*": 166, "openai": 1}
-    assert part.tpm == {"anthropic": 3000}
-    assert share(LimitSettings(concurrency=1), 2).concurrency == 1
+def test_limits_are_shared_out_among_workers_and_add_up_to_the_whole() -> None:
+    settings = LimitSettings(concurrency=16, rpm={"*": 500, "openai": 4}, tpm={"anthropic": 9000})
+    parts = [share(settings, 3, i) for i in range(3)]
+    assert [p.concurrency for p in parts] == [6, 5, 5]
+    assert [p.rpm for p in parts] == [
+        {"*": 167, "openai": 2},
+        {"*": 167, "openai": 1},
+        {"*": 166, "openai": 1},
+    ]
+    assert sum(p.tpm["anthropic"] for p in parts) == 9000
+    assert most_workers(settings) == 4, "every worker needs a request a minute"
+    assert most_workers(LimitSettings(concurrency=2)) == 2
 
 
 def test_workers_are_not_forked_from_a_threaded_process() -> None:
