@@ -19,9 +19,9 @@ So the rows are spread over ``workers`` processes:
   process), counts and reports progress. Killed at any point, it leaves a file a re-run resumes
   from; its workers notice their parent is gone within half a second and exit.
 
-``fork`` is used because it is the start method that shares the built grader; where it is not
-available, or the process already runs other threads (forking then is unsafe), grading stays
-in one process.
+``fork`` is used because it is the start method that shares the built grader. It is safe on
+Linux in a process that runs no other thread; elsewhere (macOS, whose system libraries may run
+threads of their own, and Windows), or when other threads run, grading stays in one process.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import gc
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 import traceback
 from collections.abc import Iterator
@@ -73,7 +74,8 @@ def usable_workers(requested: int) -> int:
     """``requested`` if worker processes can be forked safely here, else 1."""
     if requested <= 1:
         return 1
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+    # macOS lists fork but its system libraries may run threads of their own: spawn only there.
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return 1
     return requested
 

@@ -161,7 +161,8 @@ def grade(
         f"graded {result.graded} answer(s) into {out}{kept}; {len(result.errors)} bad row(s); "
         f"{result.unscored} unscored; {result.degraded} degraded; {spent.calls} model call(s), "
         f"{spent.cache_hits} cache hit(s), cost {cost}; {result.rate_limited} rate-limited; "
-        f"{result.seconds:.1f} s",
+        f"{result.seconds:.1f} s"
+        + (f" in {result.workers} worker processes" if result.workers > 1 else ""),
         file=sys.stderr,
     )
     if result.errors:
