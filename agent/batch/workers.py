@@ -146,8 +146,9 @@ class WorkerPool:
             tasks = limits.concurrency if llm else 1  # offline graders are CPU-bound
             jobs.append(_Job(index, router, bank, self.todo, self.done, limits, tasks, os.getpid()))
         self.chunk = max(1, min(16, jobs[-1].tasks // 2))
-        # What the workers inherit is never collected again: no copy-on-write of every page
-        # the collector would touch, and less for each worker's collector to scan.
+        # What the workers inherit is never collected in them: no copy-on-write of every page
+        # the collector would touch, and less for each worker's collector to scan. This
+        # process collects as before once they are started.
         gc.freeze()
         self.processes = [
             context.Process(
@@ -155,8 +156,11 @@ class WorkerPool:
             )
             for job in jobs
         ]
-        for process in self.processes:
-            process.start()
+        try:
+            for process in self.processes:
+                process.start()
+        finally:
+            gc.unfreeze()
 
     def grade(self, run: _Run, progress: Progress) -> None:
         """Feed ``run``'s pending rows to the workers; write and count what comes back."""

@@ -127,7 +127,8 @@ class AnthropicWire(WireFormat):
         raise ValueError("the reply has no tool call")
 
     def usage(self, reply: dict[str, Any]) -> Usage:
-        usage = reply.get("usage") or {}
+        usage = reply.get("usage")
+        usage = usage if isinstance(usage, dict) else {}
         return Usage(
             input_tokens=usage.get("input_tokens") or 0,
             output_tokens=usage.get("output_tokens") or 0,

@@ -143,7 +143,8 @@ class OpenAIWire(WireFormat):
         return str(content)
 
     def usage(self, reply: dict[str, Any]) -> Usage:
-        usage = reply.get("usage") or {}
+        usage = reply.get("usage")
+        usage = usage if isinstance(usage, dict) else {}
         cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
         return Usage(
             input_tokens=(usage.get("prompt_tokens") or 0) - cached,

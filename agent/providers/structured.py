@@ -177,6 +177,9 @@ async def call_direct(
             raise provider_error(chat_model, exc) from exc
         except ValueError as exc:  # not JSON: the provider's fault, not the model's
             raise provider_error(chat_model, exc) from exc
+        if not isinstance(reply, dict):
+            not_object = ValueError(f"the reply is not a JSON object: {str(reply)[:200]}")
+            raise provider_error(chat_model, not_object)
         usage = usage + wire.usage(reply)
         try:
             value = validate(cast(type[ModelT], call.response_model), wire.payload(reply), context)

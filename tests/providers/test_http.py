@@ -332,3 +332,19 @@ def test_openai_replies_that_fail_validation_are_reasked_with_the_error(
     assert "exactly once" in json.dumps(messages[3:]), "the re-ask carries the error"
     assert messages[3]["role"] == ("user" if json_mode else "tool")
     assert verdict.usage is not None and verdict.usage.input_tokens == 1600, "both calls counted"
+
+
+@pytest.mark.parametrize("body", [["not", "an", "object"], "<html>", {"content": "no tool"}])
+def test_a_malformed_provider_reply_on_the_direct_path_is_a_provider_failure_or_a_reask(
+    router: respx.Router, options: GraderOptions, question: Question, ids: list[str], body: object
+) -> None:
+    if isinstance(body, str):
+        reply = httpx.Response(200, text=body, headers={"content-type": "text/html"})
+    else:
+        reply = httpx.Response(200, json=body)
+    route = router.post(ANTHROPIC).mock(side_effect=[reply, ok(judge_input(ids, 4))])
+    verdict = direct_grade(get_grader("anthropic:claude-x", options), question, ANSWER)
+    if isinstance(body, dict):  # a message without a tool call: re-asked, then graded
+        assert route.call_count == 2 and verdict.score == 4 and not verdict.degraded
+    else:  # not a message at all: the provider failed, the fallback chain grades
+        assert route.call_count == 1 and verdict.degraded and verdict.grader.name == "offline"
