@@ -300,14 +300,14 @@ def grade_file(
     from .workers import auto_workers, usable_workers
 
     options = options or BatchOptions()
-    requested = options.workers or auto_workers(llm=any(True for _ in iter_judges(grader)))
-    workers = 1 if options.batch_api else usable_workers(requested)
+    llm = any(True for _ in iter_judges(grader))
+    workers = 1 if options.batch_api else usable_workers(options.workers or auto_workers(llm))
     if workers > 1:
         from .workers import WorkerPool
 
         progress = progress or NoProgress()
         batch = _prepare(answers, out, bank, grader, options, on_error)
-        pool = WorkerPool(batch.router, bank, options, workers)  # forked before any thread
+        pool = WorkerPool(batch.router, bank, options, workers, llm=llm)  # forked before threads
         batch.result.workers = pool.workers
         with _running(batch, progress):
             pool.grade(batch, progress)

@@ -128,12 +128,18 @@ class WorkerPool:
     """``workers`` forked grading processes and the queues to and from them."""
 
     def __init__(
-        self, router: TakeHomeGrader, bank: QuestionBank, options: BatchOptions, workers: int
+        self,
+        router: TakeHomeGrader,
+        bank: QuestionBank,
+        options: BatchOptions,
+        workers: int,
+        *,
+        llm: bool,
     ) -> None:
-        """Fork the workers now, before this process starts any thread of its own."""
-        from .runner import iter_judges
+        """Fork the workers now, before this process starts any thread of its own.
 
-        llm = any(True for _ in iter_judges(router))
+        ``llm``: the grader calls a language model (its calls in flight are shared out).
+        """
         if llm:
             workers = min(workers, most_workers(options.limits))
         self.workers = workers

@@ -184,13 +184,11 @@ _INJECTION = [
 #: so a sentence can match a pattern only if the text matches its unanchored form (``^`` is the
 #: only part that means something else in the whole text): a text none of these match has no
 #: injection, and most answers are settled with these few scans.
-_INJECTION_ANYWHERE = [
-    {
-        _GRADER_LINE: re.compile(_GRADER_LABEL, re.I),
-        _THOUGHT_LINE: re.compile(_THOUGHT_LABEL, re.I),
-    }.get(pattern, pattern)
-    for pattern in _INJECTION
-]
+_UNANCHORED = {
+    _GRADER_LINE: re.compile(_GRADER_LABEL, re.I),
+    _THOUGHT_LINE: re.compile(_THOUGHT_LABEL, re.I),
+}
+_INJECTION_ANYWHERE = [_UNANCHORED.get(pattern, pattern) for pattern in _INJECTION]
 _RELATIVE = re.compile(
     rf"\b(?:improv|increas|reduc|boost|cut|decreas|lower|rais|drop|grew|gain|went up|went down)"
     rf"\w*\b[^.;\n]{{0,40}}?\bby\s+~?{_NUM}\s?(?:%|x\b|percent|pp\b|points?)",

@@ -199,7 +199,7 @@ class LLMJudge(Grader):
         return entry[1], entry[2], entry[3]
 
     def begin(
-        self, question: Question, answer: str, rubric_hash: str | None = None
+        self, question: Question, answer: str, rubric_hash: str
     ) -> tuple[dict[str, Any], str, Verdict | None]:
         """Steps 1 and 2 before any call: (verdict fields, text to grade, verdict if no call).
 
@@ -213,7 +213,7 @@ class LLMJudge(Grader):
             "injection": bool(injected),
             "injection_quotes": injected,
             "prompt_hashes": {self.prompt.name: self.prompt.sha256},
-            "rubric_hash": rubric_hash or question.rubric_hash,
+            "rubric_hash": rubric_hash,
             "samples": self.samples,
         }
         if injected:

@@ -73,7 +73,9 @@ class AnthropicModel(SDKModel):
             max_retries=max_retries,
             context=context,
         )
-        return Completion(value, _usage(raw), self.provider, self.model)
+        return Completion(
+            value, self.wire.usage(raw.model_dump(warnings=False)), self.provider, self.model
+        )
 
     async def text(
         self, *, system: str, user: str, max_tokens: int = 300, temperature: float = 0.3
@@ -88,7 +90,9 @@ class AnthropicModel(SDKModel):
         except anthropic.APIError as exc:
             raise provider_error(self, exc) from exc
         text = "".join(getattr(block, "text", "") for block in raw.content).strip()
-        return Completion(text, _usage(raw), self.provider, self.model)
+        return Completion(
+            text, self.wire.usage(raw.model_dump(warnings=False)), self.provider, self.model
+        )
 
 
 class AnthropicWire(WireFormat):
@@ -152,18 +156,6 @@ class AnthropicWire(WireFormat):
             for block in uses
         ]
         return [assistant, {"role": "user", "content": results}]
-
-
-def _usage(raw: Any) -> Usage:
-    usage = getattr(raw, "usage", None)
-    if usage is None:
-        return Usage()
-    return Usage(
-        input_tokens=getattr(usage, "input_tokens", 0) or 0,
-        output_tokens=getattr(usage, "output_tokens", 0) or 0,
-        cache_read_tokens=getattr(usage, "cache_read_input_tokens", 0) or 0,
-        cache_write_tokens=getattr(usage, "cache_creation_input_tokens", 0) or 0,
-    )
 
 
 def create(model: str, settings: ProviderSettings) -> ChatModel:

@@ -78,7 +78,9 @@ class OpenAIModel(SDKModel):
             max_retries=max_retries,
             context=context,
         )
-        return Completion(value, _usage(raw), self.provider, self.model)
+        return Completion(
+            value, self.wire.usage(raw.model_dump(warnings=False)), self.provider, self.model
+        )
 
     async def text(
         self, *, system: str, user: str, max_tokens: int = 300, temperature: float = 0.3
@@ -93,7 +95,9 @@ class OpenAIModel(SDKModel):
         except openai.APIError as exc:
             raise provider_error(self, exc) from exc
         text = (raw.choices[0].message.content or "").strip() if raw.choices else ""
-        return Completion(text, _usage(raw), self.provider, self.model)
+        return Completion(
+            text, self.wire.usage(raw.model_dump(warnings=False)), self.provider, self.model
+        )
 
 
 class OpenAIWire(WireFormat):
@@ -176,19 +180,6 @@ def _response_format(model: type[BaseModel]) -> dict[str, Any]:
     """instructor's JSON-schema response format for ``model``, built once."""
     schema = model.model_json_schema()
     return {"type": "json_schema", "json_schema": {"name": model.__name__, "schema": schema}}
-
-
-def _usage(raw: Any) -> Usage:
-    usage = getattr(raw, "usage", None)
-    if usage is None:
-        return Usage()
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", 0) or 0
-    return Usage(
-        input_tokens=(getattr(usage, "prompt_tokens", 0) or 0) - cached,
-        output_tokens=getattr(usage, "completion_tokens", 0) or 0,
-        cache_read_tokens=cached,
-    )
 
 
 def create(model: str, settings: ProviderSettings) -> ChatModel:

@@ -30,7 +30,7 @@ from typing import Any, cast
 from pydantic import BaseModel, ValidationError
 
 from .._errors import ProviderError, ReplyInvalidError
-from .base import ChatModel, Completion, ModelT, Usage
+from .base import ChatModel, Completion, ModelT, T, Usage
 
 #: What a re-ask tells the model (instructor's wording).
 REASK = "Validation Error found:\n{error}\nRecall the function correctly, fix the errors"
@@ -126,6 +126,11 @@ class SDKModel(ChatModel):
     wire: WireFormat
     #: The SDK's exceptions (mapped to :class:`ProviderError`).
     api_errors: tuple[type[Exception], ...]
+
+    def completion(self, value: T, raw: Any) -> Completion[T]:
+        """``value`` with the token use of ``raw``, a reply object of the SDK."""
+        usage = self.wire.usage(raw.model_dump(warnings=False))
+        return Completion(value, usage, self.provider, self.model)
 
     async def structured_direct(
         self,

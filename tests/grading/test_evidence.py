@@ -8,6 +8,7 @@ import pytest
 from conftest import FABRICATED_ANSWER, INJECTION_PAYLOADS, NON_ANSWERS, STRONG_ANSWERS
 
 from agent import EvidenceKind
+from agent.grading import evidence
 from agent.grading.evidence import (
     extract,
     injection_sentences,
@@ -188,3 +189,48 @@ def test_grader_addressed_text_in_any_form_is_detected(payload: str) -> None:
 def test_quoted_attack_strings_are_evidence_not_attempts(mention: str) -> None:
     assert injection_sentences(mention) == []
     assert strip_injection(mention) == mention
+
+
+def _texts_with_attempts_in_every_place() -> list[str]:
+    """Every golden answer, and payloads at the start, middle and end of strong answers."""
+    from agent import load_golden_answers
+
+    texts = [g.answer for g in load_golden_answers()]
+    for answer in STRONG_ANSWERS.values():
+        head, _, tail = answer.partition(". ")
+        for payload in INJECTION_PAYLOADS:
+            texts += [f"{payload} {answer}", f"{head}; {payload} {tail}", f"{answer}\n{payload}"]
+            texts.append(f"{head}. {payload.lower()} {tail}")  # a mid-line sentence start
+    return texts
+
+
+def test_the_quick_test_settles_texts_exactly_as_the_full_check() -> None:
+    texts = _texts_with_attempts_in_every_place()
+    flagged = 0
+    for text in texts:
+        exact = evidence._injection_sentences(text)
+        assert injection_sentences(text) == exact, text
+        flagged += bool(exact)
+    assert 60 <= flagged < len(texts), "both kinds of text were checked"
+
+
+def test_the_quick_test_drops_only_start_anchors() -> None:
+    from re import _parser  # type: ignore[attr-defined]
+
+    def anchors(pattern: re.Pattern[str]) -> bool:
+        def walk(items: object) -> bool:
+            for op, arg in items:  # type: ignore[attr-defined]
+                if str(op) == "AT" and str(arg) in ("AT_BEGINNING", "AT_BEGINNING_LINE"):
+                    return True
+                for child in arg if isinstance(arg, (list, tuple)) else []:
+                    if isinstance(child, _parser.SubPattern) and walk(child):
+                        return True
+                    if isinstance(child, list) and any(walk(c) for c in child):
+                        return True
+            return False
+
+        return walk(_parser.parse(pattern.pattern, pattern.flags))
+
+    for full, quick in zip(evidence._INJECTION, evidence._INJECTION_ANYWHERE, strict=True):
+        assert not anchors(quick), quick.pattern
+        assert quick is full or anchors(full), "only anchored patterns are replaced"
