@@ -231,6 +231,10 @@ class GoldenAnswer(_Strict):
     labels: GoldenLabels
     rationale: str = Field(min_length=10)
     split: Split
+    author: Slug = Field(
+        default="team",
+        description="Who wrote and labelled the answer; a whole author belongs to one split.",
+    )
     twin_of: Slug | None = Field(
         default=None, description="For an injection attempt: the id of its clean twin."
     )
@@ -248,6 +252,7 @@ class GoldenSession(_Strict):
     tourist: bool
     rationale: str = Field(min_length=10)
     split: Split
+    author: Slug = "team"
 
 
 class GoldenSessionFile(_Strict):

@@ -47,10 +47,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.fixture(scope="module")
 def offline_run() -> SuiteResult:
-    """One run of the committed suite with the offline grader (about 10 s)."""
+    """One run of the committed suite with the default offline grader (about 10 s)."""
     from agent import load_bank
+    from agent.grading.base import get_grader
 
-    return run_suite(load_suite(), OfflineGrader(), load_bank(), regrade=OfflineGrader())
+    return run_suite(
+        load_suite(), get_grader("offline"), load_bank(), regrade=get_grader("offline")
+    )
 
 
 def test_the_offline_grader_meets_every_committed_threshold(offline_run: SuiteResult) -> None:

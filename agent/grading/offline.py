@@ -102,11 +102,11 @@ class OfflineGrader(Grader):
             )
         criteria = {c.id: self._criterion(found, c.keywords, c.evidence) for c in question.rubric}
         all_keywords = [k for c in question.rubric for k in c.keywords]
-        on_topic = len(set(keyword_hits(found.text, all_keywords))) >= 2
-        sized_artefact = bool(found.of(EvidenceKind.ARTEFACT)) and any(
-            not q.quote.endswith(("%", "x")) for q in found.of(EvidenceKind.QUANTITY)
+        on_topic = len(set(keyword_hits(found.text, all_keywords))) >= 2 or bool(
+            found.claims.grounded_pairs
         )
-        backed = found.measured or sized_artefact
+        incoherent = found.claims.problems
+        backed = found.measured
         if not on_topic:
             criteria = {c: min(s, self.weights.offtopic_cap) for c, s in criteria.items()}
         overall = _round_half_up(sum(criteria.values()) / len(criteria))
@@ -123,7 +123,8 @@ class OfflineGrader(Grader):
             injection=bool(injected),
             injection_quotes=injected,
             flags=flags
-            + ([] if on_topic else ["off-topic: the answer does not address the question"]),
+            + ([] if on_topic else ["off-topic: the answer does not address the question"])
+            + [f"figures that cannot be true: {p}" for p in incoherent[:3]],
             explanation=_explain(found, backed),
             grader=self.info,
             rubric_hash=question.rubric_hash,
@@ -214,6 +215,11 @@ def _explain(found: Extraction, backed: bool) -> list[str]:
             f"{len(found.ungrounded)} figure(s) with no method or baseline: "
             + ", ".join(found.ungrounded[:4])
         )
+    for problem in found.claims.problems[:3]:
+        lines.append(f"a figure that cannot be true: {problem}")
     if not backed:
-        lines.append("no figure tied to a method or a baseline: capped at 2")
+        lines.append(
+            "no figure is tied to what it was measured on or how, or the figures do not hang "
+            "together: held at 2 at most"
+        )
     return lines

@@ -1,13 +1,15 @@
-"""The trained offline grader: small linear models over evidence and similarity features.
+"""The trained offline grader: small linear models over evidence and claim features.
 
 Two multinomial logistic models, trained by ``screener train`` on the ``calibration`` split of
 the goldens only (see :mod:`agent.grading.training`), are stored as plain JSON coefficients in
 ``agent/grading/offline_model.json`` with the hash of their training data. Inference is a few
 dot products in pure Python: no scikit-learn, no network, deterministic.
 
-* The **criterion model** scores each rubric criterion 1-5 from the answer's evidence features,
-  the criterion's own evidence points and keywords, and the answer's similarity to golden
-  answers of the same question at each level.
+* The **criterion model** scores each rubric criterion 1-5 from the answer's evidence and claim
+  features (figures tied to a set or a method, before/after pairs, noise, incoherent figures,
+  first-person work) and the criterion's own evidence points and keywords. Nothing compares the
+  answer's wording with the goldens' wording: a model that did learned the goldens' phrasing and
+  did not carry over to answers written by other people.
 * The **overall model** scores the answer from the same answer features and the criterion
   model's expected scores. It gives a probability for each level; the most likely level's
   probability is the verdict's confidence (the cascade escalates when it is low).
@@ -29,22 +31,11 @@ from pydantic import BaseModel, ConfigDict
 from .._models import Question, Verdict
 from .base import Grader
 from .evidence import extract, injection_sentences, strip_injection
-from .features import (
-    ANSWER_FEATURES,
-    CRITERION_FEATURES,
-    PHRASES,
-    Reference,
-    answer_features,
-    criterion_features,
-    similarity,
-    tfidf,
-)
+from .features import ANSWER_FEATURES, CRITERION_FEATURES, answer_features, criterion_features
 from .offline import OfflineGrader
 
 ARTIFACT = Path(__file__).with_name("offline_model.json")
-#: Terms kept per reference vector (and per query vector, so the two compare like with like).
-REFERENCE_TERMS = 40
-VERSION = "offline-2.0"
+VERSION = "offline-3.0"
 
 
 class LinearModel(BaseModel):
@@ -74,25 +65,6 @@ class LinearModel(BaseModel):
         total = sum(exp)
         return [e / total for e in exp]
 
-    def contributions(self, x: list[float], proba: list[float]) -> list[float]:
-        """Each feature's push on the expected level (gradient times standardised value)."""
-        z = self.standardise(x)
-        mean_w = [
-            sum(p * row[j] for p, row in zip(proba, self.coef, strict=True)) for j in range(len(z))
-        ]
-        return [
-            z[j] * sum((k + 1) * p * (self.coef[k][j] - mean_w[j]) for k, p in enumerate(proba))
-            for j in range(len(z))
-        ]
-
-
-class StoredReference(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    key: str
-    level: int
-    vector: dict[str, float]
-
 
 class TrainedArtifact(BaseModel):
     """Everything the trained grader needs, with where it came from."""
@@ -105,8 +77,7 @@ class TrainedArtifact(BaseModel):
     rows: dict[str, int]
     criterion_model: LinearModel
     overall_model: LinearModel
-    idf: dict[str, float]
-    references: dict[str, list[StoredReference]]
+    questions: list[str]
     cross_validation: dict[str, float]
     cascade: dict[str, float]
 
@@ -125,6 +96,12 @@ def expected(proba: list[float]) -> float:
     return sum((k + 1) * p for k, p in enumerate(proba))
 
 
+def most_likely(proba: list[float]) -> int:
+    """The most likely level (1-5). Rounding the expected level instead pulls every score
+    towards 3, so strong answers rarely reach 5 and empty ones rarely 1."""
+    return max(range(5), key=lambda k: proba[k]) + 1
+
+
 class TrainedGrader(Grader):
     """The default offline grader when the trained artefact is present."""
 
@@ -132,10 +109,7 @@ class TrainedGrader(Grader):
         self.artifact = artifact
         self.rules = rules or OfflineGrader()
         self.info = self.rules.info.model_copy(update={"version": artifact.version})
-        self._refs = {
-            qid: [Reference(r.key, r.level, r.vector) for r in refs]
-            for qid, refs in artifact.references.items()
-        }
+        self._trained_on = frozenset(artifact.questions)
 
     def fingerprint(self) -> str:
         from ..prompts import sha256_text
@@ -145,36 +119,24 @@ class TrainedGrader(Grader):
     async def grade(self, question: Question, answer: str) -> Verdict:
         return self.grade_now(question, answer)
 
-    def grade_now(
-        self, question: Question, answer: str, exclude: set[str] | None = None
-    ) -> Verdict:
-        """Grade synchronously; ``exclude`` drops golden references (leave-one-out training)."""
+    def grade_now(self, question: Question, answer: str) -> Verdict:
+        """Grade synchronously."""
         injected = injection_sentences(answer)
-        clean = self._grade(
-            question, strip_injection(answer) if injected else answer, injected, exclude
-        )
+        clean = self._grade(question, strip_injection(answer) if injected else answer, injected)
         if not injected:
             return clean
-        raw = self._grade(question, answer, injected, exclude)
+        raw = self._grade(question, answer, injected)
         criteria = {c: min(clean.criteria[c], raw.criteria[c]) for c in clean.criteria}
         score = min(s for s in (clean.score, raw.score) if s is not None)
         return clean.model_copy(update={"criteria": criteria, "score": score})
 
     def features(
-        self,
-        question: Question,
-        text: str,
-        exclude: set[str] | None = None,
-        injected: list[str] | None = None,
+        self, question: Question, text: str, injected: list[str] | None = None
     ) -> tuple[list[float], dict[str, list[float]], Verdict]:
         """(answer features, criterion features by id, the rules' verdict)."""
         found = extract(text)
         rules = self.rules.grade_found(question, found, injected or [])
-        refs = self._refs.get(question.id, [])
-        # Truncated like the stored references, so an exact copy has cosine 1 and is skipped.
-        vector = tfidf(text, self.artifact.idf, top=REFERENCE_TERMS)
-        sims = similarity(vector, refs, exclude or set())
-        base = answer_features(question, found, rules.score or 1, sims)
+        base = answer_features(question, found, rules)
         per_criterion = {
             c.id: criterion_features(
                 base,
@@ -187,12 +149,10 @@ class TrainedGrader(Grader):
         }
         return base, per_criterion, rules
 
-    def _grade(
-        self, question: Question, text: str, injected: list[str], exclude: set[str] | None
-    ) -> Verdict:
-        if question.id not in self._refs:
+    def _grade(self, question: Question, text: str, injected: list[str]) -> Verdict:
+        if question.id not in self._trained_on:
             return self.rules.grade_clean(question, text, injected)  # no examples: rules decide
-        base, per_criterion, rules = self.features(question, text, exclude, injected)
+        base, per_criterion, rules = self.features(question, text, injected)
         if rules.empty:
             return rules
         crit_model, overall_model = self.artifact.criterion_model, self.artifact.overall_model
@@ -200,8 +160,8 @@ class TrainedGrader(Grader):
         criteria = {cid: max(1, min(5, int(e + 0.5))) for cid, e in expectations.items()}
         x = [*base, sum(expectations.values()) / len(expectations)]
         proba = overall_model.proba(x)
-        score = max(1, min(5, int(expected(proba) + 0.5)))
-        reasons = _explain(overall_model, x, proba, rules)
+        score = most_likely(proba)
+        reasons = _explain(rules, score)
         return rules.model_copy(
             update={
                 "score": score,
@@ -215,38 +175,18 @@ class TrainedGrader(Grader):
         )
 
 
-def _explain(model: LinearModel, x: list[float], proba: list[float], rules: Verdict) -> list[str]:
-    """The features that moved the score most, in words, with the evidence behind them."""
-    pushes = sorted(
-        zip(model.features, model.contributions(x, proba), strict=True), key=lambda kv: -abs(kv[1])
-    )
-    lines = []
-    quotes = {e.kind.value: e.quote for e in rules.evidence}
-    for name, push in pushes[:4]:
-        if abs(push) < 0.05:
-            continue
-        phrase = PHRASES.get(name, name)
-        sign = "raised" if push > 0 else "lowered"
-        example = _example(name, quotes)
+def _explain(rules: Verdict, score: int) -> list[str]:
+    """What a hiring manager needs to check the verdict: the evidence found and what is missing,
+    in words (never feature names or model weights)."""
+    lines = list(rules.explanation)
+    if rules.missing:
+        lines.append("thin or missing: " + ", ".join(rules.missing))
+    if score != rules.score and rules.score is not None:
         lines.append(
-            f"{phrase} {sign} the score ({push:+.2f})" + (f": {example!r}" if example else "")
+            f"scored {score} where the evidence rules alone give {rules.score}, as people "
+            "labelling answers like this one did"
         )
-    return lines + [line for line in rules.explanation if line.startswith(("no figure", "names"))]
-
-
-def _example(feature: str, quotes: dict[str, str]) -> str:
-    kind = {
-        "before_after": "before_after",
-        "quantity": "quantity",
-        "artefact": "artefact",
-        "sized_artefact": "artefact",
-        "method": "method",
-        "ownership": "ownership",
-        "baseline": "baseline",
-        "measured": "quantity",
-    }.get(feature)
-    quote = quotes.get(kind or "", "")
-    return quote[:120]
+    return lines
 
 
 __all__ = [

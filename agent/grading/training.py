@@ -2,8 +2,7 @@
 
 The test split is never read here. Regularisation strength is chosen by 5-fold cross-validation
 (quadratic weighted kappa) on the calibration split; the overall model learns from out-of-fold
-criterion predictions so it sees at training time what it will see at grading time. Similarity
-features of a training answer leave out the answer itself and its injection twin. The cascade's
+criterion predictions so it sees at training time what it will see at grading time. The cascade's
 confidence threshold is chosen on out-of-fold predictions for a target agreement.
 
 Everything is deterministic (fixed folds, lbfgs), and the artefact's numbers are rounded, so a
@@ -14,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._errors import MissingDependencyError
@@ -22,15 +21,14 @@ from .._models import GoldenAnswer
 from ..bank import QuestionBank
 from ..evaluation import quadratic_weighted_kappa
 from .evidence import strip_injection
-from .features import ANSWER_FEATURES, CRITERION_FEATURES, build_idf, tfidf
+from .features import ANSWER_FEATURES, CRITERION_FEATURES
 from .trained import (
-    REFERENCE_TERMS,
     VERSION,
     LinearModel,
-    StoredReference,
     TrainedArtifact,
     TrainedGrader,
     expected,
+    most_likely,
 )
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
@@ -93,12 +91,16 @@ def _oof(
 
 
 def _choose_c(
-    x: list[list[float]], y: list[int], groups: list[int], names: Sequence[str]
+    x: list[list[float]],
+    y: list[int],
+    groups: list[int],
+    names: Sequence[str],
+    decide: Callable[[list[float]], int] = lambda p: int(expected(p) + 0.5),
 ) -> tuple[float, float, list[list[float]]]:
     best: tuple[float, float, list[list[float]]] | None = None
     for c in C_GRID:
         proba = _oof(x, y, groups, c, names)
-        kappa = quadratic_weighted_kappa(y, [int(expected(p) + 0.5) for p in proba])
+        kappa = quadratic_weighted_kappa(y, [decide(p) for p in proba])
         if best is None or kappa > best[1] + 1e-9:
             best = (c, kappa, proba)
     assert best is not None
@@ -112,22 +114,6 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
     except ImportError:
         raise MissingDependencyError("train", "screener train") from None
     data = sorted((a for a in answers if a.split == "calibration"), key=lambda a: a.id)
-    clean = [a for a in data if a.style != "injection"]
-    idf = build_idf(strip_injection(a.answer) for a in clean)
-    references: dict[str, list[StoredReference]] = {}
-    for a in clean:
-        references.setdefault(a.question_id, []).append(
-            StoredReference(
-                key=a.id,
-                level=a.labels.overall,
-                vector=tfidf(strip_injection(a.answer), idf, top=REFERENCE_TERMS),
-            )
-        )
-    twins: dict[str, set[str]] = {a.id: {a.id} for a in data}
-    for a in data:
-        if a.twin_of:
-            twins[a.id].add(a.twin_of)
-            twins.setdefault(a.twin_of, {a.twin_of}).add(a.id)
     placeholder = LinearModel(features=[], mean=[], scale=[], coef=[], intercept=[], C=1.0)
     featurer = TrainedGrader(
         TrainedArtifact(
@@ -137,8 +123,7 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
             rows={},
             criterion_model=placeholder,
             overall_model=placeholder,
-            idf=idf,
-            references=references,
+            questions=sorted({a.question_id for a in data}),
             cross_validation={},
             cascade={},
         )
@@ -146,9 +131,7 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
     crit_x, crit_y, crit_group, bases, overall_y = [], [], [], [], []
     for index, a in enumerate(data):
         question = bank.get(a.question_id)
-        base, per_criterion, _ = featurer.features(
-            question, strip_injection(a.answer), exclude=twins.get(a.id, {a.id})
-        )
+        base, per_criterion, _ = featurer.features(question, strip_injection(a.answer))
         bases.append(base)
         overall_y.append(a.labels.overall)
         for cid, x in per_criterion.items():
@@ -162,7 +145,7 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
     overall_x = [[*bases[i], sum(v) / len(v)] for i, v in sorted(mean_expected.items())]
     names = [*ANSWER_FEATURES, "criteria_mean"]
     groups = list(range(len(overall_x)))
-    over_c, over_kappa, over_oof = _choose_c(overall_x, overall_y, groups, names)
+    over_c, over_kappa, over_oof = _choose_c(overall_x, overall_y, groups, names, most_likely)
     cascade = _cascade_threshold(overall_y, over_oof)
     return TrainedArtifact(
         version=VERSION,
@@ -171,8 +154,7 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
         rows={"answers": len(data), "criterion_rows": len(crit_x)},
         criterion_model=_fit(crit_x, crit_y, crit_c, CRITERION_FEATURES),
         overall_model=_fit(overall_x, overall_y, over_c, names),
-        idf=idf,
-        references=references,
+        questions=sorted({a.question_id for a in data}),
         cross_validation={"criterion_qwk": _r(crit_kappa), "overall_qwk": _r(over_kappa)},
         cascade=cascade,
     )
@@ -181,7 +163,7 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
 def _cascade_threshold(human: list[int], proba: list[list[float]]) -> dict[str, float]:
     """The lowest confidence threshold whose accepted part meets the target exact agreement."""
     rows = sorted(
-        ((max(p), int(expected(p) + 0.5) == h) for p, h in zip(proba, human, strict=True)),
+        ((max(p), most_likely(p) == h) for p, h in zip(proba, human, strict=True)),
         reverse=True,
     )
     threshold, accepted, agreement = 1.01, 0, 1.0

@@ -1,0 +1,689 @@
+"""Claims: the figures in an answer, what they measure, and whether they can be true.
+
+A hiring manager reads "unsupported answers went from somewhere between ten and twelve percent to
+roughly three percent on about 130 flagged questions, scored by the judge" as one claim: a metric,
+a before and an after value, the set it was measured on and its size, and the method. This module
+reads every sentence into such claims, with figures written in words and ranges counted like
+digits (number words through text2num, fractions and multipliers from a small table), and checks
+them the way a careful reader does:
+
+* a claim is **grounded** when its sentence (or the one before it) says what it was measured on
+  (a sized or named set) or how (a method); a bare "accuracy went from 71% to 89%" is not;
+* a claim is **incoherent** when a figure cannot be true (a precision above 100%, recall@5 of
+  1.12), parts add up to more than their whole, a percentage of a set disagrees with the stated
+  count, a change called an improvement goes the wrong way, a stated relative change does not
+  match its own before and after, or a p99 is below the p50.
+
+Incoherent figures are treated as fabricated (golden/LABELLING.md section 3): they earn nothing,
+and :attr:`ClaimSet.problems` says which figure is wrong and why, in words a hiring manager uses.
+Everything works on the original text's sentences, so quotes stay verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from text_to_num import alpha2digit
+
+# --- figures in words ----------------------------------------------------------------------------
+
+_FRACTIONS = [
+    (r"\b(?:roughly |about |almost |nearly )?(?:in|by) half\b", "by 50%"),
+    (r"\bhalved\b", "cut by 50%"),
+    (r"\b(?:a|one) third\b", "33%"),
+    (r"\btwo[- ]thirds\b", "67%"),
+    (r"\b(?:a|one) quarter\b", "25%"),
+    (r"\bthree[- ]quarters\b", "75%"),
+    (r"\b(?:a|one) fifth\b", "20%"),
+    (r"\b(?:a|one) tenth\b", "10%"),
+    (r"\bhalf (?:of )?(?:the|our|all|them)\b", "50% of the"),
+    (r"\bone in (two|three|four|five|six|seven|eight|nine|ten|twenty|\d+)\b", r"1 in \1"),
+    (r"\btwice\b", "2x"),
+    (r"\bdoubled\b", "2x"),
+    (r"\btripled\b", "3x"),
+    (r"\b(two|three|four|five|six|seven|eight|nine|ten)fold\b", r"\1 x"),
+    (r"\ba (?:couple|pair) of\b", "2"),
+    (r"\ba dozen\b", "12"),
+    (r"\bdozens of\b", "24"),
+    (r"\bhundreds of\b", "200"),
+    (r"\bthousands of\b", "2000"),
+]
+_FRACTIONS_RE = [(re.compile(p, re.I), r) for p, r in _FRACTIONS]
+_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|thousand|million|half|third|quarter|fifth|tenth|twice|doubled|"
+    r"tripled|halved|fold|couple|pair|dozen)",
+    re.I,
+)
+_SMALL = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "twenty": "20",
+}
+
+
+@lru_cache(maxsize=4096)
+def normalise_numbers(sentence: str) -> str:
+    """``sentence`` with figures in words written as digits ("about a third" -> "about 33%")."""
+    if not _NUMBER_WORD.search(sentence):
+        return sentence
+    text = sentence
+    for pattern, repl in _FRACTIONS_RE:
+        text = pattern.sub(repl, text)
+    text = re.sub(
+        r"\b1 in (two|three|four|five|six|seven|eight|nine|ten|twenty)\b",
+        lambda m: f"1 in {_SMALL[m.group(1).lower()]}",
+        text,
+        flags=re.I,
+    )
+    text = re.sub(
+        r"\b(two|three|four|five|six|seven|eight|nine|ten) x\b",
+        lambda m: f"{_SMALL[m.group(1).lower()]}x",
+        text,
+        flags=re.I,
+    )
+    try:
+        text = alpha2digit(text, "en")
+    except Exception:  # a parser failure must never lose the sentence  # noqa: BLE001
+        return text
+    # "1 in 5" -> a share, so percentages of sets compare like with like.
+    text = re.sub(
+        r"\b1 in (\d+)\b",
+        lambda m: f"{100 / int(m.group(1)):.0f}%" if int(m.group(1)) else m.group(0),
+        text,
+    )
+    return text
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+_UNIT = (
+    r"%|percent\b|pp\b|percentage points?\b|points?\b|pts?\b|x\b|×|ms\b|milliseconds?\b|s\b|"
+    r"secs?\b|seconds?\b|min(?:ute)?s?\b|h\b|hours?\b|days?\b|weeks?\b|months?\b|k\b|m\b|"
+    r"[a-z][a-z-]{2,}"
+)
+_FIGURE = re.compile(
+    rf"(?P<cur>[$€£])?\s?(?P<approx>~|≈|about |around |roughly |approximately |nearly |almost |"
+    rf"some |over |under |about)?(?P<num>{_NUM})(?:\s?(?:-|–|to)\s?(?P<hi>{_NUM}))?"
+    rf"(?:\s?(?P<unit>{_UNIT}))?",
+    re.I,
+)
+_SIZE_NOUNS = (
+    r"cases?|examples?|questions?|queries|query|tickets?|items?|samples?|labels?|users?|requests?|"
+    r"docs?|documents?|chunks?|calls?|rows?|prompts?|conversations?|threads?|sessions?|runs?|"
+    r"traces?|transactions?|records?|images?|files?|pages?|scenarios?|tests?|emails?|"
+    r"applications?|claims?|orders?|listings?|accounts?|customers?|invoices?|contracts?|"
+    r"disputes?|reviews?|summaries|replies|answers?|attacks?|payloads?|prompts?|incidents?|"
+    r"flags?|events?|predictions?|loans?|patients?|notes?|reports?|products?|skus?|stores?|"
+    r"merchants?|sellers?|shipments?|interactions?|utterances?|messages?|chats?|pairs?|"
+    r"labell?ed|hand-labell?ed|held-out|annotated|real|production|logged|sampled|golden"
+)
+#: "on 130 questions", "~2,100 tickets per arm", "a 240-case golden set", "300 labelled disputes".
+_SET = re.compile(
+    rf"(?:\b(?:on|over|across|from|of|with|using|against|in)\s+(?:the\s+|our\s+|a\s+|an\s+|"
+    rf"about\s+|around\s+|roughly\s+|~|some\s+|all\s+)?{_NUM}\s?(?:k\s)?(?:[a-z-]+\s){{0,2}}?"
+    rf"(?:{_SIZE_NOUNS})\b)"
+    rf"|(?:\b{_NUM}\s?(?:k\s)?[- ](?:{_SIZE_NOUNS})\b)"
+    rf"|(?:\b(?:eval(?:uation)?|test|golden|regression|holdout|held-out|validation|labell?ed|"
+    rf"benchmark|replay)\s+(?:set|suite|data(?:set)?|split|period|month|week|quarter|sample)\b)"
+    rf"|(?:\b(?:that|this|the whole|the full)\s+(?:set|sample|split|suite|holdout))"
+    rf"|(?:\bsame\s+(?:\d+\s+)?(?:set|eval|data|cases|questions|queries|threads|tickets|"
+    rf"traffic|period|month|week|harness|sample)\b)"
+    rf"|(?:\bper arm\b|\beach arm\b|\bheld[- ]out\b|\bholdout\b|\bout[- ]of[- ]time\b)",
+    re.I,
+)
+_METHOD = re.compile(
+    r"\b(?:a/b|ab test|a-b test|split test|randomi[sz]ed|control (?:arm|group)|shadow(?:ed)? mode|"
+    r"shadow|canary|switchback|judge|llm[- ]as[- ](?:a[- ])?judge|rubric|exact[- ]match|"
+    r"assert\w*|hand[- ]?(?:label\w*|check\w*|mark\w*|grad\w*)|by hand|manually|human[- ]label\w*|"
+    r"label(?:l?ed|l?ing)\s+by|annotat\w*|blind\w*|kappa|bootstrap\w*|confidence interval|"
+    r"\bci\b|p\s?[<=]\s?0?\.\d+|p-value|statistically significant|t-test|chi-squared|seeds?|"
+    r"across (?:\d+ )?runs|"
+    r"variance|std|standard deviation|±|\+/-|replay\w*|re-?ran|rerun|traces?|traced|tracing|"
+    r"logs?|logged|dashboards?|profil\w*|flame ?graph|load[- ]test\w*|locust|k6|jmeter|"
+    r"percentiles?|measured|scored|counted|sampled|spot[- ]check\w*|audit\w*|reviewed|"
+    r"backtest\w*|cross[- ]validat\w*|k-?fold|time[- ]based split|time split|"
+    r"grouped split|group ?k-?fold|ablation|ablat\w*|offline eval\w*|harness|compared|"
+    r"benchmark\w*|recomputed|reconcil\w*|checked|verified|diffed|confusion matrix|ks[- ]test|"
+    r"same (?:set|eval|harness|scorer|judge|queries|questions|cases|traffic|sample))\b",
+    re.I,
+)
+_BASELINE = re.compile(
+    r"\b(?:baseline|before|previous(?:ly)?|the old|old (?:model|prompt|version|system|pipeline)|"
+    r"control|vs\.?|versus|compared (?:to|with|against)|used to|prior|last (?:model|version|"
+    r"quarter|month|release|year)|rules?(?:-based)? (?:engine|system|baseline)|heuristic|"
+    r"same (?:set|eval|data|cases|questions|queries|threads|traffic|harness)|from \S+ to|"
+    r"down from|up from|instead of|than the)\b|->|→|=>",
+    re.I,
+)
+_PAIR = re.compile(
+    rf"(?:\bfrom\s+(?:about\s+|around\s+|roughly\s+|~|somewhere\s+between\s+)?"
+    rf"(?P<a1>[$€£]?{_NUM}(?:\s?(?:-|–|and|to)\s?{_NUM})?)\s?(?P<u1>%|percent|pp|ms|s\b|x\b|"
+    rf"seconds?|points?|[a-z]{{2,12}})?[^.;\n]{{0,30}}?\s+(?:down\s+|up\s+)?to\s+"
+    rf"(?:about\s+|around\s+|roughly\s+|~|under\s+|below\s+|over\s+)?"
+    rf"(?P<b1>[$€£]?{_NUM})\s?(?P<v1>%|percent|pp|ms|milliseconds?|s\b|x\b|seconds?|points?)?)"
+    rf"|(?:(?P<a2>[$€£]?{_NUM})\s?(?P<u2>%|pp|ms|s\b|x\b|k\b)?\s*(?:->|→|=>|—>|-->|>)\s*"
+    rf"(?P<b2>[$€£]?{_NUM})\s?(?P<v2>%|pp|ms|s\b|x\b|k\b)?)"
+    rf"|(?:(?P<a3>[$€£]?{_NUM})\s?(?P<u3>%|pp|ms|s\b|x\b)?\s+(?:vs\.?|versus|against)\s+"
+    rf"(?P<b3>[$€£]?{_NUM})\s?(?P<v3>%|pp|ms|s\b|x\b)?)"
+    rf"|(?:\bbefore\b[^.;\d]{{0,30}}?(?P<a4>[$€£]?{_NUM})\s?(?P<u4>%|pp|ms|s\b|x\b)?"
+    rf"[^.;\d]{{0,30}}?\bafter\b[^.;\d]{{0,30}}?(?P<b4>[$€£]?{_NUM})\s?(?P<v4>%|pp|ms|s\b|x\b)?)",
+    re.I,
+)
+_METRICS_HIGHER = (
+    r"accuracy|precision|recall|f1|f-1|auc|auroc|auprc|pr-auc|ndcg|mrr|map@\d+|hit rate|"
+    r"pass rate|success(?: rate|@\d+)?|ctr|click[- ]through|conversion|cvr|agreement|kappa|"
+    r"faithfulness|groundedness|coverage|resolution(?: rate)?|deflection|csat|nps|exact match|"
+    r"top-?\d|recall@\d+|precision@\d+|throughput|qps|rps|uplift|lift|auc-pr|r2|r²"
+)
+_METRICS_LOWER = (
+    r"latency|p50|p90|p95|p99|ttft|time to first token|cost|spend|bill|errors?|error rate|"
+    r"failures?|failure rate|hallucinations?|hallucination rate|unsupported|wrong answers?|"
+    r"false positives?|false negatives?|fpr|fnr|mae|mape|rmse|wape|smape|log ?loss|brier|ece|"
+    r"churn|returns?|complaints?|escalations?|tickets?|handle time|aht|timeouts?|retries|"
+    r"leaks?|incidents?|tokens?|\$|dollars?|drift|psi|mismatch\w*|edit distance|"
+    r"thumbs[- ]down|refusals?|loops?|regressions?"
+)
+_HIGHER_RE = re.compile(rf"\b(?:{_METRICS_HIGHER})\b", re.I)
+_LOWER_RE = re.compile(rf"(?:\b(?:{_METRICS_LOWER})\b)", re.I)
+_BOUNDED_RATIO = re.compile(
+    r"\b(?:auc|auroc|auprc|ndcg(?:@\d+)?|mrr(?:@\d+)?|f1|recall(?:@\d+)?|precision(?:@\d+)?|"
+    r"kappa|map(?:@\d+)?|hit rate(?:@\d+)?|r2)\b(?:\s+(?:of|at|was|is|went|from|=|:|to|"
+    r"around|about|score|@\d+|on \w+)){0,3}\s*[=:~]?\s*(?P<v>\d+\.\d+|\d+)(?!\s?%|\.\d|\d|,\d)"
+    r"(?:\s*(?:->|→|to)\s*(?P<w>\d+\.\d+|\d+)(?!\s?%|\.\d|\d))?",
+    re.I,
+)
+_RATE_PERCENT = re.compile(
+    r"\b(?:accuracy|precision|recall|f1|pass rate|hit rate|success rate|agreement|coverage|"
+    r"error rate|failure rate|hallucination rate|share|ctr|conversion|resolution rate|"
+    r"match rate|availability|uptime)\b[^.;\n%]{0,50}?(?P<v>\d+(?:\.\d+)?)\s?%"
+    r"|(?P<w>\d+(?:\.\d+)?)\s?%\s+(?:accuracy|precision|recall|pass rate|hit rate|"
+    r"success rate|agreement|coverage|of (?:the |our |all )?(?:cases|queries|questions|tickets))",
+    re.I,
+)
+_X_OF_N = re.compile(
+    rf"(?<![\w.,/$])(?P<x>{_NUM})\s?(?:/|out of|of)\s?(?:the\s+|our\s+|all\s+)?(?P<n>{_NUM})"
+    rf"(?![\d.,/%])(?!\s?(?:%|percent|x\b|ms\b|s\b|seconds?|days?\b|hours?\b|weeks?\b|"
+    rf"months?\b|years?\b|am\b|pm\b|split|train))",
+    re.I,
+)
+_PERCENTILE = re.compile(
+    r"\bp(?P<p>50|90|95|99|999)\b(?:\s+(?:latency|was|is|of|at|went|from|=|:|around|about|"
+    r"to|under|below|of about)){0,3}\s*~?(?P<v>\d+(?:\.\d+)?)\s?(?P<u>ms|s\b|seconds?|"
+    r"milliseconds?)",
+    re.I,
+)
+_IMPROVE = re.compile(
+    r"\b(?:improv\w*|better|faster|quicker|cheaper|sped up|speed(?:ed)? up|saved|savings?|"
+    r"win|won|gain\w*|fix(?:ed)?|reduc\w*|cut|dropp\w*|decreas\w*|lower\w*|fell|down|shrank|"
+    r"increas\w*|rais\w*|rose|grew|up|boost\w*|higher|worse|slower|regress\w*|degrad\w*)\b",
+    re.I,
+)
+_DOWN_WORDS = re.compile(
+    r"\b(?:reduc\w*|cut|dropp?(?:ed|s)?|decreas\w*|lower(?:ed)?|fell|went down|came down|"
+    r"shrank|halved)\b",
+    re.I,
+)
+_UP_WORDS = re.compile(r"\b(?:increas\w*|rais\w*|rose|grew|went up|boost\w*|doubled)\b", re.I)
+_GOOD_WORDS = re.compile(
+    r"\b(?:improv\w*|better|faster|quicker|cheaper|sped up|saved|won|a win|gains?)\b", re.I
+)
+_REL_CHANGE = re.compile(
+    rf"(?P<p>{_NUM})\s?%\s+(?:improvement|reduction|cut|drop|decrease|increase|faster|"
+    rf"cheaper|better|lower|higher|gain|lift|speed-?up|fewer|more|less)",
+    re.I,
+)
+_SHARE = re.compile(r"(?<![\d.])(?P<v>\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:->|→|to\b|of the time))")
+_BREAKDOWN_CUE = re.compile(
+    r"\b(?:split|breakdown|broke down|break down|causes?|were|was|came from|consist\w*|"
+    r"made up|divided|of which|distribution|mix|categories|types?|by type|by cause|due to)\b|:",
+    re.I,
+)
+_NOISE = re.compile(
+    r"(?:±|\+/-|\bconfidence interval|\bci\b|\bp\s?[<=]\s?0?\.\d+|\bp-value|\bsignifican\w*|"
+    r"\bbootstrap\w*|\bvariance\b|\bstd\b|\bstandard deviation|\bacross (?:\d+ )?(?:runs|seeds|"
+    r"folds|weeks|days)|\bseeds?\b|\bnoise\b|\bweekly range|\brun[- ]to[- ]run|\bspread\b|"
+    r"\bpowered\b|\bwithin noise|\bbeyond noise|\binterval\b)",
+    re.I,
+)
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|myself)\b")
+_TEAM = re.compile(r"\b(?:we|our|us|the team|my team|my org|the org)\b", re.I)
+_OWN_ACT = re.compile(
+    r"\bI\s+(?:\w+\s+){0,2}?(?:built|wrote|created|set up|added|designed|implemented|traced|"
+    r"found|measured|label\w*|ran|shipped|owned|led|rewrote|replaced|debugged|fixed|changed|"
+    r"introduced|wired|collected|pulled|sampled|reverted|rolled|deployed|trained|tuned|moved|"
+    r"switched|split|noticed|discovered|checked|compared|migrated|profiled|benchmarked|"
+    r"instrumented|curated|grew|extended|started|defined|reduced|cut|removed|capped|put|"
+    r"swapped|cleared|rebuilt|re-?ran|replayed|fine-?tuned|own|maintain|did|made|took|used|"
+    r"read|went|looked|wrote|kept|dropped|chose|picked|tested|evaluated|computed|recomputed|"
+    r"analy[sz]ed|flagged|caught|proposed|argued|spent|asked|hand)\w*",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number in an answer, with its unit as written (``%``, ``ms``, ``$`` or a noun)."""
+
+    value: float
+    unit: str
+    text: str
+
+
+@dataclass
+class Claim:
+    """One sentence's measured statement: its figures, what it was measured on, and how."""
+
+    sentence: str
+    figures: list[Figure]
+    pairs: list[tuple[Figure, Figure]]
+    measured_on: str | None
+    method: str | None
+    baseline: bool
+    metric: str | None
+    problems: list[str] = field(default_factory=list)
+
+    hypothetical: bool = False
+    unsupported: bool = False
+
+    @property
+    def grounded(self) -> bool:
+        """Tied to what it was measured on or how, coherent, and about work that was done."""
+        if self.problems or self.hypothetical:
+            return False
+        if self.unsupported:  # "zero incidents", "99.9%": only with both a set and a method
+            return bool(self.measured_on and self.method)
+        return bool(self.measured_on or self.method)
+
+
+@dataclass
+class ClaimSet:
+    """Every claim in an answer, and what they add up to."""
+
+    claims: list[Claim]
+    problems: list[str]
+    figures: int
+    noise: bool
+    first_person: int
+    team: int
+    owned_actions: int
+
+    @property
+    def grounded(self) -> list[Claim]:
+        return [c for c in self.claims if c.grounded]
+
+    @property
+    def grounded_pairs(self) -> list[Claim]:
+        return [c for c in self.grounded if c.pairs]
+
+    @property
+    def incoherent(self) -> bool:
+        return bool(self.problems)
+
+
+def _value(text: str) -> float | None:
+    digits = re.sub(r"[^\d.]", "", text.replace(",", ""))
+    if not digits or digits == ".":
+        return None
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+def _figures(text: str) -> list[Figure]:
+    out = []
+    for m in _FIGURE.finditer(text):
+        value = _value(m.group("num"))
+        if value is None:
+            continue
+        unit_text = (m.group("unit") or "").lower()
+        if (
+            unit_text not in ("%", "ms", "s", "x", "k", "m", "percent", "pp")
+            and not m.group("cur")
+            and _NAME_NUMBER.search(text[: m.start()])
+        ):
+            continue  # "SOC 2", "GPT-4", "Llama 3": a name, not a figure
+        if m.group("hi"):
+            hi = _value(m.group("hi"))
+            if hi is not None and hi >= value:
+                value = (value + hi) / 2
+        unit = (m.group("unit") or "").lower()
+        if m.group("cur"):
+            unit = "$"
+        if unit in ("percent",):
+            unit = "%"
+        out.append(Figure(value, unit, m.group(0).strip()))
+    return out
+
+
+def _pair_values(m: re.Match[str]) -> tuple[str, str, str, str] | None:
+    for i in ("1", "2", "3", "4"):
+        a = m.group(f"a{i}")
+        if a:
+            unit_a = m.group(f"u{i}") or ""
+            unit_b = m.group(f"v{i}") or ""
+            return a, unit_a, m.group(f"b{i}"), unit_b
+    return None
+
+
+def _as_figure(text: str, unit: str) -> Figure | None:
+    lo_hi = re.split(r"\s?(?:-|–|and|to)\s?", text.strip())
+    values = [v for v in (_value(x) for x in lo_hi) if v is not None]
+    if not values:
+        return None
+    value = sum(values) / len(values)
+    cur = "$" if text.strip().startswith(("$", "€", "£")) else ""
+    return Figure(value, cur or unit.lower().replace("percent", "%"), text)
+
+
+def _seconds(value: float, unit: str) -> float:
+    return value / 1000 if unit.lower().startswith(("ms", "milli")) else value
+
+
+def _metric_near(text: str, start: int) -> tuple[str | None, int]:
+    """The metric named closest before ``start`` (+1 higher is better, -1 lower, 0 unknown)."""
+    window = text[max(0, start - 70) : start]
+    best: tuple[int, str | None, int] = (-1, None, 0)
+    for pattern, sign in ((_HIGHER_RE, 1), (_LOWER_RE, -1)):
+        for m in pattern.finditer(window):
+            if m.start() > best[0]:
+                best = (m.start(), m.group(0).lower(), sign)
+    return best[1], best[2]
+
+
+def _sentence_problems(text: str) -> list[str]:
+    """What cannot be true in one sentence (already number-normalised)."""
+    problems: list[str] = []
+    for m in _BOUNDED_RATIO.finditer(text):
+        for key in ("v", "w"):
+            raw = m.group(key)
+            if raw is None:
+                continue
+            value = float(raw)
+            if 1.0 < value < 10 and "." in raw:
+                name = m.group(0).split()[0]
+                problems.append(f"{name} of {raw} is impossible: it cannot exceed 1")
+    for m in _RATE_PERCENT.finditer(text):
+        raw = m.group("v") or m.group("w")
+        if raw is not None and float(raw) > 100:
+            problems.append(f"{raw}% cannot be a rate: a share is at most 100%")
+    for m in _X_OF_N.finditer(text):
+        x, n = _value(m.group("x")), _value(m.group("n"))
+        before = text[max(0, m.start() - 12) : m.start()].lower()
+        if x is None or n is None or n == 0 or "top" in before or "@" in before:
+            continue
+        if x + n == 100 or "/" in m.group(0) and x > n and n <= 10:
+            continue  # "an 80/20 split", "24/7"
+        if x > n and n >= 2 and x == int(x) and n == int(n) and x < 1e6:
+            problems.append(f"{m.group(0)} is more than the whole it is part of")
+        # "45 of 250 (18%)": the stated percentage must match the counts
+        pct = re.match(
+            r"\s*(?:[a-z-]+\s*){0,2}\(\s*~?(\d+(?:\.\d+)?)\s?%|"
+            r"\s*,?\s*(?:=|i\.e\.|which is|so|or)\s*~?(\d+(?:\.\d+)?)\s?%",
+            text[m.end() : m.end() + 30],
+            re.I,
+        )
+        if pct and x <= n:
+            raw = pct.group(1) or pct.group(2)
+            stated, actual = float(raw), 100 * x / n
+            if abs(stated - actual) > max(2.0, 0.05 * actual):
+                problems.append(f"{m.group(0)} is {actual:.0f}%, not the {raw}% stated beside it")
+    for m in _PAIR.finditer(text):
+        values = _pair_values(m)
+        if values is None:
+            continue
+        a = _as_figure(values[0], values[1] or values[3])
+        b = _as_figure(values[2], values[3] or values[1])
+        if a is None or b is None or a.value == b.value:
+            continue
+        problems.extend(_direction_problems(text, m, a, b))
+    # "accuracy fell to 91%, which was 27 of the 180 cases failing": the count must match the rate
+    for m in re.finditer(
+        rf"(?P<p>{_NUM})\s?%[^.;%]{{0,20}}?(?:which (?:was|is|means)|i\.e\.|that is|so|or|=|—|\()"
+        rf"\s*(?:about\s+|around\s+|~)?(?P<x>{_NUM})\s?(?:/|out of|of)\s?(?:the\s+|our\s+)?"
+        rf"(?P<n>{_NUM})",
+        text,
+        re.I,
+    ):
+        p, x, n = _value(m.group("p")), _value(m.group("x")), _value(m.group("n"))
+        if p is None or x is None or not n or x > n:
+            continue
+        share = 100 * x / n
+        if min(abs(share - p), abs(100 - share - p)) > max(1.5, 0.04 * p):
+            problems.append(
+                f"{m.group('x')} of {m.group('n')} is {share:.0f}%, which does not match the "
+                f"{m.group('p')}% it is given for"
+            )
+    problems.extend(_percentile_problems(text))
+    problems.extend(_share_problems(text))
+    return problems
+
+
+def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> list[str]:
+    """A change whose own words go the other way ("latency improved from 1.1 s to 1.6 s")."""
+    metric, sign = _metric_near(text, m.start())
+    if metric is None and a.unit in ("ms", "s", "$"):
+        metric, sign = ("latency" if a.unit != "$" else "cost"), -1
+    around = _clause_before(text, m.start())
+    if a.unit in _TIME_UNITS and b.unit in _TIME_UNITS:
+        went_up = _seconds(b.value, b.unit) > _seconds(a.value, a.unit)
+    else:
+        went_up = b.value > a.value
+    problems = []
+    quote = m.group(0).strip()
+    down = _DOWN_WORDS.search(around)
+    up = _UP_WORDS.search(around)
+    if re.search(r"\d(?:st|nd|rd|th)\b", quote):
+        return []  # ranks: "fell from 1st to 14th" is a rise in number
+    if down and went_up and not up:
+        # "dropped from 8% to 9%" (words say down, figures go up)
+        problems.append(f"'{quote}' is an increase, but the answer says it {down.group(0)}")
+    elif up and not went_up and not down:
+        problems.append(f"'{quote}' is a decrease, but the answer says it {up.group(0)}")
+    good = _GOOD_WORDS.search(around)
+    if good and sign and not problems:
+        better = went_up if sign > 0 else not went_up
+        if not better:
+            problems.append(
+                f"'{quote}' is worse for {metric}, but the answer calls it {good.group(0)}"
+            )
+    rel = _REL_CHANGE.search(text[m.end() : m.end() + 60])
+    if rel and a.value:
+        stated = float(rel.group("p").replace(",", ""))
+        relative = abs(b.value - a.value) / a.value * 100
+        absolute = abs(b.value - a.value)
+        if (
+            abs(stated - relative) > max(5.0, 0.2 * relative)
+            and abs(stated - absolute) > max(2.0, 0.2 * absolute)
+            and not (a.unit == "%" and abs(stated - relative) <= 6)
+        ):
+            problems.append(
+                f"'{quote}' is a {relative:.0f}% change, not the {rel.group('p')}% stated"
+            )
+    return problems
+
+
+_TIME_UNITS = frozenset(
+    {"ms", "s", "sec", "secs", "second", "seconds", "millisecond", "milliseconds"}
+)
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\.\s|\b(?:and|but|while|whereas|although|then)\b", re.I)
+
+
+def _clause_before(text: str, start: int) -> str:
+    """The words of the clause that leads up to ``start`` (at most 60 characters of it)."""
+    window = text[max(0, start - 70) : start]
+    cuts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(window)]
+    clause = window[cuts[-1] :]
+    if len(cuts) > 1 and not _IMPROVE.search(clause):
+        # "latency improved as well, p50 went from 1.8 s to 2.4 s": the words are one clause back
+        previous = window[cuts[-2] : cuts[-1]]
+        if not re.search(r"\d", previous):
+            clause = previous + clause
+    return clause
+
+
+def _percentile_problems(text: str) -> list[str]:
+    found: dict[int, list[float]] = {}
+    for m in _PERCENTILE.finditer(text):
+        found.setdefault(int(m.group("p")), []).append(_seconds(float(m.group("v")), m.group("u")))
+    order = sorted(found)
+    problems = []
+    for lo, hi in zip(order, order[1:], strict=False):
+        if len(found[lo]) == 1 and len(found[hi]) == 1 and found[hi][0] < found[lo][0]:
+            problems.append(f"the p{hi} is below the p{lo}: a higher percentile cannot be lower")
+    return problems
+
+
+def _share_problems(text: str) -> list[str]:
+    """Three or more shares of one breakdown that add up to more than 100%."""
+    if text.count("%") < 3 or not _BREAKDOWN_CUE.search(text):
+        return []
+    if re.search(r"->|→|\bfrom\b[^.;]{0,30}\bto\b|\bvs\.?\b|\bversus\b|\bthen\b", text, re.I):
+        return []  # figures in a comparison are not parts of one whole
+    if _HIGHER_RE.search(text) and re.search(r"\b(?:precision|recall|accuracy|f1)\b", text, re.I):
+        return []  # metric values side by side, not shares
+    shares = [float(m.group("v")) for m in _SHARE.finditer(text)]
+    if len(shares) == 2 and 101.5 < sum(shares) <= 180 and _TWO_SHARES.search(text):
+        return [f"the shares add up to {sum(shares):g}% ({shares[0]:g}% + {shares[1]:g}%)"]
+    if len(shares) >= 3 and 101.5 < sum(shares) <= 180 and max(shares) < 100:
+        listed = " + ".join(f"{s:g}%" for s in shares)
+        return [f"the shares add up to {sum(shares):g}% ({listed}), more than the whole"]
+    return []
+
+
+_TWO_SHARES = re.compile(
+    r"%\s+of (?:the|all|our|these) [\w-]+ (?:came from|were|was|are|is|had|caused|due)", re.I
+)
+
+
+def _parts_problems(text: str) -> list[str]:
+    """'400 cases: 200 X, 150 Y and 100 Z' (the parts add up to more than the total)."""
+    problems = []
+    for m in re.finditer(
+        rf"(?P<total>{_NUM})[\s-]?(?:[a-z-]+\s){{0,2}}?(?:{_SIZE_NOUNS})\b[^.;\n]{{0,25}}?"
+        rf"(?::|\(|-|–|—|,|made up of|split into|including|of which)\s*"
+        rf"(?P<parts>[^.;\n()]{{8,160}})",
+        text,
+        re.I,
+    ):
+        total = _value(m.group("total"))
+        parts_text = re.split(
+            r"\b(?:went|was|were|is|are|from|to|then|so|which|after|before)\b", m.group("parts")
+        )[0]
+        parts_text = _PAIR.sub(" ", _X_OF_N.sub(" ", parts_text))
+        if "%" in parts_text or total is None or total < 3:
+            continue
+        parts = [
+            _value(p)
+            for p in re.findall(rf"(?<![\w.@#]){_NUM}(?=\s+[a-z])", parts_text, re.I)
+            if not re.match(r"\d+(?:\.\d+)?\s?(?:ms|s|x)\b", p)
+        ]
+        values = [p for p in parts if p is not None and p < total]
+        if len(values) >= 2 and sum(values) > total * 1.02 and sum(values) < total * 2:
+            problems.append(
+                f"the parts add up to {sum(values):g}, more than the {m.group('total')} stated"
+            )
+    return problems
+
+
+def read_claims(sentences: list[str]) -> ClaimSet:
+    """Read an answer's sentences (in order) into claims and check that they hang together."""
+    claims: list[Claim] = []
+    problems: list[str] = []
+    previous_context: str | None = None
+    total_figures = 0
+    noise = False
+    first = team = owned = 0
+    joined_norm: list[str] = []
+    for sentence in sentences:
+        text = normalise_numbers(sentence)
+        joined_norm.append(text)
+        figures = [f for f in _figures(text) if not _is_noise_figure(f)]
+        total_figures += len(figures)
+        noise = noise or bool(_NOISE.search(text))
+        first += len(_FIRST_PERSON.findall(sentence))
+        team += len(_TEAM.findall(sentence))
+        owned += len(_OWN_ACT.findall(sentence))
+        set_match = _SET.search(text)
+        method_match = _METHOD.search(text)
+        context = (set_match.group(0) if set_match else None) or None
+        if not figures:
+            previous_context = context or (method_match.group(0) if method_match else None)
+            continue
+        pairs = []
+        for m in _PAIR.finditer(text):
+            values = _pair_values(m)
+            if values is None:
+                continue
+            a = _as_figure(values[0], values[1] or values[3])
+            b = _as_figure(values[2], values[3] or values[1])
+            if a is not None and b is not None:
+                pairs.append((a, b))
+        sentence_problems = _sentence_problems(text) + _parts_problems(text)
+        metric = None
+        for pattern in (_HIGHER_RE, _LOWER_RE):
+            hit = pattern.search(text)
+            if hit:
+                metric = hit.group(0).lower()
+                break
+        claim = Claim(
+            hypothetical=bool(_HYPOTHETICAL.search(sentence)),
+            unsupported=bool(_EXTREME.search(text)),
+            sentence=sentence,
+            figures=figures,
+            pairs=pairs,
+            measured_on=context or previous_context,
+            method=method_match.group(0) if method_match else None,
+            baseline=bool(_BASELINE.search(text)) or bool(pairs),
+            metric=metric,
+            problems=sentence_problems,
+        )
+        claims.append(claim)
+        problems.extend(sentence_problems)
+        previous_context = context or (method_match.group(0) if method_match else None)
+    problems.extend(_percentile_problems(" ".join(joined_norm)))
+    return ClaimSet(
+        claims=claims,
+        problems=list(dict.fromkeys(problems)),
+        figures=total_figures,
+        noise=noise,
+        first_person=first,
+        team=team,
+        owned_actions=owned,
+    )
+
+
+_HYPOTHETICAL = re.compile(
+    r"\b(?:if I (?:did|were|had)|I'?d\b|I would|we would|we'd|would (?:have|be|put|look|use|"
+    r"start|add)|could (?:have|be)|should (?:have|be)|plan(?:ning)? to|want to|hope to|"
+    r"in theory|typically|usually you|you (?:would|should|can|could))\b",
+    re.I,
+)
+_EXTREME = re.compile(
+    r"\b100\s?%|\b99\.9+\s?%|\bzero (?:[A-Za-z]+ )?(?:hallucinations?|errors?|bugs?|failures?|"
+    r"incidents?|leaks?|issues|downtime)|\bno (?:more )?hallucinations\b|"
+    r"\b(?:completely|totally|fully) (?:eliminat|remov|solv)\w*|"
+    r"\b\d+\s?x\s+(?:better|faster|improvement|more accurate|cheaper)",
+    re.I,
+)
+_NAME_NUMBER = re.compile(r"(?:\b[A-Z]{2,}[A-Za-z]*|\b[A-Z][a-z]+|\b[A-Za-z]+-)\s?$")
+
+
+def _is_noise_figure(figure: Figure) -> bool:
+    """Ordinals, years and version-like numbers are not figures of the work."""
+    if figure.unit in ("st", "nd", "rd", "th"):
+        return True
+    return 1990 <= figure.value <= 2035 and figure.unit == "" and "." not in figure.text

@@ -1,0 +1,168 @@
+"""Claims: figures in words, grounding, and figures that cannot be true (agent/grading/claims.py).
+
+Every fixture here is written for this file; each failure the grader used to make on answers by
+other people has a case of its own.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.bank import QuestionBank
+from agent.grading.claims import normalise_numbers, read_claims
+from agent.grading.evidence import sentences
+from agent.grading.offline import OfflineGrader
+
+
+def claims_of(text: str):  # noqa: ANN201 - a test helper
+    return read_claims(sentences(text))
+
+
+@pytest.mark.parametrize(
+    ("words", "digits"),
+    [
+        ("we cut it roughly in half", "by 50%"),
+        ("about a third of the queries", "33%"),
+        ("somewhere between five and eight percent", "5 and 8 percent"),
+        ("twelve hundred tickets", "1200 tickets"),
+        ("one in five answers", "20% answers"),
+        ("a fivefold drop", "5x"),
+    ],
+)
+def test_figures_in_words_and_ranges_read_as_digits(words: str, digits: str) -> None:
+    assert digits in normalise_numbers(words)
+
+
+def test_a_figure_in_words_tied_to_a_set_is_grounded() -> None:
+    found = claims_of(
+        "On about two hundred sampled support chats, wrong answers went from roughly a "
+        "quarter to under a tenth after I re-chunked the tables."
+    )
+    assert found.grounded and found.grounded_pairs and not found.problems
+
+
+def test_a_bare_before_after_with_no_set_or_method_is_not_grounded() -> None:
+    found = claims_of("After the reranker, answer accuracy went from 64% to 91%.")
+    assert found.claims and not found.grounded
+
+
+def test_a_plan_is_not_a_measurement() -> None:
+    found = claims_of("If I did it again I'd measure p95 on a week of traffic, 500 requests.")
+    assert found.claims and not found.grounded
+
+
+def test_a_product_name_is_not_a_figure() -> None:
+    assert claims_of("We are SOC 2 compliant and use GPT-4 for drafting.").figures == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("Precision on the 300 labelled invoices reached 104%.", "at most 100%"),
+        ("Recall@10 went from 0.71 to 1.08 on 150 queries.", "cannot exceed 1"),
+        (
+            "Of the failures, 50% were timeouts, 35% were bad arguments and 25% were auth errors.",
+            "add up to 110%",
+        ),
+        (
+            "The suite has 300 cases: 150 contracts, 120 invoices and 90 receipts.",
+            "add up to 360",
+        ),
+        ("We found 340 of 300 replies had a wrong date.", "more than the whole"),
+        ("It passed 90 of 120 cases (82%), measured with the judge.", "not the 82%"),
+        ("Accuracy dropped to 91%, which was 30 of the 150 cases failing.", "does not match"),
+        (
+            "On the same 400 queries latency improved from 1.2 s to 1.9 s.",
+            "worse for latency",
+        ),
+        ("Refund errors dropped from 6% to 9% on the 200 replayed tickets.", "is an increase"),
+        (
+            "Measured with k6 at 300 RPS: p50 was 120 ms and p99 was 80 ms.",
+            "p99 is below the p50",
+        ),
+        (
+            "On our 500-case set the error rate went from 10% to 8%, a 60% reduction.",
+            "not the 60%",
+        ),
+    ],
+)
+def test_figures_that_cannot_be_true_are_found_and_explained(text: str, says: str) -> None:
+    found = claims_of(text)
+    assert found.incoherent, text
+    assert any(says in p for p in found.problems), found.problems
+    assert not found.grounded, "an incoherent figure is never evidence"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On 150 labelled questions wrong answers went from 12 (8%) to 1; abstentions rose 3 to 8.",
+        "A two-week A/B: click-through went from 41% to 47%, and p95 went from 90 ms to 210 ms.",
+        "Hit@5 went from 24 of 40 to 33 of 40 on the 40 test queries I wrote.",
+        "We kept an 80/20 split by customer and AUC dropped from 0.88 to 0.79 on the holdout.",
+        "The importance of the leaky feature fell from 1st to 14th once rebuilt as of booking.",
+        "I reduced p95 from 20 seconds to 900 milliseconds, measured on a day of traffic.",
+    ],
+)
+def test_coherent_figures_are_not_called_wrong(text: str) -> None:
+    assert not claims_of(text).problems, claims_of(text).problems
+
+
+def test_an_incoherent_answer_is_held_at_two_and_says_which_figure(bank: QuestionBank) -> None:
+    answer = (
+        "I built our 400-case regression suite: 200 invoices, 150 receipts and 100 contracts, "
+        "all from production uploads and labelled by me. Every PR runs it in GitHub Actions and "
+        "the merge is blocked if the pass rate falls. It caught an OCR change: invoice accuracy "
+        "dropped from 95% to 90%, which was 40 of the 200 invoices failing, so I reverted it."
+    )
+    verdict = OfflineGrader().grade_now(bank.get("regression-suite"), answer)
+    assert verdict.score is not None and verdict.score <= 2
+    assert any("cannot be true" in f and "add up to 450" in f for f in verdict.flags)
+    assert any("held at 2" in line for line in verdict.explanation)
+
+
+def test_the_same_answer_with_figures_that_add_up_scores_above_the_cap(
+    bank: QuestionBank,
+) -> None:
+    answer = (
+        "I built our 450-case regression suite: 200 invoices, 150 receipts and 100 contracts, "
+        "all from production uploads and labelled by me. Every PR runs it in GitHub Actions and "
+        "the merge is blocked if the pass rate falls. It caught an OCR change: invoice accuracy "
+        "dropped from 95% to 80%, which was 40 of the 200 invoices failing, so I reverted it."
+    )
+    verdict = OfflineGrader().grade_now(bank.get("regression-suite"), answer)
+    assert verdict.score is not None and verdict.score >= 3
+    assert not any("cannot be true" in f for f in verdict.flags)
+
+
+def test_fabricated_figures_with_no_set_or_method_are_held_at_two(bank: QuestionBank) -> None:
+    answer = (
+        "In my previous role I spearheaded a retrieval overhaul: nDCG went up 34%, MRR went "
+        "from 0.58 to 0.87 and answer accuracy improved by 29%, with only 40 ms of extra latency."
+    )
+    verdict = OfflineGrader().grade_now(bank.get("reranker-rollout"), answer)
+    assert verdict.score is not None and verdict.score <= 2
+
+
+TERSE = (
+    "Grounded the reply drafts on order history: agents' edit distance went 0.38 -> 0.25 "
+    "in a 3-week A/B, ~1,800 tickets per arm, +$0.003 per draft."
+)
+
+
+def test_a_terse_one_line_measured_answer_is_on_topic_and_backed(bank: QuestionBank) -> None:
+    verdict = OfflineGrader().grade_now(bank.get("before-after"), TERSE)
+    assert not any(f.startswith("off-topic") for f in verdict.flags)
+    assert claims_of(TERSE).grounded_pairs
+
+
+@pytest.mark.xfail(
+    reason="known gap: a one-line answer dense with evidence is still scored 2 (the criteria "
+    "count rubric keywords it does not spell out)",
+    strict=True,
+)
+def test_a_terse_one_line_measured_answer_reaches_three(bank: QuestionBank) -> None:
+    from agent.grading.base import get_grader, grade_blocking
+
+    verdict = grade_blocking(get_grader("offline"), bank.get("before-after"), TERSE)
+    assert verdict.score is not None and verdict.score >= 3
