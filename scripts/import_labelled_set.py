@@ -83,6 +83,8 @@ def main() -> None:
         }
         entries = []
         if (cid, qid) in twins:
+            # The set labels the injected row's style "injection"; its clean twin gets the style
+            # its level usually has (a style describes the answer and decides no label).
             style = lab["style"] if lab["style"] != "injection" else "concrete-long"
             if lab["overall"] <= 2 and style == "concrete-long":
                 style = "buzzword-essay"

@@ -58,19 +58,6 @@ _NUMBER_WORD = re.compile(
     r"tripled|halved|fold|couple|pair|dozen)",
     re.I,
 )
-_SMALL = {
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "twenty": "20",
-}
 
 
 @lru_cache(maxsize=4096)
@@ -81,18 +68,6 @@ def normalise_numbers(sentence: str) -> str:
     text = sentence
     for pattern, repl in _FRACTIONS_RE:
         text = pattern.sub(repl, text)
-    text = re.sub(
-        r"\b1 in (two|three|four|five|six|seven|eight|nine|ten|twenty)\b",
-        lambda m: f"1 in {_SMALL[m.group(1).lower()]}",
-        text,
-        flags=re.I,
-    )
-    text = re.sub(
-        r"\b(two|three|four|five|six|seven|eight|nine|ten) x\b",
-        lambda m: f"{_SMALL[m.group(1).lower()]}x",
-        text,
-        flags=re.I,
-    )
     try:
         text = alpha2digit(text, "en")
     except Exception:  # a parser failure must never lose the sentence  # noqa: BLE001
@@ -158,14 +133,6 @@ _METHOD = re.compile(
     r"grouped split|group ?k-?fold|ablation|ablat\w*|offline eval\w*|harness|compared|"
     r"benchmark\w*|recomputed|reconcil\w*|checked|verified|diffed|confusion matrix|ks[- ]test|"
     r"same (?:set|eval|harness|scorer|judge|queries|questions|cases|traffic|sample))\b",
-    re.I,
-)
-_BASELINE = re.compile(
-    r"\b(?:baseline|before|previous(?:ly)?|the old|old (?:model|prompt|version|system|pipeline)|"
-    r"control|vs\.?|versus|compared (?:to|with|against)|used to|prior|last (?:model|version|"
-    r"quarter|month|release|year)|rules?(?:-based)? (?:engine|system|baseline)|heuristic|"
-    r"same (?:set|eval|data|cases|questions|queries|threads|traffic|harness)|from \S+ to|"
-    r"down from|up from|instead of|than the)\b|->|→|=>",
     re.I,
 )
 _PAIR = re.compile(
@@ -291,8 +258,6 @@ class Claim:
     pairs: list[tuple[Figure, Figure]]
     measured_on: str | None
     method: str | None
-    baseline: bool
-    metric: str | None
     problems: list[str] = field(default_factory=list)
 
     hypothetical: bool = False
@@ -349,21 +314,20 @@ def _figures(text: str) -> list[Figure]:
         value = _value(m.group("num"))
         if value is None:
             continue
-        unit_text = (m.group("unit") or "").lower()
+        unit = (m.group("unit") or "").lower()
         if (
-            unit_text not in ("%", "ms", "s", "x", "k", "m", "percent", "pp")
+            unit not in ("%", "ms", "s", "x", "k", "m", "percent", "pp")
             and not m.group("cur")
-            and _NAME_NUMBER.search(text[: m.start()])
+            and _NAME_NUMBER.search(text[max(0, m.start() - 30) : m.start()])
         ):
             continue  # "SOC 2", "GPT-4", "Llama 3": a name, not a figure
         if m.group("hi"):
             hi = _value(m.group("hi"))
             if hi is not None and hi >= value:
                 value = (value + hi) / 2
-        unit = (m.group("unit") or "").lower()
         if m.group("cur"):
             unit = "$"
-        if unit in ("percent",):
+        elif unit == "percent":
             unit = "%"
         out.append(Figure(value, unit, m.group(0).strip()))
     return out
@@ -404,7 +368,24 @@ def _metric_near(text: str, start: int) -> tuple[str | None, int]:
     return best[1], best[2]
 
 
-def _sentence_problems(text: str) -> list[str]:
+_Pair = tuple[re.Match[str], Figure, Figure]
+
+
+def _pairs(text: str) -> list[_Pair]:
+    """Every before -> after pair in ``text``, with its match."""
+    out = []
+    for m in _PAIR.finditer(text):
+        values = _pair_values(m)
+        if values is None:
+            continue
+        a = _as_figure(values[0], values[1] or values[3])
+        b = _as_figure(values[2], values[3] or values[1])
+        if a is not None and b is not None:
+            out.append((m, a, b))
+    return out
+
+
+def _sentence_problems(text: str, pairs: list[_Pair]) -> list[str]:
     """What cannot be true in one sentence (already number-normalised)."""
     problems: list[str] = []
     for m in _BOUNDED_RATIO.finditer(text):
@@ -441,15 +422,9 @@ def _sentence_problems(text: str) -> list[str]:
             stated, actual = float(raw), 100 * x / n
             if abs(stated - actual) > max(2.0, 0.05 * actual):
                 problems.append(f"{m.group(0)} is {actual:.0f}%, not the {raw}% stated beside it")
-    for m in _PAIR.finditer(text):
-        values = _pair_values(m)
-        if values is None:
-            continue
-        a = _as_figure(values[0], values[1] or values[3])
-        b = _as_figure(values[2], values[3] or values[1])
-        if a is None or b is None or a.value == b.value:
-            continue
-        problems.extend(_direction_problems(text, m, a, b))
+    for m, a, b in pairs:
+        if a.value != b.value:
+            problems.extend(_direction_problems(text, m, a, b))
     # "accuracy fell to 91%, which was 27 of the 180 cases failing": the count must match the rate
     for m in re.finditer(
         rf"(?P<p>{_NUM})\s?%[^.;%]{{0,20}}?(?:which (?:was|is|means)|i\.e\.|that is|so|or|=|—|\()"
@@ -619,41 +594,26 @@ def read_claims(sentences: list[str]) -> ClaimSet:
         owned += len(_OWN_ACT.findall(sentence))
         set_match = _SET.search(text)
         method_match = _METHOD.search(text)
-        context = (set_match.group(0) if set_match else None) or None
-        if not figures:
-            previous_context = context or (method_match.group(0) if method_match else None)
-            continue
-        pairs = []
-        for m in _PAIR.finditer(text):
-            values = _pair_values(m)
-            if values is None:
-                continue
-            a = _as_figure(values[0], values[1] or values[3])
-            b = _as_figure(values[2], values[3] or values[1])
-            if a is not None and b is not None:
-                pairs.append((a, b))
-        sentence_problems = _sentence_problems(text) + _parts_problems(text)
-        metric = None
-        for pattern in (_HIGHER_RE, _LOWER_RE):
-            hit = pattern.search(text)
-            if hit:
-                metric = hit.group(0).lower()
-                break
-        claim = Claim(
-            hypothetical=bool(_HYPOTHETICAL.search(sentence)),
-            unsupported=bool(_EXTREME.search(text)),
-            sentence=sentence,
-            figures=figures,
-            pairs=pairs,
-            measured_on=context or previous_context,
-            method=method_match.group(0) if method_match else None,
-            baseline=bool(_BASELINE.search(text)) or bool(pairs),
-            metric=metric,
-            problems=sentence_problems,
-        )
-        claims.append(claim)
-        problems.extend(sentence_problems)
-        previous_context = context or (method_match.group(0) if method_match else None)
+        context = set_match.group(0) if set_match else None
+        method = method_match.group(0) if method_match else None
+        if figures:
+            pairs = _pairs(text)
+            sentence_problems = _sentence_problems(text, pairs) + _parts_problems(text)
+            claims.append(
+                Claim(
+                    hypothetical=bool(_HYPOTHETICAL.search(sentence)),
+                    unsupported=bool(_EXTREME.search(text)),
+                    sentence=sentence,
+                    figures=figures,
+                    pairs=[(a, b) for _, a, b in pairs],
+                    measured_on=context or previous_context,
+                    method=method,
+                    problems=sentence_problems,
+                )
+            )
+            problems.extend(sentence_problems)
+        # "...on that set": the next sentence may lean on what this one was measured on.
+        previous_context = context or method
     problems.extend(_percentile_problems(" ".join(joined_norm)))
     return ClaimSet(
         claims=claims,

@@ -1,26 +1,17 @@
-"""Features of an answer for the trained offline grader, with their plain-word meanings.
+"""Features of an answer for the trained offline grader.
 
-Every feature is a number computed deterministically from the answer, the question's rubric and
-(for similarity) the calibration-split golden answers of the same question. Names map to phrases
-a hiring manager understands, used to explain what moved a verdict.
+Every feature is a number computed deterministically from the answer, its claims and the
+question's rubric, and none depends on how the goldens are worded: features that compared an
+answer with the goldens' phrasing learned their authors' style and did not carry over.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
 from .._models import Criterion, EvidenceKind, Question, Verdict
-from .evidence import Extraction, extract, keyword_hits
-
-_TOKEN = re.compile(r"[a-z][a-z0-9+#-]{1,}|\d+(?:[.,]\d+)*%?")
-_STOP = frozenset(
-    "the a an and or of to in on for with we i it is was were be been this that at by from as our "
-    "my are have has had not but so if then than they them their there what which who how when "
-    "you your me us can could would should will just also about into over more most some any all "
-    "very really".split()
-)
+from .evidence import Extraction, keyword_hits
 
 ANSWER_FEATURES = (
     "empty",
@@ -42,11 +33,6 @@ ANSWER_FEATURES = (
     "buzzwords",
 )
 CRITERION_FEATURES = (*ANSWER_FEATURES, "crit_points", "crit_keywords", "crit_rule_score")
-
-
-def tokens(text: str) -> list[str]:
-    """Content tokens of a text (lower case, no stop words)."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOP]
 
 
 def answer_features(question: Question, found: Extraction, rules: Verdict) -> list[float]:
@@ -98,5 +84,4 @@ __all__ = [
     "CRITERION_FEATURES",
     "answer_features",
     "criterion_features",
-    "extract",
 ]

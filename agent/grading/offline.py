@@ -1,4 +1,5 @@
-"""The offline grader: deterministic, no network, no key; the default provider.
+"""The rules grader (``offline-rules``): deterministic, no network, no key; the trained default
+grader's first layer.
 
 Each rubric criterion is scored from the evidence :mod:`agent.grading.evidence` finds, counting
 only the kinds of evidence the criterion asks for (its ``evidence`` list) and its domain keywords.
@@ -7,11 +8,12 @@ elsewhere in the answer counts half. Points map to levels 1-5 through fixed thre
 
 Then the rules every labeller follows (golden/LABELLING.md):
 
-* an answer with no figure tied to a method or a baseline, and no artefact of stated size,
-  scores at most 2 overall, however fluent it is;
+* an answer with no claim tied to what it was measured on or how (:mod:`agent.grading.claims`),
+  or whose figures cannot be true, scores at most 2 overall, however fluent it is;
 * fabricated precision ("99.9% accuracy", "down 100%", "10x better" with no method and baseline)
   earns nothing and is flagged;
-* an answer that touches none of the rubric's terms is off-topic and scores at most 2;
+* an answer that touches fewer than two of the rubric's terms, and has no grounded before/after
+  pair, is off-topic and scores at most 2;
 * an empty or "I don't know" answer scores 1 everywhere;
 * text addressed to the grader is removed before grading, and the verdict is never higher than
   the verdict on the unmodified text, so an injection attempt cannot raise a score.
@@ -29,7 +31,7 @@ from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
 from .base import Grader
 from .evidence import Extraction, extract, injection_sentences, keyword_hits, strip_injection
 
-VERSION = "offline-1.2"
+VERSION = "offline-1.3"
 
 
 @dataclass(frozen=True)

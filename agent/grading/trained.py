@@ -114,7 +114,9 @@ class TrainedGrader(Grader):
     def fingerprint(self) -> str:
         from ..prompts import sha256_text
 
-        return sha256_text(f"{self.info.name}\x00{self.artifact.training_data_sha256}")
+        # The rules and the features change verdicts as much as the training data does.
+        parts = (self.info.name, self.artifact.version, self.rules.info.version)
+        return sha256_text("\x00".join((*parts, self.artifact.training_data_sha256)))
 
     async def grade(self, question: Question, answer: str) -> Verdict:
         return self.grade_now(question, answer)
@@ -161,7 +163,7 @@ class TrainedGrader(Grader):
         x = [*base, sum(expectations.values()) / len(expectations)]
         proba = overall_model.proba(x)
         score = most_likely(proba)
-        reasons = _explain(rules, score)
+        reasons = _explain(question, rules, criteria, score)
         return rules.model_copy(
             update={
                 "score": score,
@@ -175,13 +177,15 @@ class TrainedGrader(Grader):
         )
 
 
-def _explain(rules: Verdict, score: int) -> list[str]:
-    """What a hiring manager needs to check the verdict: the evidence found and what is missing,
+def _explain(question: Question, rules: Verdict, criteria: dict[str, int], score: int) -> list[str]:
+    """What a hiring manager needs to check the verdict: the evidence found and what is thin,
     in words (never feature names or model weights)."""
-    lines = list(rules.explanation)
-    if rules.missing:
-        lines.append("thin or missing: " + ", ".join(rules.missing))
-    if score != rules.score and rules.score is not None:
+    lines = [line for line in rules.explanation if score <= 2 or "held at 2" not in line]
+    names = {c.id: c.name for c in question.rubric}
+    thin = [names[cid] for cid, level in criteria.items() if level <= 2]
+    if thin:
+        lines.append("thin or missing: " + "; ".join(thin))
+    if rules.score is not None and score != rules.score:
         lines.append(
             f"scored {score} where the evidence rules alone give {rules.score}, as people "
             "labelling answers like this one did"

@@ -26,7 +26,7 @@ def claims_of(text: str):  # noqa: ANN201 - a test helper
         ("somewhere between five and eight percent", "5 and 8 percent"),
         ("twelve hundred tickets", "1200 tickets"),
         ("one in five answers", "20% answers"),
-        ("a fivefold drop", "5x"),
+        ("a fivefold drop", "5 x"),
     ],
 )
 def test_figures_in_words_and_ranges_read_as_digits(words: str, digits: str) -> None:
@@ -108,14 +108,22 @@ def test_coherent_figures_are_not_called_wrong(text: str) -> None:
     assert not claims_of(text).problems, claims_of(text).problems
 
 
-def test_an_incoherent_answer_is_held_at_two_and_says_which_figure(bank: QuestionBank) -> None:
-    answer = (
-        "I built our 400-case regression suite: 200 invoices, 150 receipts and 100 contracts, "
-        "all from production uploads and labelled by me. Every PR runs it in GitHub Actions and "
-        "the merge is blocked if the pass rate falls. It caught an OCR change: invoice accuracy "
-        "dropped from 95% to 90%, which was 40 of the 200 invoices failing, so I reverted it."
-    )
-    verdict = OfflineGrader().grade_now(bank.get("regression-suite"), answer)
+SUITE = (
+    "I built our {total}-case regression suite: 200 invoices, 150 receipts and 100 contracts, "
+    "all from production uploads and labelled by me. Every PR runs it in GitHub Actions and "
+    "the merge is blocked if the pass rate falls. It caught an OCR change: invoice accuracy "
+    "dropped from 95% to {after}%, which was 40 of the 200 invoices failing, so I reverted it."
+)
+
+
+@pytest.mark.parametrize("spec", ["offline", "offline-rules"])
+def test_an_incoherent_answer_is_held_at_two_and_says_which_figure(
+    bank: QuestionBank, spec: str
+) -> None:
+    from agent.grading.base import get_grader, grade_blocking
+
+    answer = SUITE.format(total=400, after=90)  # parts add up to 450; 40 of 200 is not 10%
+    verdict = grade_blocking(get_grader(spec), bank.get("regression-suite"), answer)
     assert verdict.score is not None and verdict.score <= 2
     assert any("cannot be true" in f and "add up to 450" in f for f in verdict.flags)
     assert any("held at 2" in line for line in verdict.explanation)
@@ -124,13 +132,9 @@ def test_an_incoherent_answer_is_held_at_two_and_says_which_figure(bank: Questio
 def test_the_same_answer_with_figures_that_add_up_scores_above_the_cap(
     bank: QuestionBank,
 ) -> None:
-    answer = (
-        "I built our 450-case regression suite: 200 invoices, 150 receipts and 100 contracts, "
-        "all from production uploads and labelled by me. Every PR runs it in GitHub Actions and "
-        "the merge is blocked if the pass rate falls. It caught an OCR change: invoice accuracy "
-        "dropped from 95% to 80%, which was 40 of the 200 invoices failing, so I reverted it."
+    verdict = OfflineGrader().grade_now(
+        bank.get("regression-suite"), SUITE.format(total=450, after=80)
     )
-    verdict = OfflineGrader().grade_now(bank.get("regression-suite"), answer)
     assert verdict.score is not None and verdict.score >= 3
     assert not any("cannot be true" in f for f in verdict.flags)
 
