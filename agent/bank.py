@@ -71,10 +71,13 @@ def _line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     return line
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
+
+
 def line_in_file(path: Path, loc: Sequence[int | str]) -> int | None:
     """The line of the YAML node at ``loc`` in ``path`` (for errors found after validation)."""
     try:
-        return _line_of(yaml.compose(path.read_text(encoding="utf-8")), loc)
+        return _line_of(yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader), loc)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
 
@@ -91,8 +94,7 @@ def load_yaml_model(path: Path, model: type[ModelT]) -> ModelT:
         line = raw[: exc.start].count(b"\n") + 1
         raise BankError(path, line, "", f"not UTF-8 text ({exc.reason})") from None
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # the node tree is built only for an error's line
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         mark_line: int | None = mark.line + 1 if mark is not None else None
@@ -105,7 +107,8 @@ def load_yaml_model(path: Path, model: type[ModelT]) -> ModelT:
         loc = [p for p in err["loc"] if isinstance(p, int | str)]
         field = ".".join(str(p) for p in loc) or "(top level)"
         more = f" (and {exc.error_count() - 1} more errors)" if exc.error_count() > 1 else ""
-        raise BankError(path, _line_of(node, loc), field, err["msg"] + more) from None
+        where = _line_of(yaml.compose(text, Loader=_Loader), loc)
+        raise BankError(path, where, field, err["msg"] + more) from None
 
 
 class QuestionBank:
@@ -218,12 +221,13 @@ def load_golden_sessions(
     sessions: list[GoldenSession] = []
     for path in sorted((root / "sessions").glob("*.yaml")):
         for index, session in enumerate(load_yaml_model(path, GoldenSessionFile).sessions):
-            line = line_in_file(path, ["sessions", index])
             for answer_id in session.answers:
                 answer = by_id.get(answer_id)
                 if answer is None:
+                    line = line_in_file(path, ["sessions", index])  # parsed again on error only
                     raise BankError(path, line, "answers", f"unknown answer {answer_id!r}")
                 if answer.split != session.split:
+                    line = line_in_file(path, ["sessions", index])
                     reason = f"{answer_id} is in the {answer.split} split, the session is not"
                     raise BankError(path, line, "split", reason)
             sessions.append(session)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,11 +13,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .._errors import UserError
 from ..bank import load_bank, load_golden_answers, load_golden_sessions
 from ..calibration import CalibrationMap, calibration_error, fit, raw_score, save_map
 from ..eval_reports import write_reports
 from ..evaluation import evaluate, quadratic_weighted_kappa
-from ..grading.base import get_grader, grade_blocking
+from ..grading.base import Grader, get_grader, grade_blocking
+from ..labelled import SetFigures, measure_set, pool
 from ..suite import (
     DEFAULT_SUITE,
     baseline_path,
@@ -37,6 +41,14 @@ from ._options import (
 
 
 def eval_command(
+    sets: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Labelled-set folders (answers.jsonl, labels.json, optional "
+            "injection_twins.jsonl and criteria_labels.json) to measure instead of the suite.",
+            show_default=False,
+        ),
+    ] = None,
     provider: Provider = "offline",
     fallback: Fallback = None,
     base_url: BaseUrl = None,
@@ -63,8 +75,24 @@ def eval_command(
         Path | None, typer.Option(help="Write report.json, junit.xml, report.md, report.html.")
     ] = None,
     show_misses: Annotated[bool, typer.Option(help="List answers off by 2+ levels.")] = False,
+    min_qwk: Annotated[
+        float | None, typer.Option(help="With labelled sets: exit 1 when a set's QWK is lower.")
+    ] = None,
+    min_tourist: Annotated[
+        float | None,
+        typer.Option(
+            help="With labelled sets: exit 1 when a set's share of tourists right is lower."
+        ),
+    ] = None,
 ) -> None:
-    """Run the regression suite; exit 1 when a threshold or the baseline comparison fails."""
+    """Run the regression suite, or measure the grader on labelled-set folders.
+
+    Exit 1 when a threshold or the baseline comparison fails.
+    """
+    if sets:
+        options = grader_options(fallback, base_url, samples, no_cache, escalate_to)
+        _labelled(sets, lambda: get_grader(provider, options), out_dir, min_qwk, min_tourist)
+        return
     config = load_suite(suite)
     if split:
         config = config.model_copy(update={"split": split})
@@ -86,6 +114,82 @@ def eval_command(
         console.print(f"baseline written to {path}")
     if not result.passed:
         raise typer.Exit(1)
+
+
+def _labelled(
+    folders: list[Path],
+    grader_factory: Callable[[], Grader],
+    out_dir: Path | None,
+    min_qwk: float | None,
+    min_tourist: float | None,
+) -> None:
+    names = [folder.name for folder in folders]
+    if len(set(names)) < len(names):
+        raise UserError(f"labelled sets need distinct folder names, got {', '.join(names)}")
+    bank = load_bank()
+    stderr = Console(stderr=True)
+    figures = []
+    for folder in folders:
+        stderr.log(f"grading {folder}")
+        figures.append(
+            measure_set(
+                folder,
+                grader_factory,
+                bank,
+                work_dir=out_dir,
+                on_error=lambda e: print(f"screener: error: {e}", file=sys.stderr, flush=True),
+            )
+        )
+    shown = [*figures, pool(figures)] if len(figures) > 1 else figures
+    console = Console()
+    console.print(f"{grader_factory().info.name} on labelled sets", markup=False)
+    for f in shown:
+        console.print(_line(f), markup=False, soft_wrap=True)
+    if out_dir is not None:
+        path = out_dir / "labelled.json"
+        path.write_text(json.dumps([f.as_dict() for f in shown], indent=2) + "\n", "utf-8")
+        stderr.print(f"figures written to {path}")
+    failed = [
+        f.name
+        for f in figures
+        if (min_qwk is not None and f.qwk < min_qwk)
+        or (min_tourist is not None and f.tourist_right < min_tourist * len(f.tourists))
+    ]
+    if failed:
+        console.print(f"[bold red]below threshold:[/] {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+def _line(f: SetFigures) -> str:
+    low, high = f.qwk_interval
+    criteria = "" if f.criteria_qwk is None else f", criteria QWK {f.criteria_qwk:.3f}"
+    parts = [
+        f"{f.name}: {len(f.pairs)} answers, QWK {f.qwk:.3f} (95% CI {low:.3f}-{high:.3f}, "
+        f"resampling candidates), exact {f.exact:.0%}, within one {f.within_one:.0%}{criteria}",
+        f"tourists right {f.tourist_right}/{len(f.tourists)} not borderline (precision "
+        f"{_pct(f.tourist_precision)}, recall {_pct(f.tourist_recall)})"
+        + (f", wrong: {', '.join(f.tourist_wrong)}" if f.tourist_wrong else ""),
+    ]
+    if f.twins:
+        flagged = sum(flag for *_, flag in f.twins)
+        parts.append(
+            f"injected above clean twin {len(f.above_twin)}/{len(f.twins)}"
+            + (f" ({', '.join(f.above_twin)})" if f.above_twin else "")
+            + f", injection flagged {flagged}/{len(f.twins)}"
+        )
+    for label, items in (
+        ("unscored", f.unscored),
+        ("labelled but not graded", f.not_graded),
+        ("graded but not labelled", f.unlabelled),
+        ("bad rows", f.bad_rows),
+    ):
+        if items:
+            parts.append(f"{label}: {len(items)}")
+    return "; ".join(parts)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def _print(result: object, show_misses: bool) -> None:
