@@ -17,7 +17,9 @@ of a before -> after pair. Only grounded quantities count as evidence of measure
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .._models import EvidenceKind
@@ -419,10 +421,25 @@ def _extract_sentence(sentence: str, out: Extraction) -> None:
     out.buzzwords.extend(m.group(0).lower() for m in _BUZZWORDS.finditer(sentence))
 
 
-def keyword_hits(text: str, keywords: list[str]) -> list[str]:
+def keyword_hits(text: str, keywords: Sequence[str]) -> list[str]:
     """The keywords that occur in ``text`` at a word start (so "calibrat" finds "calibrated")."""
-    lowered = text.lower()
-    return [k for k in keywords if re.search(rf"(?<![a-z0-9]){re.escape(k)}", lowered)]
+    if not keywords:
+        return []
+    pattern, implied = _keyword_matcher(tuple(keywords))
+    found: set[str] = set()
+    for match in pattern.finditer(text.lower()):
+        found.update(implied[match.group(1)])
+    return [k for k in keywords if k in found]
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyword_matcher(keywords: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, list[str]]]:
+    """One scan for all keywords: the longest is tried first at each word start, and every
+    keyword that matches at the same place is a prefix of it, so it implies those too."""
+    longest_first = sorted(set(keywords), key=len, reverse=True)
+    alternatives = "|".join(re.escape(k) for k in longest_first)
+    pattern = re.compile(rf"(?<![a-z0-9])(?=({alternatives}))")
+    return pattern, {k: [j for j in longest_first if k.startswith(j)] for k in longest_first}
 
 
 def _sentence_containing(text: str, index: int) -> str:
