@@ -65,7 +65,7 @@ def normalise_numbers(sentence: str) -> str:
     """``sentence`` with figures in words written as digits ("about a third" -> "about 33%")."""
     if not _NUMBER_WORD.search(sentence):
         return sentence
-    text = sentence
+    text = _SCALED.sub(_scaled, sentence)  # "3 million": text2num would leave "3 1000000"
     for pattern, repl in _FRACTIONS_RE:
         text = pattern.sub(repl, text)
     try:
@@ -79,6 +79,14 @@ def normalise_numbers(sentence: str) -> str:
         text,
     )
     return text
+
+
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+_SCALED = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)\s+(thousand|million|billion)\b", re.I)
+
+
+def _scaled(m: re.Match[str]) -> str:
+    return f"{float(m.group(1)) * _SCALE[m.group(2).lower()]:.0f}"
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -444,7 +452,131 @@ def _sentence_problems(text: str, pairs: list[_Pair]) -> list[str]:
             )
     problems.extend(_percentile_problems(text))
     problems.extend(_share_problems(text))
+    problems.extend(_rate_total_problems(text))
+    problems.extend(_in_line_problems(text))
+    if _ON_TRAINING_DATA.search(text):
+        problems.append(
+            "the result was measured on the data the model was trained on, so it says nothing "
+            "about new data"
+        )
     return problems
+
+
+_WHOLE = re.compile(
+    rf"(?P<n>{_NUM})\s?(?P<noun>{_SIZE_NOUNS})\s+in\s+total\b|"
+    rf"\b(?:a\s+)?total\s+of\s+(?:about\s+|around\s+|roughly\s+|~)?(?P<m>{_NUM})\s?"
+    rf"(?P<noun2>{_SIZE_NOUNS})\b",
+    re.I,
+)
+_SHARE_OF = re.compile(
+    rf"(?P<p>{_NUM})\s?%\s+of\s+(?:the|those|these|all|our)\s+(?P<noun>{_SIZE_NOUNS})\b"
+    rf"[^.;%]{{0,50}}?(?:which (?:was|is|came to)|i\.e\.|that'?s|that is|or|=|—|\()\s*"
+    rf"(?:about\s+|around\s+|roughly\s+|~|some\s+|nearly\s+|almost\s+)?(?P<x>{_NUM})",
+    re.I,
+)
+
+
+def _noun(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if word.endswith("s") else word
+
+
+def _totals(text: str) -> dict[str, float]:
+    """Wholes stated outright: '3000000 requests in total', 'a total of 1,200 tickets'."""
+    out = {}
+    for m in _WHOLE.finditer(text):
+        value = _value(m.group("n") or m.group("m"))
+        if value:
+            out[_noun(m.group("noun") or m.group("noun2"))] = value
+    return out
+
+
+def _share_of_total_problems(text: str, totals: dict[str, float]) -> list[str]:
+    """'12% of the requests, which was around 500,000' against a whole stated earlier."""
+    problems = []
+    for m in _SHARE_OF.finditer(text):
+        whole = totals.get(_noun(m.group("noun")))
+        p, x = _value(m.group("p")), _value(m.group("x"))
+        if not whole or p is None or not x or x >= whole:
+            continue
+        expected = whole * p / 100
+        if abs(x - expected) > 0.3 * expected:
+            problems.append(
+                f"{m.group('p')}% of {whole:,.0f} {m.group('noun')} is about {expected:,.0f}, "
+                f"not {m.group('x')}"
+            )
+    return problems
+
+
+_PER_DAY = re.compile(
+    rf"(?P<r>{_NUM})\s?(?:k\b)?\s?(?:[a-z-]+\s){{0,2}}?(?:a|per|each)\s+day\b", re.I
+)
+_FOR_DAYS = re.compile(
+    r"\bfor\s+(?:a|one|(?P<n>\d+|two|three|four|five|six))\s+(?P<u>days?|weeks?|months?)\b|"
+    r"\bfor\s+a\s+fortnight\b",
+    re.I,
+)
+_TOTAL = re.compile(
+    rf"(?P<t>{_NUM})\s?(?:k\b)?\s?(?:[a-z-]+\s){{0,2}}?in\s+total\b|"
+    rf"\b(?:a\s+)?total\s+of\s+(?:about\s+|around\s+|roughly\s+|~)?(?P<u>{_NUM})",
+    re.I,
+)
+
+
+_SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "1": 1}
+
+
+def _rate_total_problems(text: str) -> list[str]:
+    """'200,000 a day for a week, 3 million in total': a daily rate times the days is the total."""
+    rate, days, total = _PER_DAY.search(text), _FOR_DAYS.search(text), _TOTAL.search(text)
+    if not (rate and days and total):
+        return []
+    per_day = _value(rate.group("r"))
+    whole = _value(total.group("t") or total.group("u"))
+    if days.group("u") is None:
+        span = 14.0
+    else:
+        unit = days.group("u").lower().rstrip("s")
+        count = _SMALL.get((days.group("n") or "1").lower()) or _value(days.group("n"))
+        span = float(count or 1) * {"day": 1, "week": 7, "month": 30}[unit]
+    if not per_day or not whole:
+        return []
+    expected = per_day * span
+    if not 1 / 1.5 <= whole / expected <= 1.5:
+        return [
+            f"{rate.group(0).strip()} for {span:g} days is about {expected:,.0f}, not the "
+            f"{total.group(0).strip()} stated"
+        ]
+    return []
+
+
+_IN_LINE = re.compile(
+    rf"(?P<a>{_NUM})\s?%[^.;%]{{0,40}}?\b(?:exactly |roughly |right |very much |just )?"
+    rf"(?:in line with|consistent with|matching|matched|the same as|as predicted by)\s+"
+    rf"(?:the|our|what)\s+(?:[a-z-]+\s+){{0,2}}?(?P<b>{_NUM})\s?%",
+    re.I,
+)
+
+
+def _in_line_problems(text: str) -> list[str]:
+    """'CTR went up 8%, exactly in line with the 2% offline predicted': they are not in line."""
+    problems = []
+    for m in _IN_LINE.finditer(text):
+        a, b = _value(m.group("a")), _value(m.group("b"))
+        if a and b and max(a, b) / min(a, b) > 1.5 and abs(a - b) > 1:
+            problems.append(f"{m.group('a')}% is not in line with {m.group('b')}%")
+    return problems
+
+
+#: "evaluated it on those same 220,000 returns after training", "accuracy on the training set".
+_ON_TRAINING_DATA = re.compile(
+    r"(?<![\w-])(?:evaluat\w*|test\w*|scor\w*|measur\w*|validat\w*|check\w*|got|reached|"
+    r"hit)\b[^.;]{0,60}?\b(?:on|using)\s+(?:the\s+|its\s+|our\s+|those\s+|these\s+)?"
+    r"(?:(?:very\s+)?same\s+[^.;]{0,40}?(?:after training|(?:it|we|the model)\s+(?:was\s+)?"
+    r"trained (?:it\s+)?on|used (?:for|in|to) train\w*)|training (?:set|data|split)\b|"
+    r"data (?:it|we|the model) (?:was\s+)?trained on)",
+    re.I,
+)
 
 
 def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> list[str]:
@@ -524,14 +656,15 @@ def _percentile_problems(text: str) -> list[str]:
 
 def _share_problems(text: str) -> list[str]:
     """Three or more shares of one breakdown that add up to more than 100%."""
-    if text.count("%") < 3 or not _BREAKDOWN_CUE.search(text):
+    two = _TWO_SHARES.search(text)
+    if text.count("%") < (2 if two else 3) or not _BREAKDOWN_CUE.search(text):
         return []
     if re.search(r"->|→|\bfrom\b[^.;]{0,30}\bto\b|\bvs\.?\b|\bversus\b|\bthen\b", text, re.I):
         return []  # figures in a comparison are not parts of one whole
     if _HIGHER_RE.search(text) and re.search(r"\b(?:precision|recall|accuracy|f1)\b", text, re.I):
         return []  # metric values side by side, not shares
     shares = [float(m.group("v")) for m in _SHARE.finditer(text)]
-    if len(shares) == 2 and 101.5 < sum(shares) <= 180 and _TWO_SHARES.search(text):
+    if len(shares) == 2 and 101.5 < sum(shares) <= 180 and two:
         return [f"the shares add up to {sum(shares):g}% ({shares[0]:g}% + {shares[1]:g}%)"]
     if len(shares) >= 3 and 101.5 < sum(shares) <= 180 and max(shares) < 100:
         listed = " + ".join(f"{s:g}%" for s in shares)
@@ -583,9 +716,12 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     noise = False
     first = team = owned = 0
     joined_norm: list[str] = []
+    totals: dict[str, float] = {}  # noun -> the size of the whole it was last given as
     for sentence in sentences:
         text = normalise_numbers(sentence)
         joined_norm.append(text)
+        share_problems = _share_of_total_problems(text, totals)
+        totals.update(_totals(text))
         figures = [f for f in _figures(text) if not _is_noise_figure(f)]
         total_figures += len(figures)
         noise = noise or bool(_NOISE.search(text))
@@ -598,7 +734,11 @@ def read_claims(sentences: list[str]) -> ClaimSet:
         method = method_match.group(0) if method_match else None
         if figures:
             pairs = _pairs(text)
-            sentence_problems = _sentence_problems(text, pairs) + _parts_problems(text)
+            sentence_problems = [
+                *_sentence_problems(text, pairs),
+                *_parts_problems(text),
+                *share_problems,
+            ]
             claims.append(
                 Claim(
                     hypothetical=bool(_HYPOTHETICAL.search(sentence)),

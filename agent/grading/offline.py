@@ -31,7 +31,7 @@ from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
 from .base import Grader
 from .evidence import Extraction, extract, injection_sentences, keyword_hits, strip_injection
 
-VERSION = "offline-1.3"
+VERSION = "offline-1.4"
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,29 @@ def test_a_product_name_is_not_a_figure() -> None:
             "On our 500-case set the error rate went from 10% to 8%, a 60% reduction.",
             "not the 60%",
         ),
+        (
+            "We shadowed 40,000 searches a day for two weeks, about 2 million searches in total.",
+            "is about 560,000",
+        ),
+        (
+            "Of the replayed orders, 60% of the failures came from stale prices and 55% from "
+            "timeouts.",
+            "add up to 115%",
+        ),
+        (
+            "The A/B on 9,000 sessions lifted conversion 9%, right in line with the 3% the "
+            "offline replay predicted.",
+            "9% is not in line with 3%",
+        ),
+        (
+            "I scored the churn model on the training data after fitting it: 0.93 AUC.",
+            "trained on",
+        ),
+        (
+            "To check it I evaluated the classifier on those same 80,000 claims it was trained "
+            "on, and recall was 88%.",
+            "trained on",
+        ),
     ],
 )
 def test_figures_that_cannot_be_true_are_found_and_explained(text: str, says: str) -> None:
@@ -102,6 +125,10 @@ def test_figures_that_cannot_be_true_are_found_and_explained(text: str, says: st
         "We kept an 80/20 split by customer and AUC dropped from 0.88 to 0.79 on the holdout.",
         "The importance of the leaky feature fell from 1st to 14th once rebuilt as of booking.",
         "I reduced p95 from 20 seconds to 900 milliseconds, measured on a day of traffic.",
+        "We logged 15,000 calls a day for a week, roughly 105,000 calls in total, then replayed.",
+        "A weekly job computes PSI for the inputs against the training data and pages above 0.2.",
+        "On 20,000 replayed pairs 98.9% matched the online values within 1%.",
+        "The lift was 4.1%, in line with the 4% the offline replay predicted on 12,000 sessions.",
     ],
 )
 def test_coherent_figures_are_not_called_wrong(text: str) -> None:
@@ -170,3 +197,21 @@ def test_a_terse_one_line_measured_answer_reaches_three(bank: QuestionBank) -> N
 
     verdict = grade_blocking(get_grader("offline"), bank.get("before-after"), TERSE)
     assert verdict.score is not None and verdict.score >= 3
+
+
+def test_a_share_of_a_whole_stated_earlier_must_match_its_count() -> None:
+    wrong = claims_of(
+        "We replayed a month of traffic, 2 million requests in total. 5% of the requests "
+        "disagreed, which was around 300,000 requests."
+    )
+    assert any("5% of 2,000,000 requests is about 100,000" in p for p in wrong.problems)
+    right = claims_of(
+        "We replayed a month of traffic, 2 million requests in total. 5% of the requests "
+        "disagreed, which was around 100,000 requests."
+    )
+    assert not right.problems, right.problems
+
+
+def test_digits_before_a_scale_word_are_one_figure() -> None:
+    assert "3000000 requests" in normalise_numbers("roughly 3 million requests")
+    assert "1200000 rows" in normalise_numbers("1.2 million rows")
