@@ -35,7 +35,8 @@ from .features import ANSWER_FEATURES, CRITERION_FEATURES, answer_features, crit
 from .offline import OfflineGrader
 
 ARTIFACT = Path(__file__).with_name("offline_model.json")
-VERSION = "offline-3.0"
+VERSION = "offline-3.1"
+_INCOHERENT = ANSWER_FEATURES.index("incoherent")
 
 
 class LinearModel(BaseModel):
@@ -163,6 +164,8 @@ class TrainedGrader(Grader):
         x = [*base, sum(expectations.values()) / len(expectations)]
         proba = overall_model.proba(x)
         score = most_likely(proba)
+        if base[_INCOHERENT]:  # figures that cannot be true earn nothing: LABELLING section 3
+            score = min(score, self.rules.weights.unmeasured_cap)
         reasons = _explain(question, rules, criteria, score)
         return rules.model_copy(
             update={
