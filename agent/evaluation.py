@@ -139,7 +139,8 @@ def evaluate(
             verdicts[answer_id] = grade_blocking(
                 grader, bank.get(golden.question_id), golden.answer
             )
-        flagged = tourist_flag([verdicts[i] for i in session.answers]).flagged
+        tracks = {q.id: q.track for q in bank}
+        flagged = tourist_flag([verdicts[i] for i in session.answers], tracks=tracks).flagged
         session_pairs.append((session.tourist, flagged))
         counts[("t" if flagged == session.tourist else "f") + ("p" if flagged else "n")] += 1
     tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]

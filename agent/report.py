@@ -48,7 +48,8 @@ def build_report(
         assert r.verdict.score is not None
         by_competency[r.competency].append(r.verdict.score)
     overall = round(mean(r.verdict.score for r in scored if r.verdict.score), 2) if scored else None
-    flag = tourist_flag([r.verdict for r in results], planned)
+    tracks = {r.question_id: bank.get(r.question_id).track for r in results}
+    flag = tourist_flag([r.verdict for r in results], planned, tracks)
     injections = [q for r in results for q in r.verdict.injection_quotes]
     return Report(
         unscored=[r.question_id for r in results if r.verdict.score is None],

@@ -22,7 +22,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from .._models import TouristFlag, Verdict
+from .._models import COMPETENCIES, TouristFlag, Verdict
 from ..bank import QuestionBank
 from ..grading.tourist import tourist_flag
 from ..interview import MAX_ANSWER_CHARS
@@ -85,7 +85,11 @@ class Candidate:
         return {c: round(mean(s), 2) for c, s in sorted(by.items())}
 
     def flag(self) -> TouristFlag:
-        return tourist_flag([a.verdict for a in self.answers])
+        tracks = {a.question_id: _TRACK_OF.get(a.competency, "") for a in self.answers}
+        return tourist_flag([a.verdict for a in self.answers], tracks=tracks)
+
+
+_TRACK_OF = {c: track for track, competencies in COMPETENCIES.items() for c in competencies}
 
 
 def load_candidates(grades: Path) -> list[Candidate]:

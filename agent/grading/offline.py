@@ -128,6 +128,7 @@ class OfflineGrader(Grader):
             + ([] if on_topic else ["off-topic: the answer does not address the question"])
             + [f"figures that cannot be true: {p}" for p in incoherent[:3]],
             explanation=_explain(found, backed),
+            claims=[c.sentence for c in found.claims.grounded] if backed else [],
             grader=self.info,
             rubric_hash=question.rubric_hash,
         )

@@ -1,15 +1,18 @@
 """The prompt-tourist flag: can the candidate back their answers with concrete evidence?
 
 A candidate is flagged when, after the follow-up probes, fewer than
-``min(2, ceil(n / 2))`` of their ``n`` answers are *backed*: scored at least 3 with a figure tied
-to a method or a baseline, or an artefact of stated size. The reasons name what was missing and
-quote what stood in its place (unsupported precision, buzzwords, non-answers).
+``min(2, ceil(n / 2))`` of their ``n`` answers are *backed* (see :func:`is_backed`): measured,
+coherent evidence, whatever kind of system it was measured on. Figures that cannot be true, and
+one claim pasted figure for figure into answers to different questions, never back an answer.
+The reasons name what was missing and quote what stood in its place (unsupported precision,
+buzzwords, non-answers), and say when the measured work fits the other track better.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from .._models import EvidenceKind, TouristFlag, Verdict
 
@@ -17,28 +20,96 @@ _MEASURED = {EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY}
 
 
 def is_backed(verdict: Verdict) -> bool:
-    """True when an answer scored 3+ and quotes at least one measured figure."""
-    if verdict.score is None or verdict.score < 3:
+    """True when an answer is backed by measured, coherent evidence (LABELLING section 7).
+
+    That is an answer scored 3+ that quotes a measured figure, or one held at 2 that still
+    carries a claim tied to a set or a method with a before -> after pair: an honest beginner's
+    small real example. Figures that cannot be true never back an answer.
+    """
+    if verdict.score is None or verdict.score < 2 or _impossible(verdict):
         return False
-    return any(e.kind in _MEASURED for e in verdict.evidence)
+    if verdict.score >= 3:
+        return any(e.kind in _MEASURED for e in verdict.evidence)
+    return bool(verdict.claims) and any(
+        e.kind is EvidenceKind.BEFORE_AFTER for e in verdict.evidence
+    )
 
 
-def tourist_flag(verdicts: Sequence[Verdict], planned: int | None = None) -> TouristFlag:
+def _impossible(verdict: Verdict) -> bool:
+    return any(f.startswith("figures that cannot be true") for f in verdict.flags)
+
+
+#: Classical-ML work and LLM-application work, told apart by the words of the measured claims.
+_ML_WORDS = re.compile(
+    r"\b(?:xgboost|lightgbm|catboost|random forest|logistic regression|gradient[- ]boost\w*|gbm|"
+    r"auc|auroc|roc|churn|fraud|credit|default rate|forecast\w*|mape|mase|mae|rmse|"
+    r"feature (?:store|importance|drift|pipeline)|cross[- ]validat\w*|k-?fold|propensity|"
+    r"recommend\w*|ranking model|ctr|psi|scorecard|tabular|regression model|classifier)\b",
+    re.I,
+)
+_AI_WORDS = re.compile(
+    r"\b(?:llms?|gpt[\w.-]*|claude|prompts?|prompting|rag|retriev\w*|embeddings?|vector|chunks?|"
+    r"chunking|agents?|agentic|tool[- ]calls?|judge|hallucinat\w*|tokens?|context window|"
+    r"rerank\w*|guardrails?|injection|chatbot|assistant|copilot)\b",
+    re.I,
+)
+
+
+def other_track_work(verdict: Verdict, track: str | None) -> bool:
+    """An answer to an AI-engineer question backed by measured classical-ML work instead."""
+    if track is None or not track.startswith("ai") or not verdict.claims or _impossible(verdict):
+        return False
+    text = " ".join([*verdict.claims, *(e.quote for e in verdict.evidence)])
+    return bool(_ML_WORDS.search(text)) and not _AI_WORDS.search(text)
+
+
+def _recycled(verdicts: Sequence[Verdict]) -> set[int]:
+    """Answers whose only backing is a claim whose figures repeat, figure for figure, the
+    claim given for another question: one rehearsed figure pasted into every answer."""
+    signatures: dict[tuple[str, ...], set[int]] = {}
+    only: dict[int, tuple[str, ...]] = {}
+    for index, verdict in enumerate(verdicts):
+        mine = {tuple(_DIGITS.findall(claim)) for claim in verdict.claims}
+        mine = {sig for sig in mine if len(sig) >= 3}
+        for sig in mine:
+            signatures.setdefault(sig, set()).add(index)
+        if len(mine) == 1 and len(verdict.claims) == 1:
+            only[index] = next(iter(mine))
+    return {i for i, sig in only.items() if len(signatures[sig]) >= 2}
+
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def tourist_flag(
+    verdicts: Sequence[Verdict],
+    planned: int | None = None,
+    tracks: Mapping[str, str] | None = None,
+) -> TouristFlag:
     """Decide the flag for a whole session and say why.
 
     ``planned`` is the number of questions the session meant to ask; questions left unanswered
-    when a session ends early count as not backed.
+    when a session ends early count as not backed. ``tracks`` maps question ids to their track:
+    with it, AI-engineer answers backed by measured classical-ML work count as backed (the
+    hiring guide's test is concrete numbers, not the kind of system) and the reasons say the
+    candidate fits the ML-engineer track better.
     """
     n = max(len(verdicts), planned or 0)
     if not verdicts:
         return TouristFlag(flagged=False, reasons=["no questions were answered; nothing to assess"])
-    backed = [v for v in verdicts if is_backed(v)]
+    recycled = _recycled(verdicts)
+    other = [v for v in verdicts if other_track_work(v, (tracks or {}).get(v.question_id))]
+    backed = [
+        v
+        for i, v in enumerate(verdicts)
+        if (is_backed(v) or any(v is o for o in other)) and i not in recycled
+    ]
     needed = min(2, math.ceil(n / 2))
     flagged = len(backed) < needed
     reasons: list[str] = []
     quotes: list[str] = []
     empty = [v for v in verdicts if v.empty]
-    unbacked = [v for v in verdicts if not is_backed(v) and not v.empty]
+    unbacked = [v for v in verdicts if all(v is not b for b in backed) and not v.empty]
     if flagged:
         reasons.append(
             f"{len(backed)} of {n} answers backed by a figure tied to a method or baseline "
@@ -47,6 +118,14 @@ def tourist_flag(verdicts: Sequence[Verdict], planned: int | None = None) -> Tou
     else:
         reasons.append(f"{len(backed)} of {n} answers backed by measured evidence")
         quotes.extend(v.evidence[0].quote for v in backed[:2] if v.evidence)
+    if len(other) >= 2:
+        reasons.append(
+            f"{len(other)} answers to AI-engineer questions are backed by measured classical-ML "
+            "work rather than LLM systems: the candidate fits the ML-engineer track better"
+        )
+    if recycled:
+        ids = ", ".join(verdicts[i].question_id for i in sorted(recycled))
+        reasons.append(f"the same figures are given as the evidence for different questions: {ids}")
     if n > len(verdicts):
         reasons.append(f"the session ended with {n - len(verdicts)} question(s) not reached")
     if empty:

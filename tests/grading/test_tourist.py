@@ -120,8 +120,77 @@ def test_adding_a_backed_answer_never_raises_the_flag(
 def test_backed_needs_score_and_measured_evidence(strong: list[Verdict]) -> None:
     verdict = strong[0]
     assert is_backed(verdict)
-    assert not is_backed(verdict.model_copy(update={"score": 2}))
+    assert not is_backed(verdict.model_copy(update={"score": 1}))
     assert not is_backed(verdict.model_copy(update={"score": None}))
+    # at 2, only a claim tied to a set or method with a before -> after pair backs the answer
+    assert not is_backed(verdict.model_copy(update={"score": 2, "claims": []}))
+    impossible = ["figures that cannot be true: 340% cannot be a rate"]
+    assert not is_backed(verdict.model_copy(update={"flags": impossible}))
     measured = {"quantity", "before_after"}
     unmeasured = [e for e in verdict.evidence if e.kind.value not in measured]
     assert not is_backed(verdict.model_copy(update={"evidence": unmeasured}))
+
+
+BEGINNER = {
+    "regression-suite": (
+        "I'm new to this. I wrote 12 questions for our FAQ bot with the right answer next to each "
+        "and check them by hand after every prompt change. Last month it went from 7/12 to 10/12 "
+        "right after I added the refund policy page to the documents."
+    ),
+    "hallucination-debug": (
+        "The bot told a customer we ship to Norway; we don't. I read the retrieved chunks and "
+        "the shipping page was missing from the index. I re-indexed it and on the same 12 "
+        "questions wrong shipping answers went from 3 to 0."
+    ),
+}
+
+
+def test_an_honest_beginner_with_small_measured_examples_is_not_flagged(
+    bank: QuestionBank,
+) -> None:
+    session = verdicts(bank, BEGINNER)
+    assert all(v.score is not None and v.score <= 3 for v in session)
+    flag = tourist_flag(session)
+    assert not flag.flagged, flag.reasons
+
+
+FRAUD_WORK = {
+    "retrieval-quality": (
+        "I haven't built retrieval for an LLM. My closest work is our card-fraud model: on an "
+        "out-of-time holdout of 18,000 labelled transactions, XGBoost recall at a 1% review rate "
+        "went from 41% to 58% against the rules baseline, measured with a bootstrap CI."
+    ),
+    "token-cost-cut": (
+        "No LLM costs in my job. For the fraud scorer I cut serving cost instead: moving the "
+        "features to a batch feature store took the per-transaction cost from $0.004 to $0.001, "
+        "measured on a week of 2.1 million logged transactions."
+    ),
+    "agent-tool-failure": (
+        "I have not run agents. In a churn model I traced a failure to a leaked feature: AUC "
+        "fell from 0.91 to 0.78 on the time-based holdout of 40,000 accounts once I rebuilt it "
+        "as of the prediction date, which was the honest figure."
+    ),
+}
+
+
+def test_measured_classical_ml_work_on_ai_questions_is_not_a_tourist(bank: QuestionBank) -> None:
+    session = verdicts(bank, FRAUD_WORK)
+    tracks = {q.id: q.track for q in bank}
+    flag = tourist_flag(session, tracks=tracks)
+    assert not flag.flagged, flag.reasons
+    assert any("fits the ML-engineer track better" in r for r in flag.reasons)
+
+
+def test_one_claim_pasted_into_every_answer_is_not_backing(bank: QuestionBank) -> None:
+    pasted = "On our 400-example holdout, accuracy went from 71% to 93% after I introduced it."
+    session = verdicts(
+        bank,
+        {
+            "regression-suite": f"We built a strong suite. {pasted}",
+            "before-after": f"The change was a clear win. {pasted}",
+            "latency-budget": f"Latency was handled carefully. {pasted}",
+        },
+    )
+    flag = tourist_flag(session)
+    assert flag.flagged
+    assert any("same figures are given as the evidence" in r for r in flag.reasons)
