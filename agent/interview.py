@@ -43,7 +43,7 @@ from langgraph.types import Command, interrupt
 
 from ._database import advisory_lock, connection_pool, parse_database_url, require_postgres
 from ._errors import AnswerTooLongError, SessionNotFoundError, UserError
-from ._models import Report, Turn, Verdict
+from ._models import EvidenceKind, Report, Turn, Verdict
 from .bank import QuestionBank, load_bank
 from .grading.base import Grader, get_grader, grade_blocking, run_blocking
 from .grading.evidence import is_empty
@@ -142,6 +142,9 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
         answers = [t["answer"] for t in state["transcript"] if t["question_id"] == qid]
         combined = "\n\n".join(a for a in answers if a.strip())
         verdict = grade_blocking(graders(state["provider"]), bank.get(qid), combined)
+        if pending["kind"] == "probe" and qid in state["verdicts"]:
+            before = Verdict.model_validate(state["verdicts"][qid])
+            verdict = hold_without_new_evidence(before, verdict, answers[-1])
         spent = state.get("spent", [])
         if verdict.usage is not None:  # every grading call counts, even when a probe regrades
             spent = [*spent, verdict.usage.model_dump(mode="json")]
@@ -217,6 +220,33 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
     graph.add_conditional_edges("decide", after_decide, ["ask", "report"])
     graph.add_edge("report", END)
     return graph
+
+
+_MEASURED_KINDS = frozenset({EvidenceKind.QUANTITY, EvidenceKind.BEFORE_AFTER})
+
+
+def hold_without_new_evidence(before: Verdict, after: Verdict, probe_answer: str) -> Verdict:
+    """The regraded verdict, held at the earlier score unless the probe's answer added evidence.
+
+    A follow-up answer ("yes, it was carefully measured and the results were significant") adds
+    words the rubric looks for without adding a figure; it must not lift an answer held below
+    the bar. New evidence is a measured figure or a claim the verdict quotes from the follow-up.
+    """
+    if before.score is None or after.score is None or after.score <= before.score:
+        return after
+    quotes = [e.quote for e in after.evidence if e.kind in _MEASURED_KINDS] + after.claims
+    if any(quote and quote in probe_answer for quote in quotes):
+        return after
+    criteria = {c: min(s, before.criteria.get(c, s)) for c, s in after.criteria.items()}
+    held = f"the follow-up answer added no measured evidence, so the score stays at {before.score}"
+    return after.model_copy(
+        update={
+            "score": before.score,
+            "criteria": criteria,
+            "missing": [c for c, s in criteria.items() if s <= 2],
+            "explanation": [*after.explanation, held],
+        }
+    )
 
 
 def _choose_probe(bank: QuestionBank, qid: str, missing: list[str], asked: list[int]) -> int | None:

@@ -28,8 +28,10 @@ from agent import (
     UnknownQuestionError,
     UserError,
 )
-from agent.bank import CORE_QUESTION_IDS
+from agent.bank import CORE_QUESTION_IDS, load_bank
+from agent.grading.base import get_grader, grade_blocking
 from agent.grading.offline import OfflineGrader
+from agent.interview import hold_without_new_evidence
 
 
 def _prompts_key(prompts: list[Step]) -> list[tuple[str | None, str | None]]:
@@ -448,3 +450,42 @@ def test_answers_from_several_threads_are_serialised(interview: Interview) -> No
     report = interview.current(step.session_id).report
     assert report is not None
     assert sorted(t.answer for t in report.transcript) == sorted(texts)
+
+
+def test_a_probe_answer_without_new_evidence_does_not_raise_the_score(
+    interview: Interview,
+) -> None:
+    grader = get_grader("offline")  # the interview's default
+    question = interview.bank.get("regression-suite")
+    words = (
+        "Yes, the regression suite was rigorous and automated: golden dataset, LLM judge with a "
+        "rubric, CI on every pull request, baseline comparison, pass thresholds, careful scoring."
+    )
+    first = grade_blocking(grader, question, TOURIST_ANSWER)
+    regraded = grade_blocking(grader, question, f"{TOURIST_ANSWER}\n\n{words}")
+    assert first.score is not None and regraded.score is not None
+    assert regraded.score > first.score, "the fixture must be one the rubric words would lift"
+
+    step = interview.start(question_ids=["regression-suite"], max_followups=1)
+    step = interview.answer(step.session_id, TOURIST_ANSWER)
+    assert step.kind == "probe"
+    end = interview.answer(step.session_id, words)
+    assert end.report is not None
+    verdict = end.report.questions[0].verdict
+    assert verdict.score == first.score, "rubric words without a figure changed nothing"
+    assert any("added no measured evidence" in line for line in verdict.explanation)
+
+
+def test_hold_lets_a_probe_answer_with_a_new_figure_raise_the_score() -> None:
+    grader = get_grader("offline")
+    question = load_bank().get("regression-suite")
+    figure = (
+        "Concretely: I built the 240-case suite from production tickets; on it the pass rate went "
+        "from 78% to 91% after the prompt fix, scored by exact match in CI."
+    )
+    before = grade_blocking(grader, question, TOURIST_ANSWER)
+    after = grade_blocking(grader, question, f"{TOURIST_ANSWER}\n\n{figure}")
+    assert after.score is not None and before.score is not None and after.score > before.score
+    assert hold_without_new_evidence(before, after, figure) == after
+    held = hold_without_new_evidence(before, after, "nothing new here")
+    assert held.score == before.score
