@@ -164,6 +164,10 @@ def render_markdown(report: Report) -> str:
         ]
         if r.followups:
             lines += ["Follow-ups asked:", *[f"- {f}" for f in r.followups], ""]
+        if v.claims:
+            lines.append("Measured claims (tied to a set or a method; worth probing):")
+            lines += [f"> {_md_escape(c)}" for c in v.claims]
+            lines.append("")
         if v.evidence:
             lines.append("Evidence:")
             lines += [f"- {_md_escape(e.note)}\n  > {_md_escape(e.quote)}" for e in v.evidence]

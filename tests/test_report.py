@@ -165,3 +165,15 @@ def test_report_round_trips_through_json(interview: Interview) -> None:
     again = Report.model_validate_json(report.model_dump_json())
     assert again == report
     assert render_markdown(again) == render_markdown(report)
+
+
+def test_the_report_quotes_the_measured_claims(interview: Interview) -> None:
+    report = _session(interview, "regression-suite", STRONG_ANSWERS["regression-suite"])
+    verdict = report.questions[0].verdict
+    assert verdict.claims, "a strong answer has claims tied to a set or a method"
+    assert all(c in STRONG_ANSWERS["regression-suite"] for c in verdict.claims), "verbatim"
+    markdown = render_markdown(report)
+    assert "Measured claims (tied to a set or a method; worth probing):" in markdown
+    tourist = _session(interview, "regression-suite", TOURIST_ANSWER)
+    assert tourist.questions[0].verdict.claims == []
+    assert "Measured claims" not in render_markdown(tourist)

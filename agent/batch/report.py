@@ -253,9 +253,13 @@ def _candidate_section(
         if verdict.criteria:
             crits = ", ".join(f"{k} {v}" for k, v in verdict.criteria.items())
             out.append(f"<p>criteria (1-5): {_e(crits)}</p>")
-        if verdict.evidence:
-            out.append("<p>evidence quoted from the answer:</p>")
-            out += [f"<blockquote>{_e(e.quote)}</blockquote>" for e in verdict.evidence]
+        if verdict.claims:
+            out.append("<p>measured claims (tied to a set or a method):</p>")
+            out += [f"<blockquote>{_e(c)}</blockquote>" for c in verdict.claims]
+        other = [e for e in verdict.evidence if e.quote not in verdict.claims]
+        if other:
+            out.append("<p>other evidence quoted from the answer:</p>")
+            out += [f"<blockquote>{_e(e.quote)}</blockquote>" for e in other]
         notes = list(verdict.flags)
         notes += [f"injection attempt: {q}" for q in verdict.injection_quotes]
         if notes:
