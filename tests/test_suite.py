@@ -197,7 +197,10 @@ def test_a_judge_without_a_calibration_gets_a_warning(
 
 def _all(ids: list[str], score: int) -> dict[str, object]:
     return {
-        "criteria": [{"criterion_id": i, "score": score, "rationale": "r"} for i in ids],
+        "criteria": [
+            {"criterion_id": i, "score": score, "rationale": "r", "quotes": ["40 cases by hand"]}
+            for i in ids
+        ],
     }
 
 

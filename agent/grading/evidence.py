@@ -17,6 +17,7 @@ of a before -> after pair. Only grounded quantities count as evidence of measure
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 from .._models import EvidenceKind
 from .claims import ClaimSet, read_claims
+from .normalise import decoded_views
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
 _MULT = r"(?:\s?[kKmM]\b)?"
@@ -290,10 +292,35 @@ def _attempts(text: str) -> list[re.Match[str]]:
 
 
 def injection_sentences(text: str) -> list[str]:
-    """Sentences that address the grader rather than the question."""
-    if not any(pattern.search(text) for pattern in _INJECTION_ANYWHERE):
-        return []
-    return _injection_sentences(text)
+    """Sentences that address the grader rather than the question, also when the address is
+    base64, hex or ROT13 (see :func:`~agent.grading.normalise.decoded_views`)."""
+    found = _injection_sentences(text) if _mentions_injection(text) else []
+    for run, decoded in decoded_views(text):
+        if not _mentions_injection(decoded) or not _attempts(decoded):
+            continue
+        if run:
+            found.append(_sentence_containing(text, text.find(run)))
+        else:  # ROT13: the sentences whose ROT13 reading is English and an attempt
+            for sentence in sentences(text):
+                turned = codecs.encode(sentence, "rot13")
+                if _english(turned) > max(1, _english(sentence)) and _attempts(turned):
+                    found.append(sentence)
+    return _dedupe(found)
+
+
+_COMMON_WORDS = re.compile(
+    r"\b(?:the|and|to|of|a|is|this|that|you|your|it|for|in|on|with|all|any|score|answer|grade|"
+    r"ignore|previous|instructions|give|must|please)\b",
+    re.I,
+)
+
+
+def _english(text: str) -> int:
+    return len(_COMMON_WORDS.findall(text))
+
+
+def _mentions_injection(text: str) -> bool:
+    return any(pattern.search(text) for pattern in _INJECTION_ANYWHERE)
 
 
 def _injection_sentences(text: str) -> list[str]:

@@ -29,9 +29,9 @@ import secrets
 import statistics
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
 from .._errors import ReplyInvalidError
 from .._models import (
@@ -49,6 +49,7 @@ from ..providers.cache import ResponseCache, cache_key
 from ..providers.cost import token_usage
 from .base import Grader
 from .evidence import extract, injection_sentences, is_empty, strip_injection
+from .normalise import plain_text
 
 
 class CriterionGrade(BaseModel):
@@ -92,14 +93,32 @@ class JudgeOutput(BaseModel):
 
 @cache
 def judge_output_for(criteria: tuple[str, ...]) -> type[JudgeOutput]:
-    """The reply schema of one rubric: :class:`JudgeOutput` that checks these criterion ids.
+    """The reply schema of one rubric: every constraint is in the JSON Schema the model sees.
 
-    The ids are bound to the class, not passed as a validation ``context``: instructor renders
-    every message as a Jinja template when it is given a context, and the user message holds the
-    candidate's answer, so ``{{ 7*7 }}`` in an answer would reach the model as ``49``.
+    ``criterion_id`` is an enum of the rubric's ids and ``criteria`` holds exactly one grade per
+    criterion (``minItems`` = ``maxItems``), so a reply that follows the schema can always be
+    scored; the validator still rejects a repeated id. The ids are bound to the class, not
+    passed as a validation ``context``: instructor renders every message as a Jinja template
+    when it is given a context, and the user message holds the candidate's answer, so
+    ``{{ 7*7 }}`` in an answer would reach the model as ``49``.
     """
-    namespace = {"expected_criteria": criteria, "__doc__": JudgeOutput.__doc__}
-    return type("JudgeOutput", (JudgeOutput,), {**namespace, "__module__": __name__})
+    ids: Any = Literal[criteria]
+    grade = create_model(
+        "CriterionGrade",
+        __base__=CriterionGrade,
+        __module__=__name__,
+        criterion_id=(ids, Field(description="One of the rubric's criterion ids.")),
+    )
+    n = len(criteria)
+    output = create_model(
+        "JudgeOutput",
+        __base__=JudgeOutput,
+        __module__=__name__,
+        __doc__=JudgeOutput.__doc__,
+        criteria=(list[grade], Field(min_length=n, max_length=n)),
+    )
+    output.expected_criteria = criteria
+    return output
 
 
 _WS = re.compile(r"\s+")
@@ -143,6 +162,9 @@ class LLMJudge(Grader):
 
     #: The prompt file (``prompts/<name>.yaml``); subclasses grade with another prompt.
     prompt_name = "judge"
+    #: Top marks need a measured figure or artefact the deterministic reading also finds (the
+    #: bank's experience questions). A reference-answer judge grades facts, not measurements.
+    needs_measured_support: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -205,6 +227,7 @@ class LLMJudge(Grader):
 
         Injected sentences are removed and reported; a non-answer gets its verdict at once.
         """
+        answer = plain_text(answer)
         injected = injection_sentences(answer)
         text = strip_injection(answer) if injected else answer
         base: dict[str, Any] = {
@@ -286,6 +309,7 @@ class LLMJudge(Grader):
         haystack = normalise(text)
         numbers_in_answer = set(_NUMBER.findall(text))
         kept: dict[str, str] = {}
+        quoted: dict[str, list[str]] = {c.id: [] for c in question.rubric}
         dropped = 0
         scores: dict[str, list[int]] = {c.id: [] for c in question.rubric}
         rationales: dict[str, str] = {}
@@ -296,6 +320,7 @@ class LLMJudge(Grader):
                 for quote in grade.quotes:
                     if quote.strip() and normalise(quote) in haystack:
                         kept.setdefault(normalise(quote), quote.strip())
+                        quoted[grade.criterion_id].append(normalise(quote))
                     else:
                         dropped += 1
         claims = []
@@ -310,8 +335,17 @@ class LLMJudge(Grader):
                 else:
                     dropped += 1
         criteria = {cid: _median(values) for cid, values in scores.items()}
-        overall = int(sum(criteria.values()) / len(criteria) + 0.5)
         flags = list(base.pop("flags", []))
+        unsupported = (
+            _unsupported_top_marks(text, criteria, quoted) if self.needs_measured_support else []
+        )
+        if unsupported:
+            criteria = {c: min(s, 3) if c in unsupported else s for c, s in criteria.items()}
+            flags.append(
+                f"held at 3: the judge's 4-5 on {', '.join(unsupported)} quotes no measured figure "
+                "or artefact that the deterministic reading of the answer also finds"
+            )
+        overall = int(sum(criteria.values()) / len(criteria) + 0.5)
         if dropped and not kept:
             overall = min(overall, 2)
             flags.append("judge cited evidence that is not in the answer: capped at 2")
@@ -382,6 +416,27 @@ def probe_or_fallback(text: str, probe: str, question: Question) -> str:
 def boundary_leak(text: str) -> bool:
     """True when text carries our delimiter markers."""
     return bool(_MARKER.search(text))
+
+
+_SUPPORT = frozenset({EvidenceKind.QUANTITY, EvidenceKind.BEFORE_AFTER, EvidenceKind.ARTEFACT})
+
+
+def _unsupported_top_marks(
+    text: str, criteria: dict[str, int], quoted: dict[str, list[str]]
+) -> list[str]:
+    """Criteria graded 4-5 whose quotes touch no sentence where :func:`extract` finds a grounded
+    measured figure or a sized artefact: the judge's top marks need deterministic support, so
+    no wording alone (an injection the detector missed included) can buy them."""
+    high = [c for c, s in criteria.items() if s >= 4]
+    if not high:
+        return []
+    found = extract(text)
+    supported = {normalise(f.sentence) for f in found.items if f.grounded and f.kind in _SUPPORT}
+    if found.claims.incoherent:
+        supported = set()
+    return [
+        c for c in high if not any(q in s or s in q for q in quoted.get(c, []) for s in supported)
+    ]
 
 
 def _median(values: list[int]) -> int:

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
 from .base import Grader
 from .evidence import Extraction, extract, injection_sentences, keyword_hits, strip_injection
+from .normalise import plain_text
 
-VERSION = "offline-1.4"
+VERSION = "offline-1.5"
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class OfflineGrader(Grader):
 
     def grade_now(self, question: Question, answer: str) -> Verdict:
         """Grade synchronously (the offline grader never waits on anything)."""
+        answer = plain_text(answer)
         injected = injection_sentences(answer)
         if not injected:
             return self._grade_clean(question, answer, [])

@@ -444,6 +444,7 @@ class ReferenceJudge(LLMJudge):
     """The LLM judge with the reference-guided prompt and the derived reference criteria."""
 
     prompt_name = "reference_judge"
+    needs_measured_support = False
 
     def __init__(
         self,

@@ -32,6 +32,7 @@ from .._models import Question, Verdict
 from .base import Grader
 from .evidence import extract, injection_sentences, strip_injection
 from .features import ANSWER_FEATURES, CRITERION_FEATURES, answer_features, criterion_features
+from .normalise import plain_text
 from .offline import OfflineGrader
 
 ARTIFACT = Path(__file__).with_name("offline_model.json")
@@ -124,6 +125,7 @@ class TrainedGrader(Grader):
 
     def grade_now(self, question: Question, answer: str) -> Verdict:
         """Grade synchronously."""
+        answer = plain_text(answer)
         injected = injection_sentences(answer)
         clean = self._grade(question, strip_injection(answer) if injected else answer, injected)
         if not injected:

@@ -185,7 +185,7 @@ def test_real_sdk_429s_beyond_its_retries_are_retried_by_the_limiter(
     router = respx.Router(assert_all_called=False, assert_all_mocked=True)
     ids = [c.id for c in bank.get("regression-suite").rubric]
     limited = httpx.Response(429, headers={"retry-after": "0"}, json={"type": "error"})
-    ok = httpx.Response(200, json=anthropic_tool_reply(judge_input(ids, 4)))
+    ok = httpx.Response(200, json=anthropic_tool_reply(judge_input(ids, 3)))
     route = router.post("https://api.anthropic.com/v1/messages").mock(
         side_effect=[limited, limited, limited, ok]
     )
@@ -212,5 +212,5 @@ def test_real_sdk_429s_beyond_its_retries_are_retried_by_the_limiter(
     assert route.call_count == 4
     assert result.rate_limited == 1 and result.degraded == 0
     (record,) = read_rows(tmp_path / "g.jsonl")
-    assert record["score"] == 4 and record["grader"]["name"] == "anthropic:claude-x"
+    assert record["score"] == 3 and record["grader"]["name"] == "anthropic:claude-x"
     assert json.loads(route.calls[-1].request.content)["model"] == "claude-x"

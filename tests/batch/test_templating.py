@@ -72,7 +72,11 @@ def test_bound_criteria_are_checked_without_a_validation_context() -> None:
     schema = judge_output_for(("a", "b"))
     good = {"criteria": [{"criterion_id": c, "score": 3, "rationale": "r"} for c in "ab"]}
     assert isinstance(schema.model_validate(good), JudgeOutput)
+    twice = [{**good["criteria"][0]}, {**good["criteria"][0]}]
     with pytest.raises(ValueError, match="exactly once"):
+        schema.model_validate({"criteria": twice})
+    with pytest.raises(ValueError, match="at least 2 items"):
         schema.model_validate({"criteria": good["criteria"][:1]})
     assert judge_output_for(("a", "b")) is schema, "one class per rubric"
-    assert schema.model_json_schema() == JudgeOutput.model_json_schema()
+    criteria = schema.model_json_schema()["properties"]["criteria"]
+    assert criteria["minItems"] == criteria["maxItems"] == 2

@@ -104,7 +104,13 @@ def _judge(score: int) -> LLMJudge:
         import re
 
         ids = re.findall(r"^- \[([a-z0-9-]+)\]", system, re.M)
-        return {"criteria": [{"criterion_id": i, "score": score, "rationale": "r"} for i in ids]}
+        quote = "refund accuracy dropping from 91% to 76% on 40 cases"  # in STRONG
+        return {
+            "criteria": [
+                {"criterion_id": i, "score": score, "rationale": "r", "quotes": [quote]}
+                for i in ids
+            ]
+        }
 
     return LLMJudge(ScriptedModel(reply, model="judge"))
 

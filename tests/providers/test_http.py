@@ -22,6 +22,7 @@ ANSWER = (
     "I built a 240-case golden set from production failures; an LLM judge calibrated on 100 "
     "human labels (kappa 0.78) scores it in CI and it caught accuracy falling from 91% to 76%."
 )
+QUOTE = "it caught accuracy falling from 91% to 76%"  # a measured figure the rules also find
 
 
 @pytest.fixture
@@ -116,13 +117,30 @@ def test_timeouts_exhaust_retries_then_offline_takes_over(
 def test_malformed_tool_output_is_repaired_by_reasking(
     grade: GradeFn, router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
 ) -> None:
-    broken = judge_input(ids[:2], 4)  # two criteria missing
-    route = router.post(ANTHROPIC).mock(side_effect=[ok(broken), ok(judge_input(ids, 4))])
+    broken = judge_input([ids[0], *ids[:-1]], 4)  # the first criterion twice, the last missing
+    route = router.post(ANTHROPIC).mock(side_effect=[ok(broken), ok(judge_input(ids, 4, QUOTE))])
     verdict = grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert route.call_count == 2
     second = json.loads(route.calls[1].request.content)
     assert "exactly once" in json.dumps(second["messages"]), "the re-ask carries the error"
     assert verdict.score == 4
+
+
+def test_the_reply_schema_carries_every_constraint(
+    grade: GradeFn, router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
+) -> None:
+    route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4, QUOTE)))
+    grade(get_grader("anthropic:claude-x", options), question, ANSWER)
+    assert route.called
+    body = json.loads(route.calls[0].request.content)
+    schema = json.dumps(body["tools"][0]["input_schema"])
+    criteria = body["tools"][0]["input_schema"]["properties"]["criteria"]
+    assert criteria["minItems"] == criteria["maxItems"] == len(ids)
+    assert all(f'"{i}"' in schema for i in ids) and '"enum"' in schema
+    # a reply with no criteria breaks the schema, so it is re-asked rather than left unscored
+    route.side_effect = [ok({"criteria": [], "claims": []}), ok(judge_input(ids, 3))]
+    verdict = grade(get_grader("anthropic:claude-x", options), question, ANSWER + " Later.")
+    assert route.call_count == 3 and verdict.score == 3
 
 
 def test_validation_failure_twice_leaves_the_answer_unscored(
@@ -176,7 +194,7 @@ def test_every_provider_down_continues_offline(
 def test_cache_hit_makes_no_second_call(
     grade: GradeFn, router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
 ) -> None:
-    route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4)))
+    route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4, QUOTE)))
     grader = get_grader("anthropic:claude-x", options)
     first = grade(grader, question, ANSWER)
     again = grade(get_grader("anthropic:claude-x", options), question, ANSWER)
@@ -197,7 +215,7 @@ def test_errors_are_never_cached(
 ) -> None:
     route = router.post(ANTHROPIC).mock(return_value=httpx.Response(500, json={}))
     grade(get_grader("anthropic:claude-x", options), question, ANSWER)
-    route.mock(return_value=ok(judge_input(ids, 4)))
+    route.mock(return_value=ok(judge_input(ids, 4, QUOTE)))
     verdict = grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert verdict.grader.name == "anthropic:claude-x" and verdict.score == 4
 
@@ -205,7 +223,7 @@ def test_errors_are_never_cached(
 def test_no_cache_calls_every_time(
     grade: GradeFn, router: respx.Router, options: GraderOptions, question: Question, ids: list[str]
 ) -> None:
-    route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4)))
+    route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4, QUOTE)))
     grader = get_grader("anthropic:claude-x", replace(options, cache=False))
     grade(grader, question, ANSWER)
     grade(grader, question, ANSWER)
@@ -258,7 +276,7 @@ def test_key_from_the_config_file(
     config.write_text('[keys]\nanthropic = "sk-from-file"\n')
     monkeypatch.setenv("SCREENER_CONFIG", str(config))
     monkeypatch.delenv("ANTHROPIC_API_KEY")
-    route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4)))
+    route = router.post(ANTHROPIC).mock(return_value=ok(judge_input(ids, 4, QUOTE)))
     grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     assert route.calls[0].request.headers["authorization"] == "Bearer sk-from-file"
 
@@ -320,9 +338,9 @@ def test_openai_replies_that_fail_validation_are_reasked_with_the_error(
     build, url = (
         (json_reply, f"{LOCAL}/chat/completions") if json_mode else (openai_tool_reply, OPENAI)
     )
-    broken = httpx.Response(200, json=build(judge_input(ids[:1], 4)))
+    broken = httpx.Response(200, json=build(judge_input([ids[0], *ids[:-1]], 4)))
     route = router.post(url).mock(
-        side_effect=[broken, httpx.Response(200, json=build(judge_input(ids, 4)))]
+        side_effect=[broken, httpx.Response(200, json=build(judge_input(ids, 4, QUOTE)))]
     )
     grader = get_grader("openai:gpt-x", replace(options, base_url=LOCAL if json_mode else None))
     verdict = grade(grader, question, ANSWER)
@@ -342,7 +360,7 @@ def test_a_malformed_provider_reply_on_the_direct_path_is_a_provider_failure_or_
         reply = httpx.Response(200, text=body, headers={"content-type": "text/html"})
     else:
         reply = httpx.Response(200, json=body)
-    route = router.post(ANTHROPIC).mock(side_effect=[reply, ok(judge_input(ids, 4))])
+    route = router.post(ANTHROPIC).mock(side_effect=[reply, ok(judge_input(ids, 4, QUOTE))])
     verdict = direct_grade(get_grader("anthropic:claude-x", options), question, ANSWER)
     if isinstance(body, dict):  # a message without a tool call: re-asked, then graded
         assert route.call_count == 2 and verdict.score == 4 and not verdict.degraded

@@ -1,0 +1,126 @@
+"""Candidate text made plain before anything reads it, and encoded runs decoded for inspection.
+
+:func:`plain_text` is applied by every grader before evidence is read or injections are looked
+for, so a payload cannot hide behind the way it is written:
+
+- Unicode NFKC (full-width letters and digits, ligatures, compatibility forms);
+- invisible format characters removed: zero-width spaces and joiners, soft hyphens, bidi
+  controls, Unicode tag characters (``U+E0000``-``U+E007F``), byte-order marks;
+- look-alike letters folded to Latin inside words that mix them with Latin letters, or that are
+  made only of letters with a Latin look-alike ("іgnоrе" with Cyrillic і and о), using the
+  Unicode confusables table as shipped by ``confusable-homoglyphs``. Words of a real Cyrillic,
+  Greek or other script text have letters with no Latin twin and are left as they are.
+
+:func:`decoded_views` gives the text hidden in base64 and hex runs, and the ROT13 reading of the
+whole text, so the injection detector can inspect them; they are never graded as evidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+import unicodedata
+from functools import cache
+
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
+)
+_WORD = re.compile(r"\w+")
+
+
+@cache
+def _latin_twins() -> dict[str, str]:
+    """Non-ASCII letter -> the ASCII letter or digit it is confusable with (Unicode TR39)."""
+    from confusable_homoglyphs.confusables import confusables_data
+
+    twins: dict[str, str] = {}
+    for char, homoglyphs in confusables_data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        targets = [g["c"] for g in homoglyphs if len(g["c"]) == 1 and g["c"].isascii()]
+        targets = [t for t in targets if t.isalnum()]
+        if not targets:
+            continue
+        # The table puts I and l (and O and 0) in one class; prefer the letter a character is
+        # named after, in its case: CYRILLIC CAPITAL LETTER ... I -> "I", not "l".
+        named = unicodedata.name(char, "").split(" ")[-1]
+        if len(named) == 1 and named.isascii() and named.isalpha():
+            twins[char] = named if char.isupper() else named.lower()
+        elif targets[0] == "l" and char.isupper():
+            twins[char] = "I"  # an upper-case letter drawn as a bar is an I
+        else:
+            twins[char] = targets[0]
+    return twins
+
+
+def _fold_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if word.isascii():
+        return word
+    twins = _latin_twins()
+    foreign = [c for c in word if not c.isascii()]
+    if any(c.isascii() and c.isalpha() for c in word) or all(c in twins for c in foreign):
+        return "".join(twins.get(c, c) for c in word)
+    return word
+
+
+def plain_text(text: str) -> str:
+    """``text`` normalised as the module docstring says; ASCII text is returned unchanged."""
+    if text.isascii():
+        return text
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    if text.isascii():
+        return text
+    return _WORD.sub(_fold_word, text)
+
+
+_BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
+_HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[\s:]?){12,}(?![0-9A-Fa-f])")
+
+
+def decoded_views(text: str) -> list[tuple[str, str]]:
+    """(run as written, its decoding) for each base64 or hex run that decodes to text, and
+    ``("", ROT13 of the whole text)`` when the text has letters."""
+    views = []
+    for match in _BASE64_RUN.finditer(text):
+        run = match.group(0)
+        if not (re.search(r"[A-Z]", run) and re.search(r"[a-z]", run)):
+            continue  # an identifier or a hash in one case, not base64 of a sentence
+        decoded = _readable(_b64(run))
+        if decoded:
+            views.append((run, decoded))
+    for match in _HEX_RUN.finditer(text):
+        run = match.group(0).strip()
+        try:
+            raw = bytes.fromhex(re.sub(r"[\s:]", "", run))
+        except ValueError:
+            continue
+        decoded = _readable(raw)
+        if decoded:
+            views.append((run, decoded))
+    if re.search(r"[A-Za-z]{3}", text):
+        views.append(("", codecs.encode(text, "rot13")))
+    return views
+
+
+def _b64(run: str) -> bytes:
+    padded = run + "=" * (-len(run) % 4)
+    try:
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _readable(raw: bytes) -> str | None:
+    """The bytes as text when they are mostly printable words, else None."""
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(c.isprintable() or c.isspace() for c in decoded)
+    if len(decoded) < 8 or printable < 0.95 * len(decoded) or " " not in decoded:
+        return None
+    return decoded
