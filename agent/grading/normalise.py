@@ -12,7 +12,8 @@ for, so a payload cannot hide behind the way it is written:
   Greek or other script text have letters with no Latin twin and are left as they are.
 
 :func:`decoded_views` gives the text hidden in base64 and hex runs, and the ROT13 reading of the
-whole text, so the injection detector can inspect them; they are never graded as evidence.
+whole text, and the titles of markdown links and HTML attributes (text a reader never sees), so
+the injection detector can inspect them; they are never graded as evidence.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def plain_text(text: str) -> str:
 
 
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
-_HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[\s:]?){12,}(?![0-9A-Fa-f])")
+_HEX_RUN = re.compile(
+    r"(?<![0-9A-Fa-f])(?:(?:\\x|0x)?[0-9A-Fa-f]{2}[\s:,]?){12,}(?![0-9A-Fa-f])", re.I
+)
 
 
 def decoded_views(text: str) -> list[tuple[str, str]]:
@@ -95,15 +98,24 @@ def decoded_views(text: str) -> list[tuple[str, str]]:
     for match in _HEX_RUN.finditer(text):
         run = match.group(0).strip()
         try:
-            raw = bytes.fromhex(re.sub(r"[\s:]", "", run))
+            raw = bytes.fromhex(re.sub(r"\\x|0x|[\s:,]", "", run, flags=re.I))
         except ValueError:
             continue
         decoded = _readable(raw)
         if decoded:
             views.append((run, decoded))
+    for match in _HIDDEN_TITLE.finditer(text):  # markdown link titles, HTML alt/title text
+        views.append((match.group(0).strip(), match.group("title") or match.group("t2")))
     if re.search(r"[A-Za-z]{3}", text):
         views.append(("", codecs.encode(text, "rot13")))
     return views
+
+
+_HIDDEN_TITLE = re.compile(
+    r"^\s*\[[^\]\n]+\]:\s*\S+\s+[\"'(](?P<title>[^\"')\n]{8,})[\"')]|"
+    r"\b(?:title|alt|aria-label|data-[a-z-]+)\s*=\s*[\"'](?P<t2>[^\"'\n]{8,})[\"']",
+    re.I | re.M,
+)
 
 
 def _b64(run: str) -> bytes:
