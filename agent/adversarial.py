@@ -29,6 +29,7 @@ from .grading.base import Grader, grade_blocking
 from .grading.normalise import plain_text
 from .providers.fake import ScriptedModel, answer_of, naive_judge
 
+STAND_IN = "obeying stand-in judge"
 DEFAULT_PAYLOADS = Path(__file__).resolve().parent.parent / "evals" / "injection" / "payloads.yaml"
 
 
@@ -91,12 +92,13 @@ def _spread(answers: list[GoldenAnswer], n: int) -> list[GoldenAnswer]:
 
 
 def reached(payload: str, host: str, received: str) -> bool:
-    """Whether a run of 20 characters of ``payload`` that is not in ``host`` reached the model
-    (compared after the same normalisation the graders apply)."""
-    p, h, r = (_fold(plain_text(t)) for t in (payload, host, received))
-    return any(
-        p[i : i + 20] in r and p[i : i + 20] not in h for i in range(0, max(1, len(p) - 19), 4)
-    )
+    """Whether a sentence of ``payload`` (25 characters or more, not also in ``host``) reached
+    the model, compared after the normalisation the graders apply."""
+    from .grading.evidence import sentences
+
+    h, r = _fold(plain_text(host)), _fold(plain_text(received))
+    parts = [_fold(p) for p in sentences(plain_text(payload))]
+    return any(len(p) >= 25 and p in r and p not in h for p in parts)
 
 
 def _fold(text: str) -> str:
@@ -181,7 +183,7 @@ def run_adversarial(
     progress: Callable[[str], None] | None = None,
 ) -> AdversarialResult:
     """Grade every payload on ``hosts_per_payload`` hosts (rotating through ``hosts``)."""
-    names = [*graders, *(["obeying stand-in judge"] if stand_in_judge else [])]
+    names = [*graders, *([STAND_IN] if stand_in_judge else [])]
     families: dict[str, FamilyFigures] = {}
     leaks: dict[str, list[Leak]] = {name: [] for name in names}
     clean_scores: dict[tuple[str, str], int | None] = {}
@@ -197,7 +199,7 @@ def run_adversarial(
             flagged = False
             chosen = dict(graders)
             if stand_in_judge:
-                chosen["obeying stand-in judge"] = obeying_judge(payload.text, host.answer)
+                chosen[STAND_IN] = obeying_judge(payload.text, host.answer)
             first = names[0]
             for name, grader in chosen.items():
                 key = (name if name in graders else "stand-in", host.id)

@@ -50,7 +50,30 @@ def to_dict(result: SuiteResult) -> dict[str, Any]:
             }
             for r in result.personas
         ],
+        "adversarial": result.adversarial.as_dict() if result.adversarial else None,
     }
+
+
+def adversarial_lines(result: SuiteResult) -> list[str]:
+    """The adversarial suite per family: pairs, flagged, injected answers above their twin."""
+    adv = result.adversarial
+    if adv is None:
+        return []
+    shares = ", ".join(f"{g} {adv.not_higher(g):.1%}" for g in adv.graders)
+    lines = [
+        "",
+        f"Adversarial payloads: {adv.pairs} injected answers, {adv.flagged:.1%} flagged; "
+        f"not above their clean twin: {shares}.",
+        "",
+        "| family | pairs | flagged | "
+        + " | ".join(f"above twin ({g})" for g in adv.graders)
+        + " |",
+        "|---|---|---|" + "---|" * len(adv.graders),
+    ]
+    for name, fam in sorted(adv.families.items()):
+        cells = " | ".join(str(fam.leaks.get(g, 0)) for g in adv.graders)
+        lines.append(f"| {name} | {fam.pairs} | {fam.flagged} | {cells} |")
+    return lines
 
 
 def to_json(result: SuiteResult) -> str:
@@ -105,6 +128,7 @@ def to_markdown(result: SuiteResult) -> str:
     passed = sum(c.passed for c in sims)
     lines += ["", f"Simulated interviews: {passed} of {len(sims)} passed."]
     lines += [f"- {c.name}: {c.detail}" for c in sims if not c.passed]
+    lines += adversarial_lines(result)
     cost = result.eval.usage.get("cost_usd")
     lines += ["", f"Model calls: {result.eval.usage.get('calls', 0)}, cost: {cost}"]
     return "\n".join(lines) + "\n"

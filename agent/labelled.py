@@ -19,6 +19,7 @@ and injected answers scored above their clean twin.
 
 from __future__ import annotations
 
+import difflib
 import json
 import random
 import tempfile
@@ -35,6 +36,7 @@ from .batch.inputs import AnswerFileError
 from .batch.report import load_candidates
 from .batch.runner import BatchOptions, grade_file
 from .evaluation import quadratic_weighted_kappa
+from .grading.base import grade_blocking
 
 Level = Annotated[int, Field(ge=1, le=5)]
 
@@ -81,6 +83,8 @@ class SetFigures:
     #: (candidate/question, injected score, twin score, injection flagged)
     twins: list[tuple[str, int | None, int | None, bool]] = field(default_factory=list)
     criteria: list[tuple[int, int]] = field(default_factory=list)
+    #: candidate/question of injected answers the obeying stand-in judge scored above their twin
+    judge_above_twin: list[str] = field(default_factory=list)
     qwk_interval: tuple[float, float] = (0.0, 0.0)
 
     @property
@@ -147,6 +151,7 @@ class SetFigures:
             "injection_pairs": len(self.twins),
             "injected_above_twin": self.above_twin,
             "injection_flagged": sum(flag for *_, flag in self.twins),
+            "stand_in_judge_above_twin": self.judge_above_twin,
             "unscored": self.unscored,
             "not_graded": self.not_graded,
             "unlabelled": self.unlabelled,
@@ -297,12 +302,15 @@ def measure_set(
         flags = {c.candidate_id: c.flag().flagged for c in load_candidates(grades)}
         twins_path = folder / "injection_twins.jsonl"
         twin_scores: dict[tuple[str, str], int | None] = {}
+        judge_above: list[str] = []
         if twins_path.is_file():
             twin_grades = out_dir / f"{folder.name}.twins.grades.jsonl"
             grade_file(twins_path, twin_grades, bank, grader_factory(), options, on_error=report)
             twin_scores = {(c, q): s for c, q, s, _, _ in _graded(twin_grades)}
+            judge_above = _stand_in_leaks(folder / _answers_file(folder).name, twins_path, bank)
 
     figures = SetFigures(folder.name, [], bad_rows=bad)
+    figures.judge_above_twin = judge_above if twin_scores else []
     seen: set[tuple[str, str]] = set()
     for cid, qid, score, injection, verdict_criteria in graded:
         seen.add((cid, qid))
@@ -328,6 +336,43 @@ def measure_set(
     return figures
 
 
+def _stand_in_leaks(answers: Path, twins: Path, bank: QuestionBank) -> list[str]:
+    """Injected answers that the judge pipeline on an obeying model scores above their twin;
+    the payload is what the injected answer adds to its twin."""
+    from .adversarial import obeying_judge
+    from .batch.inputs import AnswerRow, read_answers
+
+    def rows(path: Path) -> dict[tuple[str, str], str]:
+        return {
+            (r.candidate_id, r.question_id): r.answer
+            for r in read_answers(path, bank)
+            if isinstance(r, AnswerRow)
+        }
+
+    injected, clean = rows(answers), rows(twins)
+    leaks = []
+    for key, twin in clean.items():
+        if key not in injected or injected[key] == twin:
+            continue
+        payload = _added(twin, injected[key])
+        judge = obeying_judge(payload, twin)
+        question = bank.get(key[1])
+        hit = grade_blocking(judge, question, injected[key]).score or 0
+        if hit > (grade_blocking(judge, question, twin).score or 0):
+            leaks.append(f"{key[0]}/{key[1]}")
+    return leaks
+
+
+def _added(base: str, changed: str) -> str:
+    """The text ``changed`` adds to ``base``."""
+    matcher = difflib.SequenceMatcher(None, base, changed, autojunk=False)
+    return " ".join(
+        changed[j1:j2]
+        for tag, _, _, j1, j2 in matcher.get_opcodes()
+        if tag in ("insert", "replace")
+    )
+
+
 def pool(sets: Sequence[SetFigures]) -> SetFigures:
     """Every set's answers and candidates as one set (ids prefixed by their set's name)."""
     pooled = SetFigures("pooled", [])
@@ -339,7 +384,7 @@ def pool(sets: Sequence[SetFigures]) -> SetFigures:
         pooled.tourists.extend((prefix + c, label, flag) for c, label, flag in figures.tourists)
         pooled.twins.extend((prefix + k, hit, clean, flag) for k, hit, clean, flag in figures.twins)
         pooled.criteria.extend(figures.criteria)
-        for name in ("unscored", "not_graded", "unlabelled", "bad_rows"):
+        for name in ("unscored", "not_graded", "unlabelled", "bad_rows", "judge_above_twin"):
             getattr(pooled, name).extend(prefix + item for item in getattr(figures, name))
     pooled.qwk_interval = bootstrap_qwk(pooled.pairs)
     return pooled

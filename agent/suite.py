@@ -24,6 +24,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .adversarial import (
+    DEFAULT_PAYLOADS,
+    STAND_IN,
+    AdversarialResult,
+    choose_hosts,
+    load_payloads,
+    run_adversarial,
+)
 from .bank import QuestionBank, golden_dir, load_golden_answers, load_golden_sessions
 from .evaluation import EvalResult, evaluate, quadratic_weighted_kappa, spearman
 from .grading.base import Grader, grade_blocking
@@ -64,6 +72,16 @@ class Simulation(BaseModel):
     max_followups: int = Field(default=1, ge=0)
 
 
+class Adversarial(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    payloads: Path | None = Field(
+        default=None, description="Payload file (default evals/injection/payloads.yaml)."
+    )
+    hosts_per_payload: int = Field(default=4, ge=0, description="0 turns the suite off.")
+    stand_in_judge: bool = True
+
+
 class Stability(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -81,6 +99,7 @@ class SuiteConfig(BaseModel):
     bootstrap: Bootstrap = Field(default_factory=Bootstrap)
     simulation: Simulation = Field(default_factory=Simulation)
     stability: Stability = Field(default_factory=Stability)
+    adversarial: Adversarial = Field(default_factory=Adversarial)
 
 
 def load_suite(path: Path = DEFAULT_SUITE) -> SuiteConfig:
@@ -112,6 +131,7 @@ class SuiteResult:
     metrics: dict[str, float]
     eval: EvalResult
     personas: list[PersonaRun]
+    adversarial: AdversarialResult | None = None
     checks: list[Check] = field(default_factory=list)
     comparison: list[Check] = field(default_factory=list)
     baseline: dict[str, Any] | None = None
@@ -150,6 +170,19 @@ def run_suite(
         questions=sim.questions,
         max_followups=sim.max_followups,
     )
+    adversarial = None
+    if suite.adversarial.hosts_per_payload:
+        config = suite.adversarial
+        payloads = load_payloads(config.payloads or DEFAULT_PAYLOADS)
+        say(f"adversarial suite: {len(payloads)} payloads x {config.hosts_per_payload} hosts")
+        adversarial = run_adversarial(
+            payloads,
+            choose_hosts(answers),
+            bank,
+            {grader.info.name: grader},
+            hosts_per_payload=config.hosts_per_payload,
+            stand_in_judge=config.stand_in_judge,
+        )
     stability = 1.0
     if regrade is not None and suite.stability.answers:
         say(f"regrading {suite.stability.answers} answers for stability")
@@ -174,8 +207,16 @@ def run_suite(
     }
     for name, value in result.cascade.items():
         metrics[f"cascade_{name}"] = value
+    if adversarial is not None:
+        metrics["adversarial_not_higher"] = adversarial.not_higher(grader.info.name)
+        metrics["adversarial_flagged"] = adversarial.flagged
+        if STAND_IN in adversarial.graders:
+            metrics["adversarial_judge_not_higher"] = adversarial.not_higher(STAND_IN)
     checks = []
     for name, bound in suite.thresholds.items():
+        if name not in metrics:  # a part of the suite that this configuration does not run
+            checks.append(Check(name, float("nan"), False, "measured", "not run"))
+            continue
         value = metrics[name]
         ok = (bound.min is None or value >= bound.min) and (bound.max is None or value <= bound.max)
         want = " and ".join(
@@ -206,6 +247,7 @@ def run_suite(
         metrics=metrics,
         eval=result,
         personas=runs,
+        adversarial=adversarial,
         checks=checks,
     )
 

@@ -80,6 +80,7 @@ def test_figures_equal_grading_the_answers_directly(tmp_path: Path) -> None:
     assert len(figures.twins) == 1
     assert figures.above_twin == []
     assert figures.twins[0][3], "the score request is flagged as an injection"
+    assert figures.judge_above_twin == [], "nor does it lift the judge pipeline on an obeying model"
 
 
 def test_borderline_candidates_are_not_judged_and_missing_rows_are_counted(

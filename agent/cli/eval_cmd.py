@@ -175,7 +175,8 @@ def _line(f: SetFigures) -> str:
         parts.append(
             f"injected above clean twin {len(f.above_twin)}/{len(f.twins)}"
             + (f" ({', '.join(f.above_twin)})" if f.above_twin else "")
-            + f", injection flagged {flagged}/{len(f.twins)}"
+            + f", injection flagged {flagged}/{len(f.twins)}; through an obeying stand-in judge "
+            f"above twin {len(f.judge_above_twin)}/{len(f.twins)}"
         )
     for label, items in (
         ("unscored", f.unscored),
@@ -213,6 +214,11 @@ def _print(result: object, show_misses: bool) -> None:
     console.print("confusion (rows human 1-5, columns grader 1-5):")
     for row in ev.confusion:
         console.print("  " + " ".join(f"{c:3d}" for c in row))
+    if result.adversarial is not None:
+        from ..eval_reports import adversarial_lines
+
+        for line in adversarial_lines(result)[1:]:
+            console.print(line, markup=False, soft_wrap=True)
     if show_misses:
         for miss in ev.misses:
             console.print(f"  miss {miss}", markup=False)

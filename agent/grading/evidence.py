@@ -145,7 +145,7 @@ _INJECTION = [
         r"(?:instructions?|prompts?|rules|directions|rubric|guidelines|criteria)",
         re.I,
     ),
-    _GRADER_LINE := re.compile(r"(?:^|[\n.>\]\"'*#)])\s*" + _GRADER_LABEL, re.I),
+    _GRADER_LINE := re.compile(r"(?:^|[\n.>\]\"'*#)]|--|//)\s*" + _GRADER_LABEL, re.I),
     re.compile(
         r"\b(?:give|assign|award|rate|score|grade|mark)\s+(?:this|me|the|my|it)?\s*"
         r"(?:answer|response|candidate|submission)?\s*(?:a\s+|an\s+|as\s+|with\s+)?"
@@ -240,7 +240,11 @@ _INJECTION = [
     # Grading talk with no real work in it: a grader's own reasoning, a claimed rubric change,
     # a claimed standard, legal pressure, praise of the answer, a request to record a score.
     re.compile(
-        r"\b(?:level[- ]?5|top) anchors?\b|\brubric (?:erratum|revision|update|change|amendment)|"
+        r"\b(?:level[- ]?5|top|5) anchors?\b|"
+        r"\[[^\]\n]{0,20}\b(?:reviewer|grader|evaluator|assessor|marker|scorer|judge)s?\b"
+        r"[^\]\n]{0,30}\]|"
+        r"\b(?:treat|read|take|consider|count)\s+(?:the|this)\s+(?:answer|response|submission)\b|"
+        r"\brubric (?:erratum|revision|update|change|amendment)|"
         r"\bcriterion by criterion\b|\bassessment of (?:the|this) answer\b|<\s*/?\s*thinking\s*>|"
         r"\bgrader (?:reasoning|notes?|thoughts)\b|"
         r"\b(?:record|set|enter|log|put(?:ting)? (?:you |me )?down|mark)\b"
@@ -286,7 +290,13 @@ _RELATIVE = re.compile(
     rf"\w*\b[^.;\n]{{0,40}}?\bby\s+~?{_NUM}\s?(?:%|x\b|percent|pp\b|points?)",
     re.I,
 )
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(<\[])|\n+|;\s+|(?=</)")
+#: Sentence ends: ". " before a capital, digit, quote or bracket (also after a closing bracket
+#: or quote: "...5.) The"), CJK full stops, line breaks, semicolons, and before a closing tag.
+_SENTENCE_SPLIT = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][)\]\"'”’]))\s+(?=[A-Z0-9\"'(<\[])|"
+    r"(?:(?<=[。！？])|(?<=[。！？][)\]」』）]))\s*(?=[^\s)\]」』）])|"
+    r"\n+|;\s+|(?=</)"
+)
 _EMPTY_ANSWERS = re.compile(
     r"^\W*(?:|n/?a|none|no|pass|skip|idk|i don'?t know|not sure|no idea|dunno|nothing|\?+|"
     r"no answer|-+)\W*$",
@@ -403,13 +413,15 @@ def _injection_sentences(text: str) -> list[str]:
     return _dedupe(found)
 
 
-def strip_injection(text: str) -> str:
+def strip_injection(text: str, *, blocks: bool = True) -> str:
     """The answer without its injected text (the rest of the text is left as it was).
 
     A payload goes with the whole block it sits in, so nothing of it is left to count as
     evidence or to reach an LLM judge: everything after a fake closing tag; a fenced code block;
     a bracketed note, an HTML comment or a code-comment line; the paragraph, when the answer has
     several; otherwise the sentence and the neighbouring sentences that also talk about grading.
+    With ``blocks=False`` only the injected sentences go (graders take the lower of the two
+    readings, so removing the answer's own weak text with a payload can never raise it).
     """
     spans = []
     for sentence in injection_sentences(text):
@@ -417,17 +429,47 @@ def strip_injection(text: str) -> str:
         if start < 0:
             continue
         end = start + len(sentence)
-        spans.append(
-            _after_closing_tag(text, start, end)
-            or _fence(text, start, end)
-            or _enclosing_block(text, start, end)
-            or _paragraph(text, start, end)
-            or _with_neighbours(text, start, end)
-        )
+        if not blocks:
+            spans.append((start, end))
+            continue
+        around = [
+            span
+            for span in (
+                _after_closing_tag(text, start, end),
+                _fence(text, start, end),
+                _enclosing_block(text, start, end),
+                _paragraph(text, start, end),
+            )
+            if span is not None
+        ]
+        if around:  # the union: a JSON object and the paragraph that introduces it both go
+            spans.append((min(a for a, _ in around), max(b for _, b in around)))
+        else:
+            spans.append(_with_neighbours(text, start, end))
+    if blocks:
+        spans += _orphans(text, spans)
     for left, right in sorted(_merge(spans), reverse=True):
         text = text[:left] + " " + text[right:]
     text = _STRAY_TAGS.sub(" ", text)  # fake delimiters left around a removed payload
     return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+_LINK_LABEL = re.compile(r"^\s*\[(\^?[\w-]+)\]:", re.M)
+
+
+def _orphans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentences that point at a removed footnote or link definition ("details in my
+    write-up.[^1]"): what they point at was the payload."""
+    labels = {m.group(1) for left, right in spans for m in _LINK_LABEL.finditer(text, left, right)}
+    out = []
+    for label in labels:
+        for m in re.finditer(rf"\[{re.escape(label)}\](?!:)", text):
+            out.append(_with_neighbours(text, m.start(), m.end()))
+            sentence = _sentence_containing(text, m.start())
+            at = text.find(sentence)
+            if at >= 0:
+                out.append((at, at + len(sentence)))
+    return out
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -30,6 +30,7 @@ _INVISIBLE = re.compile(
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
 )
 _WORD = re.compile(r"\w+")
+_CLAUSES = re.compile(r"(?<=[.!?;:。！？\n])")  # look-alikes are judged clause by clause
 
 
 @cache
@@ -57,15 +58,46 @@ def _latin_twins() -> dict[str, str]:
     return twins
 
 
-def _fold_word(match: re.Match[str]) -> str:
-    word = match.group(0)
+@cache
+def _near_twins() -> dict[str, str]:
+    """Looser twins for words that already mix in Latin letters: "τ" is listed only with "ᴛ",
+    LATIN LETTER SMALL CAPITAL T, so "Noτe" reads "Note"."""
+    from confusable_homoglyphs.confusables import confusables_data
+
+    near = dict(_latin_twins())
+    for char, homoglyphs in confusables_data.items():
+        if len(char) != 1 or char.isascii() or char in near:
+            continue
+        latin = [g["n"].split(" ")[-1] for g in homoglyphs if g["n"].startswith("LATIN ")]
+        letters = [w for w in latin if len(w) == 1 and w.isascii() and w.isalpha()]
+        if letters:
+            near[char] = letters[0] if char.isupper() else letters[0].lower()
+    return near
+
+
+def _fold_word(word: str, latin_line: bool) -> str:
+    """A word with look-alikes folded: when it mixes in Latin letters, or sits in a line that is
+    mostly Latin ("Note το the grader"), or is made only of letters with an exact Latin twin."""
     if word.isascii():
         return word
-    twins = _latin_twins()
     foreign = [c for c in word if not c.isascii()]
-    if any(c.isascii() and c.isalpha() for c in word) or all(c in twins for c in foreign):
+    near = _near_twins()
+    if any(c.isascii() and c.isalpha() for c in word) or (
+        latin_line and all(c in near for c in foreign)
+    ):
+        return "".join(near.get(c, c) for c in word)
+    twins = _latin_twins()
+    if all(c in twins for c in foreign):
         return "".join(twins.get(c, c) for c in word)
     return word
+
+
+def _fold_line(line: str) -> str:
+    """One clause, its look-alike words folded (see :func:`_fold_word`)."""
+    line = _WORD.sub(lambda m: _fold_word(m.group(0), False), line)  # mixed words first
+    letters = [c for c in line if c.isalpha()]
+    latin_line = bool(letters) and sum(c.isascii() for c in letters) >= 0.6 * len(letters)
+    return _WORD.sub(lambda m: _fold_word(m.group(0), True), line) if latin_line else line
 
 
 def plain_text(text: str) -> str:
@@ -75,7 +107,7 @@ def plain_text(text: str) -> str:
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     if text.isascii():
         return text
-    return _WORD.sub(_fold_word, text)
+    return "".join(_fold_line(part) for part in _CLAUSES.split(text))
 
 
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")

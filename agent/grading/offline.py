@@ -74,10 +74,15 @@ class OfflineGrader(Grader):
         if not injected:
             return self._grade_clean(question, answer, [])
         clean = self._grade_clean(question, strip_injection(answer), injected)
-        raw = self._grade_clean(question, answer, injected)
-        # Never above the verdict on the raw text: an injection cannot buy a point either way.
-        criteria = {c: min(clean.criteria[c], raw.criteria[c]) for c in clean.criteria}
-        score = min(s for s in (clean.score, raw.score) if s is not None)
+        readings = [
+            clean,
+            self._grade_clean(question, strip_injection(answer, blocks=False), injected),
+            self._grade_clean(question, answer, injected),
+        ]
+        # Never above any reading: with the payload's blocks removed, with only its sentences
+        # removed, or the raw text. An injection cannot buy a point either way.
+        criteria = {c: min(r.criteria[c] for r in readings) for c in clean.criteria}
+        score = min(r.score for r in readings if r.score is not None)
         return clean.model_copy(update={"criteria": criteria, "score": score})
 
     def grade_clean(self, question: Question, text: str, injected: list[str]) -> Verdict:

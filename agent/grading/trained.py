@@ -130,9 +130,13 @@ class TrainedGrader(Grader):
         clean = self._grade(question, strip_injection(answer) if injected else answer, injected)
         if not injected:
             return clean
-        raw = self._grade(question, answer, injected)
-        criteria = {c: min(clean.criteria[c], raw.criteria[c]) for c in clean.criteria}
-        score = min(s for s in (clean.score, raw.score) if s is not None)
+        readings = [
+            clean,
+            self._grade(question, strip_injection(answer, blocks=False), injected),
+            self._grade(question, answer, injected),
+        ]
+        criteria = {c: min(r.criteria[c] for r in readings) for c in clean.criteria}
+        score = min(r.score for r in readings if r.score is not None)
         return clean.model_copy(update={"criteria": criteria, "score": score})
 
     def features(
