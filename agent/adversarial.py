@@ -92,13 +92,13 @@ def _spread(answers: list[GoldenAnswer], n: int) -> list[GoldenAnswer]:
 
 
 def reached(payload: str, host: str, received: str) -> bool:
-    """Whether a sentence of ``payload`` (25 characters or more, not also in ``host``) reached
+    """Whether a sentence of ``payload`` (8 characters or more, not also in ``host``) reached
     the model, compared after the normalisation the graders apply."""
     from .grading.evidence import sentences
 
     h, r = _fold(plain_text(host)), _fold(plain_text(received))
     parts = [_fold(p) for p in sentences(plain_text(payload))]
-    return any(len(p) >= 25 and p in r and p not in h for p in parts)
+    return any(len(p) >= 8 and p in r and p not in h for p in parts)
 
 
 def _fold(text: str) -> str:

@@ -47,6 +47,7 @@ from ._models import EvidenceKind, Report, Turn, Verdict
 from .bank import QuestionBank, load_bank
 from .grading.base import Grader, get_grader, grade_blocking, run_blocking
 from .grading.evidence import is_empty
+from .grading.normalise import plain_text
 from .report import build_report
 
 #: The longest answer accepted, in characters (about 1,500 words). Longer answers are refused
@@ -225,6 +226,10 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
 _MEASURED_KINDS = frozenset({EvidenceKind.QUANTITY, EvidenceKind.BEFORE_AFTER})
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.split())
+
+
 def hold_without_new_evidence(before: Verdict, after: Verdict, probe_answer: str) -> Verdict:
     """The regraded verdict, held at the earlier score unless the probe's answer added evidence.
 
@@ -235,7 +240,8 @@ def hold_without_new_evidence(before: Verdict, after: Verdict, probe_answer: str
     if before.score is None or after.score is None or after.score <= before.score:
         return after
     quotes = [e.quote for e in after.evidence if e.kind in _MEASURED_KINDS] + after.claims
-    if any(quote and quote in probe_answer for quote in quotes):
+    said = _folded(plain_text(probe_answer))  # the verdict quotes the text as graders read it
+    if any(quote and _folded(quote) in said for quote in quotes):
         return after
     criteria = {c: min(s, before.criteria.get(c, s)) for c, s in after.criteria.items()}
     held = f"the follow-up answer added no measured evidence, so the score stays at {before.score}"

@@ -186,6 +186,9 @@ def bootstrap_qwk(
         drawn = [p for _ in groups for p in groups[rng.randrange(len(groups))]]
         if len({p.human for p in drawn}) > 1:  # kappa is undefined on one label
             draws.append(_qwk(drawn))
+    if not draws:
+        value = _qwk(pairs)
+        return value, value
     draws.sort()
     tail = (1 - confidence) / 2
     return draws[int(tail * (len(draws) - 1))], draws[int((1 - tail) * (len(draws) - 1))]

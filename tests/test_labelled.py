@@ -174,3 +174,9 @@ def test_cli_prints_each_set_and_pooled_and_fails_below_threshold(
     assert partial.returncode == 0
     assert "answers.jsonl:" in partial.stderr and "question_id" in partial.stderr
     assert "bad rows: 1" in partial.stdout
+
+
+def test_the_interval_of_a_set_with_one_label_is_its_value() -> None:
+    pairs = [Pair("a", "q", 3, 3), Pair("b", "q", 3, 2)]
+    low, high = bootstrap_qwk(pairs)
+    assert low == high

@@ -472,7 +472,7 @@ _WHOLE = re.compile(
 )
 _SHARE_OF = re.compile(
     rf"(?P<p>{_NUM})\s?%\s+of\s+(?:the|those|these|all|our)\s+(?P<noun>{_SIZE_NOUNS})\b"
-    rf"[^.;%]{{0,50}}?(?:which (?:was|is|came to)|i\.e\.|that'?s|that is|or|=|—|\()\s*"
+    rf"[^.;%]{{0,50}}?(?:which (?:was|is|came to)|i\.e\.|that'?s|that is|\bor\b|=|—|\()\s*"
     rf"(?:about\s+|around\s+|roughly\s+|~|some\s+|nearly\s+|almost\s+)?(?P<x>{_NUM})",
     re.I,
 )
@@ -511,7 +511,7 @@ def _share_of_total_problems(text: str, totals: dict[str, float]) -> list[str]:
 
 
 _PER_DAY = re.compile(
-    rf"(?P<r>{_NUM})\s?(?:k\b)?\s?(?:[a-z-]+\s){{0,2}}?(?:a|per|each)\s+day\b", re.I
+    rf"(?P<r>{_NUM})\s?(?P<k>k\b|m\b)?\s?(?:[a-z-]+\s){{0,2}}?(?:a|per|each)\s+day\b", re.I
 )
 _FOR_DAYS = re.compile(
     r"\bfor\s+(?:a|one|(?P<n>\d+|two|three|four|five|six))\s+(?P<u>days?|weeks?|months?)\b|"
@@ -519,7 +519,7 @@ _FOR_DAYS = re.compile(
     re.I,
 )
 _TOTAL = re.compile(
-    rf"(?P<t>{_NUM})\s?(?:k\b)?\s?(?:[a-z-]+\s){{0,2}}?in\s+total\b|"
+    rf"(?P<t>{_NUM})\s?(?P<tk>k\b|m\b)?\s?(?:[a-z-]+\s){{0,2}}?in\s+total\b|"
     rf"\b(?:a\s+)?total\s+of\s+(?:about\s+|around\s+|roughly\s+|~)?(?P<u>{_NUM})",
     re.I,
 )
@@ -534,7 +534,11 @@ def _rate_total_problems(text: str) -> list[str]:
     if not (rate and days and total):
         return []
     per_day = _value(rate.group("r"))
+    if per_day and rate.group("k"):
+        per_day *= 1e3 if rate.group("k").lower() == "k" else 1e6
     whole = _value(total.group("t") or total.group("u"))
+    if whole and total.group("tk"):
+        whole *= 1e3 if total.group("tk").lower() == "k" else 1e6
     if days.group("u") is None:
         span = 14.0
     else:
@@ -570,11 +574,12 @@ def _in_line_problems(text: str) -> list[str]:
     return problems
 
 
-#: "evaluated it on those same 220,000 returns after training", "accuracy on the training set".
+#: "evaluated it on those same 220,000 returns it was trained on", "accuracy on the training set".
 _ON_TRAINING_DATA = re.compile(
     r"(?<![\w-])(?:evaluat\w*|test\w*|scor\w*|measur\w*|validat\w*|check\w*|got|reached|"
     r"hit)\b[^.;]{0,60}?\b(?:on|using)\s+(?:the\s+|its\s+|our\s+|those\s+|these\s+)?"
-    r"(?:(?:very\s+)?same\s+[^.;]{0,40}?(?:after training|(?:it|we|the model)\s+(?:was\s+)?"
+    r"(?:(?:very\s+)?same\s+(?![^.;]{0,40}?(?:held[- ]out|holdout|test|validation|unseen))"
+    r"[^.;]{0,40}?(?:after training|(?:it|we|the model)\s+(?:was\s+)?"
     r"trained (?:it\s+)?on|used (?:for|in|to) train\w*)|training (?:set|data|split)\b|"
     r"data (?:it|we|the model) (?:was\s+)?trained on)",
     re.I,
@@ -683,8 +688,9 @@ _TWO_SHARES = re.compile(
 
 
 _DURATIONS = re.compile(
-    rf"{_NUM}(?:\s*,\s*{_NUM})*(?:,?\s*(?:and|or)\s*{_NUM})?\s*-?(?:days?|weeks?|months?|"
-    rf"hours?|min(?:ute)?s?|years?|ms|s)\b",
+    r"\d+(?:\.\d+)?(?:\s*,\s*\d+(?:\.\d+)?)*(?:,?\s*(?:and|or)\s*\d+(?:\.\d+)?)?\s*-?"
+    r"(?:days?|weeks?|months?|"
+    r"hours?|min(?:ute)?s?|years?|ms|s)\b",
     re.I,
 )
 

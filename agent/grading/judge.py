@@ -207,7 +207,9 @@ class LLMJudge(Grader):
                 unscored_reason=str(exc),
                 usage=self._usage(usage, calls + 1, hits),
             )
-        return self._combine(question, text, outputs, base, usage, calls, hits)
+        return self._combine(
+            question, text, outputs, base, usage, calls, hits, raw=plain_text(answer)
+        )
 
     def _prompt_of(self, question: Question) -> tuple[str, str, str]:
         """(rubric hash, system prompt, its SHA-256): worked out once per question object."""
@@ -305,6 +307,7 @@ class LLMJudge(Grader):
         usage: Usage,
         calls: int,
         hits: int,
+        raw: str | None = None,
     ) -> Verdict:
         haystack = normalise(text)
         numbers_in_answer = set(_NUMBER.findall(text))
@@ -337,7 +340,9 @@ class LLMJudge(Grader):
         criteria = {cid: _median(values) for cid, values in scores.items()}
         flags = list(base.pop("flags", []))
         unsupported = (
-            _unsupported_top_marks(text, criteria, quoted) if self.needs_measured_support else []
+            _unsupported_top_marks(text, raw or text, criteria, quoted)
+            if self.needs_measured_support
+            else []
         )
         if unsupported:
             criteria = {c: min(s, 3) if c in unsupported else s for c, s in criteria.items()}
@@ -382,7 +387,7 @@ class LLMJudge(Grader):
         names = [
             question.criterion(c).name for c in missing if c in {r.id for r in question.rubric}
         ]
-        boundary, safe = spotlight(strip_injection(answer))
+        boundary, safe = spotlight(strip_injection(plain_text(answer)))
         system, user = self.followup.render(
             question=question.text,
             missing="; ".join(names) or "concrete evidence",
@@ -418,25 +423,33 @@ def boundary_leak(text: str) -> bool:
     return bool(_MARKER.search(text))
 
 
-_SUPPORT = frozenset({EvidenceKind.QUANTITY, EvidenceKind.BEFORE_AFTER, EvidenceKind.ARTEFACT})
+_SUPPORT_ALWAYS = frozenset({EvidenceKind.BEFORE_AFTER, EvidenceKind.ARTEFACT})
 
 
 def _unsupported_top_marks(
-    text: str, criteria: dict[str, int], quoted: dict[str, list[str]]
+    text: str, raw: str, criteria: dict[str, int], quoted: dict[str, list[str]]
 ) -> list[str]:
-    """Criteria graded 4-5 whose quotes touch no sentence where :func:`extract` finds a grounded
-    measured figure or a sized artefact: the judge's top marks need deterministic support, so
-    no wording alone (an injection the detector missed included) can buy them."""
+    """Criteria graded 4-5 whose quotes hold no grounded measured figure or sized artefact that
+    :func:`extract` also finds: the judge's top marks need deterministic support, so no wording
+    alone (an injection the detector missed included) can buy them. Figures that cannot be true
+    anywhere in the answer, removed payload included, support nothing."""
     high = [c for c, s in criteria.items() if s >= 4]
     if not high:
         return []
     found = extract(text)
-    supported = {normalise(f.sentence) for f in found.items if f.grounded and f.kind in _SUPPORT}
-    if found.claims.incoherent:
-        supported = set()
-    return [
-        c for c in high if not any(q in s or s in q for q in quoted.get(c, []) for s in supported)
+    if found.claims.incoherent or extract(strip_injection(raw, blocks=False)).claims.incoherent:
+        return high
+    claimed = {c.sentence for c in found.claims.grounded}
+    figures = [
+        normalise(f.quote)
+        for f in found.items
+        if f.grounded
+        and (
+            f.kind in _SUPPORT_ALWAYS or (f.kind is EvidenceKind.QUANTITY and f.sentence in claimed)
+        )
+        and len(f.quote.strip()) >= 3
     ]
+    return [c for c in high if not any(fig in q for q in quoted.get(c, []) for fig in figures)]
 
 
 def _median(values: list[int]) -> int:

@@ -30,6 +30,10 @@ _INVISIBLE = re.compile(
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
 )
 _WORD = re.compile(r"\w+")
+_BLANK_RUNS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_SUBSCRIPT = "₀₁₂₃₄₅₆₇₈₉"
+_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉", "01234567890123456789")
+_SUPERSCRIPTS = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+|[₀₁₂₃₄₅₆₇₈₉]+")
 _CLAUSES = re.compile(r"(?<=[.!?;:。！？\n])")  # look-alikes are judged clause by clause
 
 
@@ -101,9 +105,15 @@ def _fold_line(line: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """``text`` normalised as the module docstring says; ASCII text is returned unchanged."""
+    """``text`` normalised as the module docstring says; runs of blank lines fold to one."""
+    text = _BLANK_RUNS.sub("\n\n", text)
     if text.isascii():
         return text
+    # NFKC would read "10⁶" as "106" and "0.78²" as "0.782": keep powers as "^6"
+    text = _SUPERSCRIPTS.sub(
+        lambda m: ("_" if m.group(0)[0] in _SUBSCRIPT else "^") + m.group(0).translate(_DIGITS),
+        text,
+    )
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     if text.isascii():
         return text

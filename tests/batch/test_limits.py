@@ -175,7 +175,10 @@ def test_requests_per_minute_pace_the_calls(tmp_path: Path, bank: QuestionBank) 
     result = grade_file(
         _answers(tmp_path, 5), tmp_path / "g.jsonl", bank, grader, BatchOptions(limits=settings)
     )
-    assert result.graded == 5 and limits["fake"].waited == pytest.approx(0.5, abs=0.05)
+    # five calls at ten a second from an empty bucket take half a second, however much of it
+    # the grading itself fills (the bucket refills meanwhile, so less of it is spent waiting)
+    assert result.graded == 5 and result.seconds >= 0.45
+    assert 0 < limits["fake"].waited <= 0.55
 
 
 def test_real_sdk_429s_beyond_its_retries_are_retried_by_the_limiter(

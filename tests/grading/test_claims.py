@@ -219,3 +219,21 @@ def test_a_share_of_a_whole_stated_earlier_must_match_its_count() -> None:
 def test_digits_before_a_scale_word_are_one_figure() -> None:
     assert "3000000 requests" in normalise_numbers("roughly 3 million requests")
     assert "1200000 rows" in normalise_numbers("1.2 million rows")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We shadowed 200k requests a day for two weeks, 2,800,000 requests in total.",
+        "We replayed 10,000 requests in total. 12% of the requests for 3 days failed.",
+        "I evaluated it on the same held-out set after training; recall was 81% on 2,000 cases.",
+    ],
+)
+def test_coherent_rates_shares_and_held_out_results_are_not_called_wrong(text: str) -> None:
+    assert not claims_of(text).problems, claims_of(text).problems
+
+
+def test_a_long_list_of_numbers_is_read_in_linear_time() -> None:
+    # a regex over comma-separated numbers once backtracked exponentially on this shape
+    text = "We labelled 400 cases: " + ",".join(["111"] * 40) + " x"
+    assert claims_of(text).figures >= 1

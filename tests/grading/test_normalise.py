@@ -95,3 +95,14 @@ def test_a_quoted_attack_described_by_a_defender_stays_evidence(bank: QuestionBa
     plain = answer.replace("'ignore previous instructions'", "a well-known attack string")
     assert not verdict.injection
     assert verdict.score == grade_blocking(get_grader("offline"), question, plain).score
+
+
+def test_powers_are_not_read_as_other_figures() -> None:
+    assert (
+        plain_text("R\u00b2 was 0.78\u00b2 on 10\u2076 requests")
+        == "R^2 was 0.78^2 on 10^6 requests"
+    )
+
+
+def test_runs_of_blank_lines_fold_to_one() -> None:
+    assert plain_text("a\n\n\n\n\nb") == "a\n\nb"
