@@ -36,8 +36,10 @@ from .normalise import plain_text
 from .offline import OfflineGrader
 
 ARTIFACT = Path(__file__).with_name("offline_model.json")
-VERSION = "offline-3.1"
+VERSION = "offline-3.2"
 _INCOHERENT = ANSWER_FEATURES.index("incoherent")
+_GROUNDED = ANSWER_FEATURES.index("grounded_claims")
+_UNGROUNDED_CAP = 3
 
 
 class LinearModel(BaseModel):
@@ -172,7 +174,16 @@ class TrainedGrader(Grader):
         score = most_likely(proba)
         if base[_INCOHERENT]:  # figures that cannot be true earn nothing: LABELLING section 3
             score = min(score, self.rules.weights.unmeasured_cap)
+        if not base[_GROUNDED]:
+            # 4 and 5 need a figure tied to what it was measured on or how, as the judge's top
+            # marks do. The rules hold such answers at 2; the model may go one level above
+            # them, because grounding is read by patterns and misses some real work.
+            score = min(score, _UNGROUNDED_CAP)
         reasons = _explain(question, rules, criteria, score)
+        if score < most_likely(proba) and not base[_GROUNDED]:
+            reasons.append(
+                f"no figure is tied to what it was measured on or how, so not above {score}"
+            )
         return rules.model_copy(
             update={
                 "score": score,

@@ -156,3 +156,17 @@ def test_verdict_keys_are_stable(trained: TrainedGrader, bank: QuestionBank) -> 
         trained, question, "We monitor PSI daily on 40 features; alert at 0.2."
     )
     assert set(verdict.criteria) == {c.id for c in question.rubric}
+
+
+def test_an_answer_with_no_grounded_figure_never_reaches_four(trained: TrainedGrader) -> None:
+    from agent.bank import load_bank
+
+    question = load_bank().get("latency-budget")
+    answer = (
+        "Honestly, we never set a latency budget. The assistant streams, so people see text "
+        "almost at once, and nobody complained. If I had to guess, the tool calls are the slow "
+        "part, but I have not traced them. Now I would put spans around every tool call and "
+        "model call and look at the p95 over a week of traffic before changing anything."
+    )
+    verdict = trained.grade_now(question, answer)
+    assert verdict.score is not None and verdict.score <= 3
