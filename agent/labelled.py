@@ -23,7 +23,7 @@ import difflib
 import json
 import random
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,10 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ._errors import BankError, UserError
 from .bank import QuestionBank
 from .batch.inputs import AnswerFileError
-from .batch.report import load_candidates
+from .batch.report import Candidate, load_candidates
 from .batch.runner import BatchOptions, grade_file
 from .evaluation import quadratic_weighted_kappa
-from .grading.base import grade_blocking
+from .grading.base import Grader, grade_blocking
 
 Level = Annotated[int, Field(ge=1, le=5)]
 
@@ -194,7 +194,7 @@ def bootstrap_qwk(
     return draws[int(tail * (len(draws) - 1))], draws[int((1 - tail) * (len(draws) - 1))]
 
 
-def _json_file(path: Path) -> Any:
+def _json_file(path: Path) -> tuple[Any, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -259,8 +259,10 @@ def _answers_file(folder: Path) -> Path:
     raise UserError(f"{folder}: no answers.jsonl or answers.csv; expected a labelled-set folder")
 
 
-def _graded(grades: Path) -> Iterator[tuple[str, str, int | None, bool, dict[str, int]]]:
-    for candidate in load_candidates(grades):
+def _graded(
+    candidates: Sequence[Candidate],
+) -> Iterator[tuple[str, str, int | None, bool, dict[str, int]]]:
+    for candidate in candidates:
         for answer in candidate.answers:
             verdict = answer.verdict
             yield (
@@ -274,12 +276,12 @@ def _graded(grades: Path) -> Iterator[tuple[str, str, int | None, bool, dict[str
 
 def measure_set(
     folder: Path,
-    grader_factory: Any,
+    grader_factory: Callable[[], Grader],
     bank: QuestionBank,
     *,
     work_dir: Path | None = None,
     options: BatchOptions | None = None,
-    on_error: Any = None,
+    on_error: Callable[[AnswerFileError], None] | None = None,
 ) -> SetFigures:
     """Grade a labelled-set folder and compare the grader with its labels.
 
@@ -301,15 +303,16 @@ def measure_set(
         out_dir.mkdir(parents=True, exist_ok=True)
         grades = out_dir / f"{folder.name}.grades.jsonl"
         grade_file(_answers_file(folder), grades, bank, grader_factory(), options, on_error=report)
-        graded = list(_graded(grades))
-        flags = {c.candidate_id: c.flag().flagged for c in load_candidates(grades)}
+        candidates = load_candidates(grades)
+        graded = list(_graded(candidates))
+        flags = {c.candidate_id: c.flag().flagged for c in candidates}
         twins_path = folder / "injection_twins.jsonl"
         twin_scores: dict[tuple[str, str], int | None] = {}
         judge_above: list[str] = []
         if twins_path.is_file():
             twin_grades = out_dir / f"{folder.name}.twins.grades.jsonl"
             grade_file(twins_path, twin_grades, bank, grader_factory(), options, on_error=report)
-            twin_scores = {(c, q): s for c, q, s, _, _ in _graded(twin_grades)}
+            twin_scores = {(c, q): s for c, q, s, _, _ in _graded(load_candidates(twin_grades))}
             judge_above = _stand_in_leaks(folder / _answers_file(folder).name, twins_path, bank)
 
     figures = SetFigures(folder.name, [], bad_rows=bad)

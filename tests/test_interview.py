@@ -476,12 +476,13 @@ def test_a_probe_answer_without_new_evidence_does_not_raise_the_score(
     assert any("added no measured evidence" in line for line in verdict.explanation)
 
 
-def test_hold_lets_a_probe_answer_with_a_new_figure_raise_the_score() -> None:
+@pytest.mark.parametrize("space", [" ", "\u00a0"], ids=["plain", "non-breaking space"])
+def test_hold_lets_a_probe_answer_with_a_new_figure_raise_the_score(space: str) -> None:
     grader = get_grader("offline")
     question = load_bank().get("regression-suite")
     figure = (
-        "Concretely: I built the 240-case suite from production tickets; on it the pass rate went "
-        "from 78% to 91% after the prompt fix, scored by exact match in CI."
+        f"Concretely:{space}I built the 240-case suite from production tickets; on it the pass "
+        "rate went from 78% to 91% after the prompt fix, scored by exact match in CI."
     )
     before = grade_blocking(grader, question, TOURIST_ANSWER)
     after = grade_blocking(grader, question, f"{TOURIST_ANSWER}\n\n{figure}")
@@ -489,16 +490,3 @@ def test_hold_lets_a_probe_answer_with_a_new_figure_raise_the_score() -> None:
     assert hold_without_new_evidence(before, after, figure) == after
     held = hold_without_new_evidence(before, after, "nothing new here")
     assert held.score == before.score
-
-
-def test_new_evidence_written_with_unusual_spaces_still_counts() -> None:
-    grader = get_grader("offline")
-    question = load_bank().get("regression-suite")
-    figure = (
-        "Concretely:\u00a0I built the 240-case suite from production tickets; on it the pass rate "
-        "went from 78% to 91% after the prompt fix, scored by exact match in CI."
-    )
-    before = grade_blocking(grader, question, TOURIST_ANSWER)
-    after = grade_blocking(grader, question, f"{TOURIST_ANSWER}\n\n{figure}")
-    assert after.score is not None and before.score is not None and after.score > before.score
-    assert hold_without_new_evidence(before, after, figure) == after

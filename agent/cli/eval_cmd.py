@@ -16,7 +16,7 @@ from rich.table import Table
 from .._errors import UserError
 from ..bank import load_bank, load_golden_answers, load_golden_sessions
 from ..calibration import CalibrationMap, calibration_error, fit, raw_score, save_map
-from ..eval_reports import write_reports
+from ..eval_reports import adversarial_lines, write_reports
 from ..evaluation import evaluate, quadratic_weighted_kappa
 from ..grading.base import Grader, get_grader, grade_blocking
 from ..labelled import SetFigures, measure_set, pool
@@ -215,8 +215,6 @@ def _print(result: object, show_misses: bool) -> None:
     for row in ev.confusion:
         console.print("  " + " ".join(f"{c:3d}" for c in row))
     if result.adversarial is not None:
-        from ..eval_reports import adversarial_lines
-
         for line in adversarial_lines(result)[1:]:
             console.print(line, markup=False, soft_wrap=True)
     if show_misses:

@@ -408,23 +408,29 @@ def _mentions_injection(text: str) -> bool:
 
 def _injection_sentences(text: str) -> list[str]:
     """:func:`injection_sentences` without the quick test that settles most texts."""
-    parts = sentences(text)
-    found = [_narrowest(sentence) for sentence in parts if _attempts(sentence)]
+    spans = _sentence_spans(text)
+    found = [_narrowest(part) for _, _, part in spans if _attempts(part)]
     # Patterns anchored at line starts need the whole text too; a match that runs over several
     # sentences ("Key points covered: ...; ...; ...") takes every one of them.
-    spans = []
-    cursor = 0
-    for part in parts:
-        at = text.find(part, cursor)
-        spans.append((at, at + len(part), part))
-        cursor = at + len(part) if at >= 0 else cursor
     for match in _attempts(text):
         snippet = match.group(0).strip(" \n.>]\"'")
         if not snippet or any(snippet in s for s in found):
             continue
-        covered = [p for a, b, p in spans if a >= 0 and a < match.end() and match.start() < b]
+        covered = [p for a, b, p in spans if a < match.end() and match.start() < b]
         found.extend(covered or [_sentence_containing(text, match.start())])
     return _dedupe(found)
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, sentence) for each of :func:`sentences`, in order."""
+    spans = []
+    cursor = 0
+    for part in sentences(text):
+        at = text.find(part, cursor)
+        if at >= 0:
+            spans.append((at, at + len(part), part))
+            cursor = at + len(part)
+    return spans
 
 
 def _narrowest(sentence: str) -> str:
@@ -546,13 +552,9 @@ _ADDRESS_CUE = re.compile(
 def _with_neighbours(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence and the sentences next to it that also talk about grading (and carry no
     figures of their own), so a payload of several sentences goes as one."""
-    parts = sentences(text)
-    spans = []
-    cursor = 0
-    for part in parts:
-        at = text.find(part, cursor)
-        spans.append((at, at + len(part)))
-        cursor = at + len(part)
+    located = _sentence_spans(text)
+    parts = [part for _, _, part in located]
+    spans = [(a, b) for a, b, _ in located]
     inside = [i for i, (a, b) in enumerate(spans) if a < end and start < b]
     if not inside:
         return start, end

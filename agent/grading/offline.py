@@ -57,6 +57,25 @@ class OfflineWeights:
     offtopic_cap: int = 2
 
 
+def lowest_reading(grade: Callable[[str, list[str]], Verdict], answer: str) -> Verdict:
+    """``grade(text, injected)`` of the answer made plain; with an injection, the lowest of three
+    readings (the payload's blocks removed, only its sentences removed, the raw text), so an
+    injection cannot buy a point either way. The verdict is the first reading's, lowered."""
+    answer = plain_text(answer)
+    injected = injection_sentences(answer)
+    if not injected:
+        return grade(answer, [])
+    readings = [
+        grade(strip_injection(answer), injected),
+        grade(strip_injection(answer, blocks=False), injected),
+        grade(answer, injected),
+    ]
+    clean = readings[0]
+    criteria = {c: min(r.criteria[c] for r in readings) for c in clean.criteria}
+    score = min(r.score for r in readings if r.score is not None)
+    return clean.model_copy(update={"criteria": criteria, "score": score})
+
+
 class OfflineGrader(Grader):
     """Rubric grading from extracted evidence; explainable and deterministic."""
 
@@ -69,27 +88,12 @@ class OfflineGrader(Grader):
 
     def grade_now(self, question: Question, answer: str) -> Verdict:
         """Grade synchronously (the offline grader never waits on anything)."""
-        answer = plain_text(answer)
-        injected = injection_sentences(answer)
-        if not injected:
-            return self._grade_clean(question, answer, [])
-        clean = self._grade_clean(question, strip_injection(answer), injected)
-        readings = [
-            clean,
-            self._grade_clean(question, strip_injection(answer, blocks=False), injected),
-            self._grade_clean(question, answer, injected),
-        ]
-        # Never above any reading: with the payload's blocks removed, with only its sentences
-        # removed, or the raw text. An injection cannot buy a point either way.
-        criteria = {c: min(r.criteria[c] for r in readings) for c in clean.criteria}
-        score = min(r.score for r in readings if r.score is not None)
-        return clean.model_copy(update={"criteria": criteria, "score": score})
+        return lowest_reading(
+            lambda text, injected: self.grade_clean(question, text, injected), answer
+        )
 
     def grade_clean(self, question: Question, text: str, injected: list[str]) -> Verdict:
         """Grade text that has had its injected sentences removed."""
-        return self.grade_found(question, extract(text), injected)
-
-    def _grade_clean(self, question: Question, text: str, injected: list[str]) -> Verdict:
         return self.grade_found(question, extract(text), injected)
 
     def grade_found(self, question: Question, found: Extraction, injected: list[str]) -> Verdict:

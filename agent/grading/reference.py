@@ -53,6 +53,7 @@ from ..providers.cache import ResponseCache
 from .base import FallbackGrader, Grader
 from .evidence import extract, injection_sentences, is_empty, strip_injection
 from .judge import LLMJudge, _evidence, render_rubric
+from .normalise import plain_text
 from .offline import OfflineGrader
 
 VERSION = "reference-1.0"
@@ -329,6 +330,7 @@ class ReferenceGrader(Grader):
     def grade_now(self, question: Question, answer: str) -> Verdict:
         """Grade synchronously."""
         graded = reference_question(question)
+        answer = plain_text(answer)  # as every grader reads it (normalise.py)
         injected = injection_sentences(answer)
         verdict, five = self._grade_clean(graded, strip_injection(answer), injected)
         if injected:

@@ -30,10 +30,9 @@ from pydantic import BaseModel, ConfigDict
 
 from .._models import Question, Verdict
 from .base import Grader
-from .evidence import extract, injection_sentences, strip_injection
+from .evidence import extract
 from .features import ANSWER_FEATURES, CRITERION_FEATURES, answer_features, criterion_features
-from .normalise import plain_text
-from .offline import OfflineGrader
+from .offline import OfflineGrader, lowest_reading
 
 ARTIFACT = Path(__file__).with_name("offline_model.json")
 VERSION = "offline-3.2"
@@ -126,20 +125,8 @@ class TrainedGrader(Grader):
         return self.grade_now(question, answer)
 
     def grade_now(self, question: Question, answer: str) -> Verdict:
-        """Grade synchronously."""
-        answer = plain_text(answer)
-        injected = injection_sentences(answer)
-        clean = self._grade(question, strip_injection(answer) if injected else answer, injected)
-        if not injected:
-            return clean
-        readings = [
-            clean,
-            self._grade(question, strip_injection(answer, blocks=False), injected),
-            self._grade(question, answer, injected),
-        ]
-        criteria = {c: min(r.criteria[c] for r in readings) for c in clean.criteria}
-        score = min(r.score for r in readings if r.score is not None)
-        return clean.model_copy(update={"criteria": criteria, "score": score})
+        """Grade synchronously (see :func:`~agent.grading.offline.lowest_reading`)."""
+        return lowest_reading(lambda text, injected: self._grade(question, text, injected), answer)
 
     def features(
         self, question: Question, text: str, injected: list[str] | None = None
