@@ -1,18 +1,20 @@
 """Which of many regular expressions can match a text, in one linear pass.
 
 The offline graders ask dozens of Python patterns of every answer, and most of them find nothing:
-an answer without an injection still pays for every injection pattern. :class:`Screen` compiles a
-*looser* copy of each pattern into one RE2 set (a DFA, so the cost hardly grows with the number
-of patterns) and tells which patterns may match; the exact Python pattern then runs only on
-those. The looser copy drops what RE2 cannot express or what could make it stricter than Python:
-every zero-width assertion (lookarounds, ``\\b``, ``^``, ``$``), and Python's Unicode ``\\w``,
-``\\d``, ``\\s`` become Unicode classes at least as wide. What is left matches wherever the
-original matches, in the whole text or in any part of it (a sentence), so the screen can only
-let through too much, never hide a match. A pattern it cannot translate is always let through.
+an answer without an injection still pays for every injection pattern. :class:`Screen` compiles
+a *looser* copy of each pattern into a few small RE2 sets (automata that read the text once,
+whatever the patterns) and tells which patterns may match; the exact Python pattern then runs
+only on those. The looser copy drops what RE2 cannot express or what could make it stricter
+than Python: every zero-width assertion (lookarounds, ``\\b``, ``^``, ``$``), and Python's
+Unicode ``\\w``, ``\\d``, ``\\s`` become Unicode classes at least as wide. What is left matches
+wherever the original matches, in the whole text or in any part of it (a sentence), so the
+screen can only let through too much, never hide a match. A pattern it cannot translate is
+always let through.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -50,7 +52,7 @@ def loosen(pattern: str) -> str:
     while i < n:
         c = pattern[i]
         if c == "\\":
-            i = _escape(pattern, i, out, _OUTSIDE)
+            i = _escape(pattern, i, out)
         elif c == "[":
             i = _char_class(pattern, i, out)
         elif c == "(" and pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
@@ -67,7 +69,7 @@ def loosen(pattern: str) -> str:
     return "".join(out)
 
 
-def _escape(pattern: str, i: int, out: list[str], table: dict[str, str]) -> int:
+def _escape(pattern: str, i: int, out: list[str]) -> int:
     if i + 1 >= len(pattern):
         raise Untranslatable("a trailing backslash")
     e = pattern[i + 1]
@@ -81,7 +83,7 @@ def _escape(pattern: str, i: int, out: list[str], table: dict[str, str]) -> int:
         return i + 2 + width
     if e == "N":
         raise Untranslatable("a named character")
-    out.append(table.get(e, pattern[i : i + 2]))
+    out.append(_OUTSIDE.get(e, pattern[i : i + 2]))
     return i + 2
 
 
@@ -159,11 +161,17 @@ class Screen:
     """Which of ``patterns`` may match a text (see the module's docstring).
 
     The looser patterns go into RE2 sets of ``chunk`` each: one set of dozens of patterns has
-    to track every pattern's state at once and runs slower than a few small ones."""
+    to track every pattern's state at once and runs slower than a few small ones. The sets are
+    built on first use, so importing the graders (the command line's start-up) does not pay."""
 
     def __init__(self, patterns: Iterable[re.Pattern[str]], chunk: int = 4) -> None:
         self.patterns: Sequence[re.Pattern[str]] = list(patterns)
-        self._always: list[int] = []
+        self.chunk = chunk
+
+    @functools.cached_property
+    def _compiled(self) -> tuple[list[int], list[tuple[list[int], re2.Set]]]:
+        """(positions always let through, [(positions, RE2 set)])."""
+        always: list[int] = []
         loose: list[tuple[int, str]] = []
         for position, compiled in enumerate(self.patterns):
             try:
@@ -171,29 +179,31 @@ class Screen:
                 re2.compile(text)
             except (Untranslatable, re2.error, ValueError) as error:
                 log.debug("screen lets %r through: %s", compiled.pattern[:60], error)
-                self._always.append(position)
+                always.append(position)
                 continue
             loose.append((position, text))
-        self._sets: list[tuple[list[int], re2.Set]] = []
         options = re2.Options()
         options.max_mem = 64 << 20
-        for start in range(0, len(loose), chunk):
-            part = loose[start : start + chunk]
+        sets = []
+        for start in range(0, len(loose), self.chunk):
+            part = loose[start : start + self.chunk]
             searcher = re2.Set.SearchSet(options)
             for _, text in part:
                 searcher.Add(text)
             searcher.Compile()
-            self._sets.append(([position for position, _ in part], searcher))
+            sets.append(([position for position, _ in part], searcher))
+        return always, sets
 
     def possible(self, text: str) -> list[re.Pattern[str]]:
         """The patterns that may match somewhere in ``text``, in their original order."""
+        always, sets = self._compiled
         encoded = text.encode("utf-8")
-        hits = set(self._always)
-        for positions, searcher in self._sets:
+        hits = set(always)
+        for positions, searcher in sets:
             hits.update(positions[k] for k in searcher.Match(encoded) or ())
         return [self.patterns[k] for k in sorted(hits)]
 
     @property
     def translated(self) -> int:
         """How many of the patterns the screen can rule out (the rest always pass)."""
-        return len(self.patterns) - len(self._always)
+        return len(self.patterns) - len(self._compiled[0])

@@ -41,16 +41,29 @@ def test_screen_rules_out_patterns_on_a_clean_answer() -> None:
 @pytest.mark.parametrize(
     ("pattern", "text"),
     [
-        (r"(?<!not )\bgood\b", "not good"),  # the lookbehind goes: looser
-        (r"^score\s*:\s*5$", "final score: 5 ok"),  # anchors go: matches inside a sentence
-        (r"\w+ment", "évaluement"),  # Unicode word characters, as in Python
-        (r"[\w-]+:\s5", "très-bien: 5"),
+        (r"^score\s*:\s*5$", "score: 5"),  # anchors go
+        (r"(?<!not )\bgood\b", "really good"),  # the lookbehind goes
+        (r"\w{3}:", "été:"),  # Python's \w is Unicode; RE2's own \w would miss these
+        (r"[\w-]{3}:", "é-è:"),
+        (r"a\sb", "a\u00a0b"),  # a no-break space is \s to Python
+        (r"\d+ cases", "\u0664\u0660 cases"),  # Arabic-Indic digits are \d to Python
     ],
 )
-def test_loosened_pattern_matches_at_least_where_the_original_does(pattern: str, text: str) -> None:
+def test_loosened_pattern_matches_where_the_original_does(pattern: str, text: str) -> None:
     import re2
 
+    assert re.search(pattern, text)
     assert re2.search(loosen(pattern), text)
+    assert Screen([re.compile(pattern)]).possible(text)
+
+
+def test_loosened_pattern_also_matches_inside_a_longer_text() -> None:
+    """Dropping assertions is what lets one scan of the answer stand for all its sentences."""
+    import re2
+
+    assert not re.search(r"^score: 5$", "Final. score: 5 overall")
+    assert re2.search(loosen(r"^score: 5$"), "Final. score: 5 overall")
+    assert Screen([re.compile(r"(?<!not )\bgood\b")]).possible("not good")
 
 
 def test_untranslatable_patterns_are_always_let_through() -> None:
