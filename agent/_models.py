@@ -126,6 +126,11 @@ class Question(_Strict):
         """SHA-256 of the question with its rubric, recorded on every verdict."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
+    @property
+    def vocabulary(self) -> tuple[str, ...]:
+        """Every rubric keyword, once, sorted."""
+        return tuple(sorted({k for c in self.rubric for k in c.keywords}))
+
     def criterion(self, criterion_id: str) -> Criterion:
         """The rubric criterion with this id."""
         for criterion in self.rubric:
@@ -161,6 +166,9 @@ class Scale(_Strict):
 DEFAULT_SCALE = Scale()
 
 
+QuestionKind = Literal["experience", "answer-key"]
+
+
 class TakeHomeQuestion(Question):
     """A take-home question from a ``--questions`` file, graded like a bank question.
 
@@ -174,6 +182,12 @@ class TakeHomeQuestion(Question):
     probes: list[Probe] = Field(default_factory=list, max_length=3)
     rubric: list[Criterion] = Field(default_factory=list, max_length=5)
     scale: Scale = Field(default_factory=lambda: DEFAULT_SCALE)
+    kind: QuestionKind | None = Field(
+        default=None,
+        description="experience (about the candidate's own work: evidence rules, tourist flag) "
+        "or answer-key (a technical question with a correct answer: agreement with the "
+        "reference); detected when absent.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> TakeHomeQuestion:  # replaces Question's track/competency check
@@ -287,6 +301,15 @@ class TokenUsage(_Strict):
     cache_hits: int = 0
 
 
+class KeyPointResult(_Strict):
+    """How an answer fares on one key point of a reference answer."""
+
+    point: str
+    state: Literal["made", "partly made", "missing", "contradicted"]
+    quote: str | None = Field(default=None, description="The answer's best-matching sentence.")
+    reason: str | None = Field(default=None, description="What contradicts the point.")
+
+
 class Verdict(_Strict):
     """The grade of one answer (main answer plus any follow-up answers) to one question."""
 
@@ -331,6 +354,14 @@ class Verdict(_Strict):
     scaled_score: int | None = Field(
         default=None, description="The score on the question's scale (take-home questions only)."
     )
+    question_kind: QuestionKind | None = Field(
+        default=None, description="How a take-home question was graded: experience or answer-key."
+    )
+    key_points: list[KeyPointResult] = Field(
+        default_factory=list,
+        description="A reference-only question's key points: made, partly made, missing or "
+        "contradicted, with the answer's sentence that matches best.",
+    )
     calibrated: bool = Field(
         default=False, description="The overall score went through a calibration map."
     )
@@ -355,6 +386,11 @@ class TouristFlag(_Strict):
     flagged: bool
     reasons: list[str]
     quotes: list[str] = Field(default_factory=list)
+    applicable: bool = Field(
+        default=True,
+        description="False when no answer was about the candidate's own work (answer-key "
+        "take-home questions only): the flag means nothing there.",
+    )
 
 
 class Turn(_Strict):

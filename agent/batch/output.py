@@ -66,6 +66,7 @@ def verdict_row(row: AnswerRow, verdict: Verdict, key: str, question: Question) 
             "max": verdict.scale_max if take_home else 5,
         },
         "competency": question.competency,
+        "kind": verdict.question_kind or "experience",
         "criteria": verdict.criteria,
         "evidence": verdict.quotes,
         "missing": verdict.missing,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import html
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,11 +84,20 @@ class Candidate:
                 by[a.competency].append(a.verdict.score)
         return {c: round(mean(s), 2) for c, s in sorted(by.items())}
 
+    def kinds(self) -> str:
+        """How the answers were graded: "experience 2; answer-key 3"."""
+        counts = Counter(a.verdict.question_kind or "experience" for a in self.answers)
+        return "; ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), reverse=True))
+
     def flag(self) -> TouristFlag:
         tracks = {a.question_id: _TRACK_OF.get(a.competency, "") for a in self.answers}
         return tourist_flag([a.verdict for a in self.answers], tracks=tracks)
 
 
+_HOW = {
+    "answer-key": "an answer-key question: agreement with the reference (no tourist flag)",
+    "experience": "an experience question: evidence rules and the tourist flag",
+}
 _TRACK_OF = {c: track for track, competencies in COMPETENCIES.items() for c in competencies}
 
 
@@ -126,7 +135,7 @@ def write_summary(path: Path, grades: Path) -> list[Candidate]:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         head = ["rank", "candidate_id", "overall", "overall_pct", "answered", "unscored"]
-        writer.writerow([*head, *competencies, "tourist", "reasons"])
+        writer.writerow([*head, *competencies, "graded_as", "tourist", "reasons"])
         for rank, cand in enumerate(candidates, 1):
             comps = cand.competencies()
             flag = cand.flag()
@@ -139,7 +148,8 @@ def write_summary(path: Path, grades: Path) -> list[Candidate]:
                     len(cand.answers),
                     cand.unscored,
                     *("" if c not in comps else f"{comps[c]:.2f}" for c in competencies),
-                    "true" if flag.flagged else "false",
+                    cand.kinds(),
+                    "n/a" if not flag.applicable else "true" if flag.flagged else "false",
                     " | ".join(flag.reasons),
                 ]
             )
@@ -222,6 +232,8 @@ def _fmt(value: float | None) -> str:
 
 
 def _flag_cell(flag: TouristFlag) -> str:
+    if not flag.applicable:
+        return '<span class="muted">n/a</span>'
     if flag.flagged:
         return '<span class="flag">flagged</span>'
     return '<span class="ok">no</span>'
@@ -245,6 +257,8 @@ def _candidate_section(
         out.append(f"<h3>{_e(graded.question_id)}: {_e(score)}</h3>")
         if question is not None:
             out.append(f'<p class="muted">{_e(question.text)}</p>')
+        if verdict.question_kind:
+            out.append(f'<p class="muted">graded as {_e(_HOW[verdict.question_kind])}</p>')
         if verdict.unscored_reason:
             out.append(f'<p class="flag">unscored: {_e(verdict.unscored_reason)}</p>')
         answer = answers.get((cand.candidate_id, graded.question_id))
@@ -253,6 +267,19 @@ def _candidate_section(
         if verdict.criteria:
             crits = ", ".join(f"{k} {v}" for k, v in verdict.criteria.items())
             out.append(f"<p>criteria (1-5): {_e(crits)}</p>")
+        if verdict.key_points:
+            out.append(
+                "<table><thead><tr><th>key point of the reference</th><th>state</th>"
+                "<th>where the answer makes it</th></tr></thead><tbody>"
+            )
+            for point in verdict.key_points:
+                state = point.state + (f": {point.reason}" if point.reason else "")
+                css = ' class="flag"' if point.state == "contradicted" else ""
+                out.append(
+                    f"<tr><td>{_e(point.point)}</td><td{css}>{_e(state)}</td>"
+                    f"<td>{_e(point.quote or '-')}</td></tr>"
+                )
+            out.append("</tbody></table>")
         if verdict.claims:
             out.append("<p>measured claims (tied to a set or a method):</p>")
             out += [f"<blockquote>{_e(c)}</blockquote>" for c in verdict.claims]

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..bank import load_bank
+from ..bank import QuestionBank, load_bank
 from ..batch import (
     AnswerFileError,
     BatchOptions,
@@ -22,7 +22,7 @@ from ..batch import (
 )
 from ..batch.provider_batch import BatchApiOptions
 from ..batch.runner import Progress
-from ..grading.base import get_grader
+from ..grading.base import Grader, get_grader
 from ..interview import MAX_ANSWER_CHARS
 from ..providers.base import HTTP_BACKENDS
 from ._options import BaseUrl, EscalateTo, Fallback, NoCache, Provider, Samples, grader_options
@@ -99,6 +99,13 @@ def grade(
             "--batch-api", help="Grade through Anthropic/OpenAI batch APIs (half price, hours)."
         ),
     ] = False,
+    examples: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSONL of graded answers: question_id, answer, score (on the question's "
+            "scale). Reference-only questions are graded as these examples teach."
+        ),
+    ] = None,
     summary: Annotated[
         Path | None, typer.Option(help="Also write one CSV row per candidate.")
     ] = None,
@@ -123,6 +130,8 @@ def grade(
         grader_options(fallback, base_url, samples, no_cache, escalate_to), http_backend=http
     )
     grader = get_grader(provider, options)
+    if examples is not None:
+        grader = _with_examples(grader, examples, bank)
     batch = BatchOptions(
         limits=LimitSettings(
             concurrency=concurrency,
@@ -167,3 +176,23 @@ def grade(
     )
     if result.errors:
         raise typer.Exit(1)
+
+
+def _with_examples(grader: Grader, path: Path, bank: QuestionBank) -> Grader:
+    """The take-home router with the examples of ``path``; prints what they are worth, measured
+    on themselves (out of fold), beside the reference alone."""
+    from ..grading.examples import ExampleModel, read_examples
+    from ..grading.reference import TakeHomeGrader, reference_alone_f1
+
+    questions = {q.id: q for q in bank}
+    model = ExampleModel(read_examples(path, questions), questions)
+    figures = model.cross_validate()
+    alone = reference_alone_f1(model)
+    print(
+        f"examples: {len(model.examples)} graded answer(s) to {len(model.by_question)} "
+        f"question(s); top-of-scale macro-F1 out of fold: {figures['answers held out']:.3f} with "
+        f"examples of the same question, {figures['questions held out']:.3f} with examples of "
+        f"other questions only, {alone:.3f} from the reference alone",
+        file=sys.stderr,
+    )
+    return TakeHomeGrader(grader, examples=model)

@@ -22,10 +22,13 @@ Everything works on the original text's sentences, so quotes stay verbatim.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from text_to_num import alpha2digit
+
+from .screen import Screen
 
 # --- figures in words ----------------------------------------------------------------------------
 
@@ -393,10 +396,27 @@ def _pairs(text: str) -> list[_Pair]:
     return out
 
 
-def _sentence_problems(text: str, pairs: list[_Pair]) -> list[str]:
-    """What cannot be true in one sentence (already number-normalised)."""
+#: "accuracy fell to 91%, which was 27 of the 180 cases failing"
+_RATE_AS_COUNT = re.compile(
+    rf"(?P<p>{_NUM})\s?%[^.;%]{{0,20}}?(?:which (?:was|is|means)|i\.e\.|that is|so|or|=|—|\()"
+    rf"\s*(?:about\s+|around\s+|~)?(?P<x>{_NUM})\s?(?:/|out of|of)\s?(?:the\s+|our\s+)?"
+    rf"(?P<n>{_NUM})",
+    re.I,
+)
+_NEVER = re.compile(r"(?!)")
+
+
+def _sentence_problems(
+    text: str, pairs: list[_Pair], possible: Container[re.Pattern[str]] | None = None
+) -> list[str]:
+    """What cannot be true in one sentence (already number-normalised); ``possible``: the
+    patterns that may match somewhere in the answer (the rest are not tried)."""
+
+    def on(pattern: re.Pattern[str]) -> re.Pattern[str]:
+        return pattern if possible is None or pattern in possible else _NEVER
+
     problems: list[str] = []
-    for m in _BOUNDED_RATIO.finditer(text):
+    for m in on(_BOUNDED_RATIO).finditer(text):
         for key in ("v", "w"):
             raw = m.group(key)
             if raw is None:
@@ -405,11 +425,11 @@ def _sentence_problems(text: str, pairs: list[_Pair]) -> list[str]:
             if 1.0 < value < 10 and "." in raw:
                 name = m.group(0).split()[0]
                 problems.append(f"{name} of {raw} is impossible: it cannot exceed 1")
-    for m in _RATE_PERCENT.finditer(text):
+    for m in on(_RATE_PERCENT).finditer(text):
         raw = m.group("v") or m.group("w")
         if raw is not None and float(raw) > 100:
             problems.append(f"{raw}% cannot be a rate: a share is at most 100%")
-    for m in _X_OF_N.finditer(text):
+    for m in on(_X_OF_N).finditer(text):
         x, n = _value(m.group("x")), _value(m.group("n"))
         before = text[max(0, m.start() - 12) : m.start()].lower()
         if x is None or n is None or n == 0 or "top" in before or "@" in before:
@@ -436,13 +456,7 @@ def _sentence_problems(text: str, pairs: list[_Pair]) -> list[str]:
         if a.value != b.value:
             problems.extend(_direction_problems(text, m, a, b))
     # "accuracy fell to 91%, which was 27 of the 180 cases failing": the count must match the rate
-    for m in re.finditer(
-        rf"(?P<p>{_NUM})\s?%[^.;%]{{0,20}}?(?:which (?:was|is|means)|i\.e\.|that is|so|or|=|—|\()"
-        rf"\s*(?:about\s+|around\s+|~)?(?P<x>{_NUM})\s?(?:/|out of|of)\s?(?:the\s+|our\s+)?"
-        rf"(?P<n>{_NUM})",
-        text,
-        re.I,
-    ):
+    for m in on(_RATE_AS_COUNT).finditer(text):
         p, x, n = _value(m.group("p")), _value(m.group("x")), _value(m.group("n"))
         if p is None or x is None or not n or x > n:
             continue
@@ -452,11 +466,14 @@ def _sentence_problems(text: str, pairs: list[_Pair]) -> list[str]:
                 f"{m.group('x')} of {m.group('n')} is {share:.0f}%, which does not match the "
                 f"{m.group('p')}% it is given for"
             )
-    problems.extend(_percentile_problems(text))
+    if on(_PERCENTILE) is _PERCENTILE:
+        problems.extend(_percentile_problems(text))
     problems.extend(_share_problems(text))
-    problems.extend(_rate_total_problems(text))
-    problems.extend(_in_line_problems(text))
-    if _ON_TRAINING_DATA.search(text):
+    if on(_PER_DAY) is _PER_DAY:
+        problems.extend(_rate_total_problems(text))
+    if on(_IN_LINE) is _IN_LINE:
+        problems.extend(_in_line_problems(text))
+    if on(_ON_TRAINING_DATA).search(text):
         problems.append(
             "the result was measured on the data the model was trained on, so it says nothing "
             "about new data"
@@ -736,14 +753,18 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     first = team = owned = 0
     joined_norm: list[str] = []
     totals: dict[str, float] = {}  # noun -> the size of the whole it was last given as
-    for sentence in sentences:
-        text = normalise_numbers(sentence)
+    texts = [normalise_numbers(sentence) for sentence in sentences]
+    # A pattern that matches in no sentence is not tried on each (the screen is sound for
+    # substrings); most of the checks below find nothing in most answers.
+    possible = frozenset(_CLAIMS_SCREEN.possible("\n".join(dict.fromkeys([*texts, *sentences]))))
+    for sentence, text in zip(sentences, texts, strict=True):
         joined_norm.append(text)
-        share_problems = _share_of_total_problems(text, totals)
-        totals.update(_totals(text))
+        share_problems = _share_of_total_problems(text, totals) if _SHARE_OF in possible else []
+        if _WHOLE in possible:
+            totals.update(_totals(text))
         figures = [f for f in _figures(text) if not _is_noise_figure(f)]
         total_figures += len(figures)
-        noise = noise or bool(_NOISE.search(text))
+        noise = noise or (_NOISE in possible and bool(_NOISE.search(text)))
         first += len(_FIRST_PERSON.findall(sentence))
         team += len(_TEAM.findall(sentence))
         owned += len(_OWN_ACT.findall(sentence))
@@ -752,16 +773,16 @@ def read_claims(sentences: list[str]) -> ClaimSet:
         context = set_match.group(0) if set_match else None
         method = method_match.group(0) if method_match else None
         if figures:
-            pairs = _pairs(text)
+            pairs = _pairs(text) if _PAIR in possible else []
             sentence_problems = [
-                *_sentence_problems(text, pairs),
+                *_sentence_problems(text, pairs, possible),
                 *_parts_problems(text),
                 *share_problems,
             ]
             claims.append(
                 Claim(
-                    hypothetical=bool(_HYPOTHETICAL.search(sentence)),
-                    unsupported=bool(_EXTREME.search(text)),
+                    hypothetical=_HYPOTHETICAL in possible and bool(_HYPOTHETICAL.search(sentence)),
+                    unsupported=_EXTREME in possible and bool(_EXTREME.search(text)),
                     sentence=sentence,
                     figures=figures,
                     pairs=[(a, b) for _, a, b in pairs],
@@ -799,6 +820,10 @@ _EXTREME = re.compile(
     re.I,
 )
 _NAME_NUMBER = re.compile(r"(?:\b[A-Z]{2,}[A-Za-z]*|\b[A-Z][a-z]+|\b[A-Za-z]+-)\s?$")
+_CLAIMS_SCREEN = Screen(
+    [_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO, _RATE_PERCENT]
+    + [_X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _ON_TRAINING_DATA]
+)
 
 
 def _is_noise_figure(figure: Figure) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import codecs
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .._models import EvidenceKind
@@ -334,6 +334,19 @@ class Extraction:
     buzzwords: list[str] = field(default_factory=list)
     injection_quotes: list[str] = field(default_factory=list)
     claims: ClaimSet = field(default_factory=lambda: read_claims([]))
+    _hits: dict[tuple[str, tuple[str, ...]], frozenset[str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def hits(self, text: str, vocabulary: tuple[str, ...]) -> frozenset[str]:
+        """:func:`keyword_hits` of ``text`` (the answer or one of its sentences) over a rubric's
+        whole ``vocabulary``, remembered: every criterion asks about the same sentences, and
+        one keyword's hits among a vocabulary are its hits alone (see :func:`_keyword_matcher`)."""
+        key = (text, vocabulary)
+        found = self._hits.get(key)
+        if found is None:
+            found = self._hits[key] = frozenset(keyword_hits(text, vocabulary))
+        return found
 
     def of(self, kind: EvidenceKind) -> list[Found]:
         """Grounded items of one kind."""
@@ -613,8 +626,9 @@ def extract(text: str) -> Extraction:
     if result.empty:
         return result
     split = sentences(text)
+    possible = frozenset(_SENTENCE_SCREEN.possible(text))  # a pattern absent here is in no sentence
     for sentence in split:
-        _extract_sentence(sentence, result)
+        _extract_sentence(sentence, result, possible)
     result.claims = read_claims(split)
     wrong = {c.sentence for c in result.claims.claims if c.problems}
     if wrong:  # figures that cannot be true earn nothing (LABELLING section 3)
@@ -627,16 +641,24 @@ def extract(text: str) -> Extraction:
     return result
 
 
+_SENTENCE_PATTERNS = [_METHOD, _BASELINE, _EXTREME, *_BEFORE_AFTER, _RELATIVE, _QUANTITY]
+_SENTENCE_SCREEN = Screen([*_SENTENCE_PATTERNS, _OWNERSHIP, _ARTEFACT, _BUZZWORDS])
 _FIGURE_KINDS = frozenset(
     {EvidenceKind.QUANTITY, EvidenceKind.BEFORE_AFTER, EvidenceKind.BASELINE, EvidenceKind.ARTEFACT}
 )
 
 
-def _extract_sentence(sentence: str, out: Extraction) -> None:
-    has_method = bool(_METHOD.search(sentence))
-    has_baseline = bool(_BASELINE.search(sentence))
-    extreme = [m.group(0) for m in _EXTREME.finditer(sentence)]
-    pair_matches = [m for p in _BEFORE_AFTER for m in p.finditer(sentence)]
+def _extract_sentence(sentence: str, out: Extraction, possible: frozenset[re.Pattern[str]]) -> None:
+    def finditer(pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        return pattern.finditer(sentence) if pattern in possible else iter(())
+
+    def search(pattern: re.Pattern[str]) -> re.Match[str] | None:
+        return pattern.search(sentence) if pattern in possible else None
+
+    has_method = bool(search(_METHOD))
+    has_baseline = bool(search(_BASELINE))
+    extreme = [m.group(0) for m in finditer(_EXTREME)]
+    pair_matches = [m for p in _BEFORE_AFTER for m in finditer(p)]
     pair_matches = [m for m in pair_matches if len(_NUM_RE.findall(m.group(0))) >= 2]
     pairs = _dedupe([m.group(0) for m in pair_matches])
     # "99.9% accuracy", "down 100%" or "10x better" is fabricated precision unless the same
@@ -647,10 +669,10 @@ def _extract_sentence(sentence: str, out: Extraction) -> None:
     for pair in pairs:
         out.items.append(Found(EvidenceKind.BEFORE_AFTER, pair, sentence, not fabricated))
     grounded = (has_method or has_baseline or bool(pairs)) and not fabricated
-    if _RELATIVE.search(sentence) and not (has_baseline or pairs):
+    if search(_RELATIVE) and not (has_baseline or pairs):
         grounded = False  # "improved accuracy by 47%" says nothing without the figure before
     quantities = []
-    for match in _QUANTITY.finditer(sentence):
+    for match in finditer(_QUANTITY):
         if any(match.start() < p.end() and p.start() < match.end() for p in pair_matches):
             continue  # already counted as part of a before -> after pair
         quantities.append(match.group(0).strip())
@@ -662,19 +684,19 @@ def _extract_sentence(sentence: str, out: Extraction) -> None:
         out.items.append(Found(EvidenceKind.QUANTITY, quantity, sentence, ok))
         if not ok:
             out.ungrounded.append(quantity)
-    for match in _METHOD.finditer(sentence):
+    for match in finditer(_METHOD):
         out.items.append(Found(EvidenceKind.METHOD, match.group(0), sentence))
     if has_baseline and (quantities or pairs):
         out.items.append(Found(EvidenceKind.BASELINE, sentence, sentence))
-    ownership = _OWNERSHIP.search(sentence)
+    ownership = search(_OWNERSHIP)
     owned = ownership is not None
     if ownership is not None:
         out.items.append(Found(EvidenceKind.OWNERSHIP, ownership.group(0), sentence))
-    for match in _ARTEFACT.finditer(sentence):
+    for match in finditer(_ARTEFACT):
         sized = not fabricated and any(not q.endswith(("%", "x")) for q in quantities)
         if sized or owned:
             out.items.append(Found(EvidenceKind.ARTEFACT, match.group(0), sentence))
-    out.buzzwords.extend(m.group(0).lower() for m in _BUZZWORDS.finditer(sentence))
+    out.buzzwords.extend(m.group(0).lower() for m in finditer(_BUZZWORDS))
 
 
 def keyword_hits(text: str, keywords: Sequence[str]) -> list[str]:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 
 from .._models import Criterion, EvidenceKind, Question, Verdict
-from .evidence import Extraction, keyword_hits
+from .evidence import Extraction
 
 ANSWER_FEATURES = (
     "empty",
@@ -37,8 +37,8 @@ CRITERION_FEATURES = (*ANSWER_FEATURES, "crit_points", "crit_keywords", "crit_ru
 
 def answer_features(question: Question, found: Extraction, rules: Verdict) -> list[float]:
     """The answer-level feature vector (see :data:`ANSWER_FEATURES`)."""
-    keywords = sorted({k for c in question.rubric for k in c.keywords})
-    hits = set(keyword_hits(found.text, keywords))
+    keywords = question.vocabulary
+    hits = found.hits(found.text, keywords)
     criteria = list(rules.criteria.values()) or [1]
     claims = found.claims
     return [
@@ -68,13 +68,14 @@ def criterion_features(
     found: Extraction,
     points: float,
     rule_score: int,
+    vocabulary: tuple[str, ...],
 ) -> list[float]:
     """The answer-level features plus the criterion's own (see :data:`CRITERION_FEATURES`)."""
-    hits = keyword_hits(found.text, criterion.keywords)
+    hits = found.hits(found.text, vocabulary)
     return [
         *base,
         min(points, 8.0) / 8,
-        min(len(hits), 4) / 4,
+        min(sum(k in hits for k in criterion.keywords), 4) / 4,
         (rule_score - 1) / 4,
     ]
 

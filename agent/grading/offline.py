@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
 from .base import Grader
-from .evidence import Extraction, extract, injection_sentences, keyword_hits, strip_injection
+from .evidence import Extraction, extract, injection_sentences, strip_injection
 from .normalise import plain_text
 
 VERSION = "offline-1.5"
@@ -113,11 +113,12 @@ class OfflineGrader(Grader):
                 grader=self.info,
                 rubric_hash=question.rubric_hash,
             )
-        criteria = {c.id: self._criterion(found, c.keywords, c.evidence) for c in question.rubric}
-        all_keywords = [k for c in question.rubric for k in c.keywords]
-        on_topic = len(set(keyword_hits(found.text, all_keywords))) >= 2 or bool(
-            found.claims.grounded_pairs
-        )
+        vocabulary = question.vocabulary
+        criteria = {
+            c.id: self._criterion(found, c.keywords, c.evidence, vocabulary)
+            for c in question.rubric
+        }
+        on_topic = len(found.hits(found.text, vocabulary)) >= 2 or bool(found.claims.grounded_pairs)
         incoherent = found.claims.problems
         backed = found.measured
         if not on_topic:
@@ -144,22 +145,36 @@ class OfflineGrader(Grader):
             rubric_hash=question.rubric_hash,
         )
 
-    def _criterion(self, found: Extraction, keywords: list[str], kinds: list[EvidenceKind]) -> int:
-        points = self.criterion_points(found, keywords, kinds)
+    def _criterion(
+        self,
+        found: Extraction,
+        keywords: list[str],
+        kinds: list[EvidenceKind],
+        vocabulary: tuple[str, ...],
+    ) -> int:
+        points = self.criterion_points(found, keywords, kinds, vocabulary)
         return 1 + sum(points >= t for t in self.weights.thresholds)
 
     def criterion_points(
-        self, found: Extraction, keywords: list[str], kinds: list[EvidenceKind]
+        self,
+        found: Extraction,
+        keywords: list[str],
+        kinds: list[EvidenceKind],
+        vocabulary: tuple[str, ...] | None = None,
     ) -> float:
-        """Evidence points for one criterion: its kinds of evidence and its keywords."""
+        """Evidence points for one criterion: its kinds of evidence and its keywords (looked up
+        among ``vocabulary``, the whole rubric's keywords, so that criteria share the work)."""
         w = self.weights
+        vocabulary = vocabulary or tuple(keywords)
         points = 0.0
         for kind in kinds:
             count = 0.0
             for item in found.of(kind):
-                count += 1.0 if keyword_hits(item.sentence, keywords) else 0.5
+                hits = found.hits(item.sentence, vocabulary)
+                count += 1.0 if any(k in hits for k in keywords) else 0.5
             points += w.kind[kind] * min(count, w.cap)
-        points += w.keyword * min(len(keyword_hits(found.text, keywords)), w.keyword_cap)
+        hits = found.hits(found.text, vocabulary)
+        points += w.keyword * min(sum(k in hits for k in keywords), w.keyword_cap)
         return points
 
 

@@ -34,17 +34,19 @@ questions keep 1-5 and no scale fields.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 from .._models import (
     Criterion,
     Evidence,
     EvidenceKind,
     GraderInfo,
+    KeyPointResult,
     Question,
+    QuestionKind,
     TakeHomeQuestion,
     Verdict,
 )
@@ -52,176 +54,13 @@ from ..providers.base import ChatModel
 from ..providers.cache import ResponseCache
 from .base import FallbackGrader, Grader
 from .evidence import extract, injection_sentences, is_empty, strip_injection
+from .examples import ExampleModel, macro_f1
 from .judge import LLMJudge, _evidence, render_rubric
+from .keypoints import PointMatch, key_points, match_points, terms
 from .normalise import plain_text
 from .offline import OfflineGrader
 
 VERSION = "reference-1.0"
-
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z][a-z'-]*")
-_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
-_NOT_NEGATION = re.compile(r"\b(?:not only|not just|not least|no (?:more|less|fewer) than)\b", re.I)
-_CLAUSE = re.compile(r",\s+(?:and|but|so|while|whereas|which)\s+|\s+because\s+", re.I)
-_STOP = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers him his how i if in into is it its itself just
-    me more most my no nor not of off on once only or other our ours out over own same she should
-    so some such than that the their theirs them then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you
-    your yours one ones thing things way ways get got make made use used using uses like really
-    lot lots well much many every via per etc e g i e""".split()
-)
-_NEGATIONS = frozenset(
-    "not no never without cannot can't don't doesn't didn't isn't wasn't aren't weren't won't "
-    "shouldn't neither nor none".split()
-)
-_UP = frozenset(
-    "increase increased increases increasing rose rise rises higher more up grew".split()
-)
-_DOWN = frozenset(
-    "decrease decreased decreases decreasing fell fall falls lower less fewer down shrank".split()
-)
-
-
-def _stem(word: str) -> str:
-    """A crude stem: plural dropped, then the first six letters ("calibrated" ~ "calibration")."""
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
-        word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    return word[:6]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences split at their ends and at line breaks (a semicolon keeps its clauses together)."""
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
-
-
-def _number(token: str) -> str:
-    """A number in one spelling: "1,050" -> "1050", "0,62" -> "0.62", "3.0" -> "3"."""
-    if _THOUSANDS.match(token):
-        token = token.replace(",", "")
-    token = token.replace(",", ".")
-    try:
-        return f"{float(token):g}"
-    except ValueError:
-        return token
-
-
-@dataclass(frozen=True)
-class Terms:
-    """What a sentence says, for matching: content-word stems, numbers, negation, direction."""
-
-    words: frozenset[str]
-    numbers: frozenset[str]
-    negated: bool
-    directions: frozenset[str]
-
-
-@lru_cache(maxsize=4096)
-def terms(text: str) -> Terms:
-    """The :class:`Terms` of ``text``."""
-    tokens = _TOKEN.findall(text.lower())
-    words = frozenset(
-        _stem(t)
-        for t in tokens
-        if t[0].isalpha() and len(t) > 2 and t not in _STOP and t not in _NEGATIONS
-    )
-    numbers = frozenset(_number(t) for t in tokens if t[0].isdigit())
-    directions = frozenset(
-        d for d, vocab in (("up", _UP), ("down", _DOWN)) if any(t in vocab for t in tokens)
-    )
-    negated = any(
-        t in _NEGATIONS or t.endswith("n't")
-        for t in _TOKEN.findall(_NOT_NEGATION.sub(" ", text.lower()))
-    )
-    return Terms(words, numbers, negated, directions)
-
-
-@dataclass(frozen=True)
-class KeyPoint:
-    """One claim of the reference answer."""
-
-    text: str
-    terms: Terms
-
-
-def key_points(reference: str) -> list[KeyPoint]:
-    """The reference split into sentences (long ones into clauses) of 2+ content words each."""
-    points: list[KeyPoint] = []
-    for sentence in split_sentences(reference):
-        parts = [p.strip(" ,;") for p in _CLAUSE.split(sentence)]
-        if any(len(terms(p).words) < 3 for p in parts):
-            parts = [sentence]  # a clause too short to stand alone stays in its sentence
-        points += [KeyPoint(p, terms(p)) for p in parts if len(terms(p).words) >= 2]
-    if not points and reference.strip():
-        points.append(KeyPoint(reference.strip(), terms(reference)))
-    return points
-
-
-@dataclass(frozen=True)
-class PointMatch:
-    """How an answer fares on one key point."""
-
-    point: KeyPoint
-    coverage: float  # 0..1
-    sentence: str | None  # the answer sentence that matches it best
-    contradiction: str | None = None
-
-    @property
-    def credit(self) -> float:
-        """Points earned, 0..1: nothing below 25% coverage, full marks from 70%."""
-        if self.contradiction:
-            return 0.0
-        return min(1.0, max(0.0, (self.coverage - 0.25) / 0.45))
-
-
-def _share(part: frozenset[str], whole: frozenset[str]) -> float:
-    return len(part & whole) / len(part) if part else 0.0
-
-
-def match_points(points: Iterable[KeyPoint], answer: str) -> list[PointMatch]:
-    """Coverage and contradiction of every key point by ``answer``."""
-    answer_sentences = [(s, terms(s)) for s in split_sentences(answer)]
-    whole = terms(answer)
-    matches = []
-    for point in points:
-        want = point.terms
-        best, best_terms, best_share = None, None, 0.0
-        for sentence, found in answer_sentences:
-            share = _share(want.words, found.words)
-            if share > best_share:
-                best, best_terms, best_share = sentence, found, share
-        words = max(best_share, 0.75 * _share(want.words, whole.words))
-        coverage = words
-        if want.numbers:
-            coverage = 0.6 * words + 0.4 * _share(want.numbers, whole.numbers)
-        contradiction = None
-        if best_terms is not None and best_share >= 0.34:
-            contradiction = _contradiction(want, best_terms, whole, best_share)
-        matches.append(PointMatch(point, round(coverage, 3), best, contradiction))
-    return matches
-
-
-def _contradiction(want: Terms, found: Terms, whole: Terms, share: float) -> str | None:
-    other = found.numbers - want.numbers
-    if want.numbers and other and not want.numbers <= whole.numbers:
-        missing = ", ".join(sorted(want.numbers - whole.numbers))
-        return f"gives {', '.join(sorted(other))} where the reference has {missing}"
-    if share >= 0.6 and want.negated != found.negated:
-        return "states the opposite (a negation the reference does not have, or drops one)"
-    if (
-        len(want.directions) == 1
-        and len(found.directions) == 1
-        and want.directions != found.directions
-    ):
-        said, wanted = next(iter(found.directions)), next(iter(want.directions))
-        return f"says {said} where the reference says {wanted}"
-    return None
 
 
 def reference_rubric(question: Question) -> list[Criterion]:
@@ -293,8 +132,36 @@ def render_key_points(question: Question) -> str:
     return "\n".join(f"{i}. {p.text}" for i, p in enumerate(points, 1))
 
 
+_EXPERIENCE_ASK = re.compile(
+    r"\b(?:how did you|what did you|why did you|when did you|have you (?:ever )?\w+ed|"
+    r"tell (?:me|us) about|walk (?:me|us) through|a time (?:when|you)|"
+    r"describe (?:a|an|one|the)\b[^.?]{0,60}\byou(?:'ve| have)?\b|"
+    r"your (?:own )?(?:experience|project|team|work|last|previous|current))\b",
+    re.I,
+)
+
+
+def question_kind(question: Question) -> QuestionKind:
+    """``experience`` (about the candidate's own work) or ``answer-key`` (a technical question
+    with a correct answer): the question's ``kind:`` when given, else detected. A rubric without
+    a reference, a first-person reference ("I built...", "our bot...") or a question about the
+    candidate's own work ("how did you...", "tell me about a time...") is experience; so is a
+    question with a rubric of its own, unless its ``kind:`` says otherwise."""
+    if isinstance(question, TakeHomeQuestion) and question.kind:
+        return question.kind
+    if not isinstance(question, TakeHomeQuestion):
+        return "experience"
+    reference = question.reference_answer or ""
+    if question.rubric:  # graded on its own rubric, as the bank's questions are
+        return "experience"
+    if _FIRST_PERSON.search(reference) or _EXPERIENCE_ASK.search(question.text):
+        return "experience"
+    return "answer-key"
+
+
 def on_scale(question: Question, verdict: Verdict, five: float | None = None) -> Verdict:
-    """A take-home verdict with its score on the question's scale; bank verdicts as they are.
+    """A take-home verdict with its score on the question's scale and its kind; bank verdicts
+    as they are.
 
     ``five`` is a finer 1-5 value than the integer score, when the grader has one.
     """
@@ -310,7 +177,12 @@ def on_scale(question: Question, verdict: Verdict, five: float | None = None) ->
     else:
         scaled = scale.from_five(verdict.score)
     return verdict.model_copy(
-        update={"scale_min": scale.min, "scale_max": scale.max, "scaled_score": scaled}
+        update={
+            "scale_min": scale.min,
+            "scale_max": scale.max,
+            "scaled_score": scaled,
+            "question_kind": question_kind(question),
+        }
     )
 
 
@@ -319,10 +191,20 @@ _FIRST_PERSON = re.compile(r"\b(?:I|we|our|my|me|us)\b", re.I)
 
 
 class ReferenceGrader(Grader):
-    """Offline grading of reference-only questions; deterministic, no network."""
+    """Offline grading of reference-only questions; deterministic, no network.
 
-    def __init__(self) -> None:
-        self.info = GraderInfo(name="offline", version=VERSION)
+    An *answer-key* question is scored on agreement with its reference: the key points made
+    (a contradicted point earns nothing and caps the answer at the middle of the scale) and the
+    reference's words recalled, with no evidence cap. An *experience* question is scored by the
+    evidence rules on the derived rubric, as the bank's questions are. With ``examples``
+    (:class:`~agent.grading.examples.ExampleModel`), a question with graded examples of its own,
+    or an answer-key question when the examples include some, is scored as the examples teach.
+    """
+
+    def __init__(self, examples: ExampleModel | None = None) -> None:
+        self.examples = examples
+        version = VERSION if examples is None else f"{VERSION}+examples-{examples.digest[:12]}"
+        self.info = GraderInfo(name="offline", version=version)
 
     async def grade(self, question: Question, answer: str) -> Verdict:
         return self.grade_now(question, answer)
@@ -332,15 +214,26 @@ class ReferenceGrader(Grader):
         graded = reference_question(question)
         answer = plain_text(answer)  # as every grader reads it (normalise.py)
         injected = injection_sentences(answer)
-        verdict, five = self._grade_clean(graded, strip_injection(answer), injected)
+        kind = question_kind(question)  # of the question as given (``graded`` has a rubric)
+        verdict, five = self._grade_clean(graded, kind, strip_injection(answer), injected)
         if injected:
-            raw, raw_five = self._grade_clean(graded, answer, injected)
+            raw, raw_five = self._grade_clean(graded, kind, answer, injected)
             if raw_five < five:  # never above the verdict on the raw text
                 verdict, five = raw.model_copy(update={"evidence": verdict.evidence}), raw_five
         return on_scale(question, verdict, five)
 
+    def _learned(self, question: Question, kind: QuestionKind) -> bool:
+        if self.examples is None:
+            return False
+        if self.examples.by_question.get(question.id):
+            return True
+        return kind == "answer-key" and any(
+            question_kind(self.examples.questions[q]) == "answer-key"
+            for q in self.examples.by_question
+        )
+
     def _grade_clean(
-        self, question: Question, text: str, injected: list[str]
+        self, question: Question, kind: QuestionKind, text: str, injected: list[str]
     ) -> tuple[Verdict, float]:
         ids = [c.id for c in question.rubric]
         flags = ["prompt injection: text addressed to the grader was ignored"] if injected else []
@@ -371,30 +264,50 @@ class ReferenceGrader(Grader):
         concrete += 0.25 * bool(
             found.of(EvidenceKind.ARTEFACT) or found.of(EvidenceKind.BEFORE_AFTER)
         )
-        if found.unsupported:
-            concrete *= 0.5
-            flags.append(
-                "unsupported precision: " + "; ".join(repr(s) for s in found.unsupported[:3])
+        rules = _RULES.grade_clean(question, text, injected)
+        explanation = _explain(matches) if kind == "answer-key" else []
+        if kind == "experience":
+            if found.unsupported:
+                concrete *= 0.5
+                flags.append(
+                    "unsupported precision: " + "; ".join(repr(s) for s in found.unsupported[:3])
+                )
+            # The overall is the evidence rules' score on the derived rubric (keywords from the
+            # reference): a strong candidate describes their own incident, not the reference's,
+            # so key-point coverage alone measures experience answers badly (calibration split:
+            # QWK 0.744 for the rules vs 0.027 for coverage; evals/reference_only.py).
+            five = float(rules.score or 1)
+            flags += [f for f in rules.flags if f not in flags]
+            explanation += rules.explanation
+        else:
+            # Words of a contradicted point are not credit: the opposite in the right words.
+            wrong = frozenset().union(*(m.point.terms.words for m in contradicted))
+            recall = reference_recall(question.reference_answer or "", text, without=wrong)
+            five = 1.0 + 4.0 * (0.5 * coverage + 0.5 * min(1.0, recall / 0.7))
+            if contradicted:  # a wrong claim is not outweighed by right ones
+                five = max(1.0, min(five, 3.0) - (len(contradicted) - 1))
+            explanation.append(
+                f"scored on agreement with the reference ({recall:.0%} of its terms used); "
+                "an answer-key question has no evidence cap and no tourist flag"
+            )
+        if self._learned(question, kind):
+            assert self.examples is not None
+            predicted = self.examples.predict(question, text)
+            low, high = _scale_of(question)
+            five = 1.0 + 4.0 * (predicted.score - low) / (high - low)
+            explanation.append(
+                f"scored as {predicted.neighbours} graded examples of this question score "
+                "answers like it"
+                if predicted.neighbours
+                else "scored as the graded examples of other questions use the scale"
             )
         on_topic = min(1.0, coverage / 0.5)
-        if coverage < 0.1:
+        if kind == "experience":
+            # A first-person reference is one example of experience: the candidate's own work
+            # has other figures and other points, so none of them counts against the answer.
+            matches, contradicted = [], []
+        elif coverage < 0.1:
             flags.append("the answer makes none of the reference's key points")
-        # The overall score is the evidence rules' score on the derived rubric (keywords from the
-        # reference). Key-point coverage alone measured screening answers badly: a strong
-        # candidate describes their own incident, not the reference's (calibration split:
-        # QWK 0.744 for the rules vs 0.027 for coverage; evals/reference_only.py). Coverage and
-        # contradictions stay as criteria and flags for the hiring manager.
-        rules = _RULES.grade_clean(question, text, injected)
-        # A contradiction costs a level, but only when the answer is about what the reference is
-        # about: on an experience question another figure is usually another incident.
-        addressed = coverage + (len(contradicted) / len(matches) if matches else 0.0)
-        five = float(rules.score or 1)
-        # An impersonal reference is an answer key: contradicting it is an error. A first-person
-        # reference ("I built...", "our bot...") is an example of experience: another figure
-        # there is usually another incident, so it is reported but costs nothing.
-        answer_key = not _FIRST_PERSON.search(question.reference_answer or "")
-        if contradicted and answer_key and addressed >= 0.5:
-            five = float(max(1, min(five, 3) - len(contradicted)))
         criteria = {
             "coverage": _level(coverage),
             "accuracy": max(1, 5 - 2 * len(contradicted)) if coverage >= 0.2 else 1,
@@ -407,7 +320,7 @@ class ReferenceGrader(Grader):
         for m in covered:
             if m.sentence and all(e.quote != m.sentence for e in evidence):
                 evidence.append(_evidence(m.sentence, note=f"makes the point: {m.point.text[:80]}"))
-        for item in rules.evidence:
+        for item in rules.evidence if kind == "experience" else []:
             if all(e.quote != item.quote for e in evidence):
                 evidence.append(item)
         verdict = Verdict(
@@ -416,28 +329,72 @@ class ReferenceGrader(Grader):
             criteria=criteria,
             evidence=evidence[:8],
             missing=[c for c, s in criteria.items() if s <= 2],
-            flags=flags + [f for f in rules.flags if f not in flags],
-            explanation=_explain(matches) + rules.explanation,
+            flags=flags,
+            explanation=explanation,
+            claims=rules.claims if kind == "experience" else [],
+            key_points=point_results(matches),
         )
         return verdict, five
+
+
+def reference_recall(reference: str, answer: str, without: frozenset[str] = frozenset()) -> float:
+    """The share of the reference's content words (stemmed) that the answer uses (those in
+    ``without`` count as not used)."""
+    want = terms(reference).words
+    used = (want & terms(answer).words) - without
+    return len(used) / len(want) if want else 0.0
+
+
+def reference_alone_f1(model: ExampleModel) -> float:
+    """Macro-F1 of "top of the scale" on the examples, graded from their references alone
+    (what :meth:`~agent.grading.examples.ExampleModel.cross_validate` is compared with)."""
+    grader = ReferenceGrader()
+    gold, predicted = [], []
+    for e in model.examples:
+        question = model.questions[e.question_id]
+        gold.append(e.level >= 1.0)
+        predicted.append(
+            grader.grade_now(question, e.answer).scaled_score == _scale_of(question)[1]
+        )
+    return macro_f1(gold, predicted)
+
+
+def _scale_of(question: Question) -> tuple[int, int]:
+    if isinstance(question, TakeHomeQuestion):
+        return question.scale.min, question.scale.max
+    return 1, 5
 
 
 def _level(share: float) -> int:
     return int(1 + 4 * min(1.0, max(0.0, share)) + 0.5)
 
 
+def _state(m: PointMatch) -> Literal["made", "partly made", "missing", "contradicted"]:
+    if m.contradiction:
+        return "contradicted"
+    if m.credit >= 0.5:
+        return "made"
+    return "partly made" if m.credit > 0 else "missing"
+
+
+def point_results(matches: list[PointMatch]) -> list[KeyPointResult]:
+    """The key points as the verdict reports them."""
+    return [
+        KeyPointResult(
+            point=m.point.text,
+            state=_state(m),
+            quote=m.sentence if _state(m) != "missing" else None,
+            reason=m.contradiction,
+        )
+        for m in matches
+    ]
+
+
 def _explain(matches: list[PointMatch]) -> list[str]:
     made = sum(m.credit >= 0.5 for m in matches)
     lines = [f"makes {made} of {len(matches)} key points of the reference"]
     for i, m in enumerate(matches, 1):
-        if m.contradiction:
-            state = f"contradicted: {m.contradiction}"
-        elif m.credit >= 0.5:
-            state = "made"
-        elif m.credit > 0:
-            state = "partly made"
-        else:
-            state = "missing"
+        state = f"contradicted: {m.contradiction}" if m.contradiction else _state(m)
         lines.append(f"key point {i} ({m.point.text[:70]}): {state}")
     return lines
 
@@ -455,11 +412,14 @@ class ReferenceJudge(LLMJudge):
         samples: int = 1,
         cache: ResponseCache | None = None,
         max_retries: int = 1,
+        examples: ExampleModel | None = None,
     ) -> None:
         super().__init__(model, samples=samples, cache=cache, max_retries=max_retries)
-        self.info = GraderInfo(
-            name=self.model.spec, version=f"reference-judge-v{self.prompt.version}"
-        )
+        self.graded = examples
+        version = f"reference-judge-v{self.prompt.version}"
+        if examples is not None:
+            version += f"+examples-{examples.digest[:12]}"
+        self.info = GraderInfo(name=self.model.spec, version=version)
 
     async def grade(self, question: Question, answer: str) -> Verdict:
         return on_scale(question, await super().grade(reference_question(question), answer))
@@ -469,8 +429,29 @@ class ReferenceJudge(LLMJudge):
             question=question.text,
             reference=question.reference_answer or "",
             key_points=render_key_points(question),
+            examples=self.render_examples(question),
             rubric=render_rubric(question),
         )
+
+    def render_examples(self, question: Question, per_score: int = 2, chars: int = 600) -> str:
+        """Up to ``per_score`` graded examples of each score given (the shortest), quoted as data.
+
+        The same for every answer to the question, so the system prompt stays cacheable."""
+        graded = self.graded.by_question.get(question.id, []) if self.graded else []
+        if not graded:
+            return "(none)"
+        low, high = _scale_of(question)
+        chosen = []
+        for score in sorted({e.score for e in graded}, reverse=True):
+            same = sorted((e for e in graded if e.score == score), key=lambda e: len(e.answer))
+            chosen += same[:per_score]
+        lines = []
+        for e in chosen:  # other candidates' text: what addresses a grader goes first
+            text = strip_injection(plain_text(e.answer))[:chars]
+            lines.append(
+                f"- score {e.score:g} on {low}-{high}: {json.dumps(text, ensure_ascii=False)}"
+            )
+        return "\n".join(lines)
 
 
 def sub_graders(grader: Grader) -> list[Grader]:
@@ -492,28 +473,36 @@ def judges_in(grader: Grader) -> list[LLMJudge]:
     return found
 
 
-def reference_grader_for(grader: Grader) -> Grader:
+def reference_grader_for(grader: Grader, examples: ExampleModel | None = None) -> Grader:
     """The reference-only counterpart of ``grader``: the same models and fallback order.
 
     Each LLM judge becomes a :class:`ReferenceJudge` on the same model, and the chain ends with
     the offline :class:`ReferenceGrader`. Calibration maps (fitted on rubric grading) and
-    offline rubric models do not carry over.
+    offline rubric models do not carry over. ``examples`` go to every grader of the chain (the
+    judges see a question's graded examples in their prompt).
     """
     judges = [
-        ReferenceJudge(j.model, samples=j.samples, cache=j.cache, max_retries=j.max_retries)
+        ReferenceJudge(
+            j.model, samples=j.samples, cache=j.cache, max_retries=j.max_retries, examples=examples
+        )
         for j in judges_in(grader)
     ]
     if not judges:
-        return ReferenceGrader()
-    return FallbackGrader([*judges, ReferenceGrader()])
+        return ReferenceGrader(examples)
+    return FallbackGrader([*judges, ReferenceGrader(examples)])
 
 
 class TakeHomeGrader(Grader):
     """Routes each question to its grader and reports take-home scores on the question's scale."""
 
-    def __init__(self, grader: Grader, reference: Grader | None = None) -> None:
+    def __init__(
+        self,
+        grader: Grader,
+        reference: Grader | None = None,
+        examples: ExampleModel | None = None,
+    ) -> None:
         self.rubric_grader = grader
-        self.reference_grader = reference or reference_grader_for(grader)
+        self.reference_grader = reference or reference_grader_for(grader, examples)
         self.info = grader.info
 
     def grader_for(self, question: Question) -> Grader:

@@ -92,9 +92,21 @@ def tourist_flag(
     when a session ends early count as not backed. ``tracks`` maps question ids to their track:
     with it, AI-engineer answers backed by measured classical-ML work count as backed (the
     hiring guide's test is concrete numbers, not the kind of system) and the reasons say the
-    candidate fits the ML-engineer track better.
+    candidate fits the ML-engineer track better. Answers to answer-key take-home questions
+    (a technical question with a correct answer) do not count either way.
     """
-    n = max(len(verdicts), planned or 0)
+    keyed = [v for v in verdicts if v.question_kind == "answer-key"]
+    verdicts = [v for v in verdicts if v.question_kind != "answer-key"]  # a right answer, not work
+    if keyed and not verdicts:
+        return TouristFlag(
+            flagged=False,
+            applicable=False,
+            reasons=[
+                f"{len(keyed)} answer-key question(s) only: the flag is about the candidate's "
+                "own measured work, which these questions do not ask for"
+            ],
+        )
+    n = max(len(verdicts), (planned or 0) - len(keyed))
     if not verdicts:
         return TouristFlag(flagged=False, reasons=["no questions were answered; nothing to assess"])
     recycled = _recycled(verdicts)

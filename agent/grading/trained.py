@@ -135,13 +135,15 @@ class TrainedGrader(Grader):
         found = extract(text)
         rules = self.rules.grade_found(question, found, injected or [])
         base = answer_features(question, found, rules)
+        vocabulary = question.vocabulary
         per_criterion = {
             c.id: criterion_features(
                 base,
                 c,
                 found,
-                self.rules.criterion_points(found, c.keywords, c.evidence),
+                self.rules.criterion_points(found, c.keywords, c.evidence, vocabulary),
                 rules.criteria[c.id],
+                vocabulary,
             )
             for c in question.rubric
         }

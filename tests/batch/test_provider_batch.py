@@ -171,7 +171,7 @@ def test_anthropic_batches_submit_poll_collect(
     rows = {r["candidate_id"]: r for r in read_rows(out)}
     assert set(rows) == {"alice", "bob", "carol", "dave"}
     assert {r["grader"]["name"] for r in rows.values()} == {"anthropic:claude-sonnet-4-6"}
-    assert rows["carol"]["grader"]["version"] == "reference-judge-v1"
+    assert rows["carol"]["grader"]["version"] == "reference-judge-v2"
     assert rows["carol"]["scale"] == {"min": 0, "max": 10} and rows["carol"]["score"] == 8
     assert rows["dave"]["empty"] and rows["dave"]["score"] == 1
     full = (900 * 3 + 150 * 15 + 1200 * 0.3) / 1e6

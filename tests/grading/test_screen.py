@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from agent.grading import evidence
+from agent.grading import claims, evidence
 from agent.grading.screen import Screen, Untranslatable, loosen
 
 ANSWERS = [
@@ -30,6 +30,44 @@ def test_screen_never_hides_a_match_of_any_injection_pattern() -> None:
         for pattern in evidence._INJECTION:
             if pattern.search(text):
                 assert id(pattern) in possible, (pattern.pattern[:60], text)
+
+
+FIGURES = [
+    "Recall@5 went from 0.61 to 0.74 on 1,200 held-out queries, scored against gold labels.",
+    "p50 was 900 ms and the p99 was 450 ms. Precision hit 112% on the training set.",
+    "Of 400 cases: 250 refunds, 120 disputes and 90 chargebacks. 45 of 250 (30%) failed.",
+    "We cut false positives roughly in half, 200k a day for a week, 3 million in total.",
+    "If I did it again I'd add a baseline; it was 10x faster and zero hallucinations since.",
+    "CTR went up 8%, exactly in line with the 2% the offline test predicted.",
+    "I rebuilt the suite myself: 12% of the tickets, which was about 900 of 1,000 tickets.",
+]
+
+
+@pytest.mark.parametrize(
+    ("screen", "per_sentence"),
+    [
+        (evidence._SENTENCE_SCREEN, lambda s: s),
+        (claims._CLAIMS_SCREEN, claims.normalise_numbers),
+    ],
+    ids=["evidence", "claims"],
+)
+def test_a_pattern_ruled_out_for_an_answer_matches_none_of_its_sentences(
+    screen: Screen, per_sentence: object
+) -> None:
+    """The graders screen the whole answer once and skip, in every sentence, what it rules out
+    (claims are read from the number-normalised sentences as well as the raw ones)."""
+    assert screen.translated == len(screen.patterns)
+    answers = [*FIGURES, " ".join(FIGURES), *ANSWERS]
+    ruled_out = 0
+    for answer in answers:
+        split = evidence.sentences(answer)
+        views = [*split, *(per_sentence(s) for s in split)]  # type: ignore[operator]
+        possible = {id(p) for p in screen.possible("\n".join(views))}
+        for pattern in screen.patterns:
+            if id(pattern) not in possible:
+                ruled_out += 1
+                assert not any(pattern.search(v) for v in views), (pattern.pattern[:60], answer)
+    assert ruled_out > len(answers)  # the screen does rule patterns out
 
 
 def test_screen_rules_out_patterns_on_a_clean_answer() -> None:

@@ -1,0 +1,81 @@
+"""Take-home grading measured on real graded answers: Beetle's training split, cross-validated.
+
+Reads a folder in the form of ``../shared/beetle/`` (``questions.yaml`` in the ``--questions``
+format, ``answers_train.jsonl``, ``labels_train.csv`` with an ``ordinal_0_2`` column) and prints
+2-way macro-F1 ("correct" = the top of the question's scale) and the Pearson correlation with
+the ordinal label:
+
+* reference alone: no examples at all;
+* unseen answers: examples of the same questions (folds of answers);
+* unseen questions: examples of other questions only (folds of whole questions).
+
+Every figure is cross-validated on the training split, which the features were developed on.
+
+    python evals/takehome.py ../shared/beetle [--folds 5] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import time
+from pathlib import Path
+
+from agent import load_bank
+from agent.batch import load_questions
+from agent.grading.examples import Example, ExampleModel, macro_f1
+from agent.grading.reference import ReferenceGrader
+
+
+def pearson(xs: list[float], ys: list[float]) -> float:
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    vx = math.sqrt(sum((x - mx) ** 2 for x in xs))
+    vy = math.sqrt(sum((y - my) ** 2 for y in ys))
+    return cov / (vx * vy) if vx and vy else 0.0
+
+
+def report(name: str, scored: list[tuple[Example, int]], top: dict[str, int]) -> None:
+    gold = [e.level >= 1.0 for e, _ in scored]
+    predicted = [p == top[e.question_id] for e, p in scored]
+    r = pearson([e.score for e, _ in scored], [float(p) for _, p in scored])
+    print(f"{name}: macro-F1 {macro_f1(gold, predicted):.3f}, Pearson {r:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    bank = load_questions(args.folder / "questions.yaml", load_bank())
+    questions = {q.id: q for q in bank}
+    with (args.folder / "labels_train.csv").open(encoding="utf-8") as handle:
+        labels = {r["candidate_id"]: int(r["ordinal_0_2"]) for r in csv.DictReader(handle)}
+    with (args.folder / "answers_train.jsonl").open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    scores = [labels[r["candidate_id"]] for r in rows]  # the ordinal is 0-2: level = score / 2
+    examples = [
+        Example(r["question_id"], r["answer"], float(s), s / 2)
+        for r, s in zip(rows, scores, strict=True)
+    ]
+    top = {q: 2 for q in questions}
+    print(f"{len(examples)} answers to {len({e.question_id for e in examples})} questions")
+    started = time.perf_counter()
+    grader = ReferenceGrader()
+    alone = [
+        (e, grader.grade_now(questions[e.question_id], e.answer).scaled_score or 0)
+        for e in examples
+    ]
+    report("reference alone (no examples)", alone, top)
+    model = ExampleModel(examples, questions)
+    for name, scored in model.out_of_fold(args.folds, args.seed).items():
+        report(f"{name} ({args.folds} folds)", scored, top)
+    print(f"{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
