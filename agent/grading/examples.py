@@ -10,7 +10,8 @@
   scale ("at least this good") over what the answer shares with the reference (key points made
   and contradicted, reference words and word pairs recalled, negation and opposite words,
   length, words only the question has). A question without examples of its own is graded by
-  this part alone, so examples of other questions still help.
+  this part and by the graded answers of the **related questions** (the up to three whose
+  references are most like its own): how alike the answer is to what people scored there.
 
 Scores are normalised to 0..1 so questions on different scales train one model; a step's model
 says whether an answer reaches that step, and the score is the highest step reached in order.
@@ -309,7 +310,8 @@ class ExampleModel:
         for example in self.examples:
             self.by_question.setdefault(example.question_id, []).append(example)
         self._models: dict[tuple[float, bool], Logistic | float] = {}
-        self._rows = [self._row(e, leave_out=True) for e in self.examples]
+        self._related: dict[str, list[tuple[float, str]]] = {}
+        self._rows = [self._row(e) for e in self.examples]
 
     @property
     def digest(self) -> str:
@@ -317,57 +319,79 @@ class ExampleModel:
         text = "\n".join(f"{e.question_id}\x00{e.score:g}\x00{e.answer}" for e in self.examples)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def _row(self, example: Example, *, leave_out: bool) -> list[float]:
+    def related(self, question: Question, most: int = 3) -> list[tuple[float, str]]:
+        """(similarity, id) of the other questions with examples whose references are most
+        like this one's: their graded answers say how answers like these are scored."""
+        if question.id not in self._related:
+            reference = question.reference_answer or question.text
+            scored = sorted(
+                (
+                    (similarity(reference, self.questions[q].reference_answer or ""), q)
+                    for q in self.by_question
+                    if q != question.id
+                ),
+                reverse=True,
+            )
+            self._related[question.id] = [(s, q) for s, q in scored[:most] if s >= 0.3]
+        return self._related[question.id]
+
+    def _features(
+        self, question: Question, answer: str, *, own: bool, leave_out: Example | None = None
+    ) -> list[float]:
+        row = reference_features(question, answer)
+        if own:
+            graded = [
+                (e.answer, e.level)
+                for e in self.by_question.get(question.id, [])
+                if e is not leave_out
+            ]
+            return row + neighbour_features(answer, graded)
+        related = self.related(question)
+        graded = [(e.answer, e.level) for _, q in related for e in self.by_question[q]]
+        return row + neighbour_features(answer, graded) + [related[0][0] if related else 0.0]
+
+    def _row(self, example: Example) -> tuple[list[float], list[float]]:
+        """The example's features as the two models see it: with the other graded answers of
+        its question, and with those of related questions only."""
         question = self.questions[example.question_id]
-        graded = [
-            (e.answer, e.level)
-            for e in self.by_question.get(example.question_id, [])
-            if not (leave_out and e is example)
-        ]
-        return reference_features(question, example.answer) + neighbour_features(
-            example.answer, graded
+        return (
+            self._features(question, example.answer, own=True, leave_out=example),
+            self._features(question, example.answer, own=False),
         )
 
-    def _model(self, step: float, neighbours: bool) -> Logistic | float:
+    def _model(self, step: float, own: bool) -> Logistic | float:
         """The model of "reaches ``step``" (a constant when the examples are all on one side)."""
-        key = (round(step, 6), neighbours)
+        key = (round(step, 6), own)
         if key not in self._models:
-            width = len(FEATURES) + (len(NEIGHBOUR_FEATURES) if neighbours else 0)
-            rows = [
-                row[:width]
-                for row, e in zip(self._rows, self.examples, strict=True)
-                if not neighbours or len(self.by_question[e.question_id]) >= 3
+            kept = [
+                (rows[0] if own else rows[1], e)
+                for rows, e in zip(self._rows, self.examples, strict=True)
+                if not own or len(self.by_question[e.question_id]) >= 3
             ]
-            labels = [
-                e.level >= step - 1e-9
-                for e in self.examples
-                if not neighbours or len(self.by_question[e.question_id]) >= 3
-            ]
+            labels = [e.level >= step - 1e-9 for _, e in kept]
             positive = sum(labels)
-            if len(rows) < 8 or positive in (0, len(labels)):
+            if len(kept) < 8 or positive in (0, len(labels)):
                 self._models[key] = positive / len(labels) if labels else 0.5
             else:
-                self._models[key] = Logistic.fit(rows, labels)
+                self._models[key] = Logistic.fit([row for row, _ in kept], labels)
         return self._models[key]
 
     def predict(self, question: Question, answer: str) -> Prediction:
         """The score of ``answer`` on ``question``'s scale."""
-        graded = [(e.answer, e.level) for e in self.by_question.get(question.id, [])]
-        neighbours = len(graded) >= 3
-        row = reference_features(question, answer)
-        if neighbours:
-            row += neighbour_features(answer, graded)
+        graded = self.by_question.get(question.id, [])
+        own = len(graded) >= 3
+        row = self._features(question, answer, own=own)
         low, _ = _scale(question)
         score, top = low, 0.0
         for step in _steps(question):
-            model = self._model(step, neighbours)
+            model = self._model(step, own)
             p = model if isinstance(model, float) else model.proba(row)
             top = p
             if p < 0.5:
                 top = 0.0 if step < 1.0 else p
                 break
             score += 1
-        return Prediction(score, round(top, 4), len(graded) if neighbours else 0)
+        return Prediction(score, round(top, 4), len(graded) if own else 0)
 
     def out_of_fold(self, folds: int = 5, seed: int = 0) -> dict[str, list[tuple[Example, int]]]:
         """Every example with the score a model fitted without it gives, two ways: folds of

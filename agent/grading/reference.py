@@ -313,6 +313,8 @@ class ReferenceGrader(Grader):
             "accuracy": max(1, 5 - 2 * len(contradicted)) if coverage >= 0.2 else 1,
             "evidence": max(rules.criteria.get("evidence", 1), _level(concrete * on_topic)),
         }
+        if kind == "experience":  # the reference is one example: the rules read its criteria
+            criteria = {c: rules.criteria.get(c, 1) for c in criteria}
         if contradicted:
             flags.append(f"contradicts {len(contradicted)} key point(s) of the reference")
         covered = [m for m in matches if m.credit >= 0.5 and m.sentence]

@@ -250,3 +250,68 @@ def test_csv_input_with_summary(screener_exe: str, cli_env: dict[str, str], tmp_
     assert by_id["bob"]["tourist"] == "true"
     assert float(by_id["alice"]["overall"]) > float(by_id["bob"]["overall"])
     assert by_id["bob"]["reasons"]
+
+
+CIRCUIT_YAML = """\
+questions:
+  - id: closed-path
+    text: Why does the bulb light up in this circuit?
+    scale: {min: 0, max: 2}
+    reference_answer: The bulb is in a closed path with the battery.
+  - id: open-switch
+    text: Why is the bulb off when the switch is open?
+    scale: {min: 0, max: 2}
+    reference_answer: The open switch makes a gap, so the path is not closed.
+"""
+GRADED = [
+    ("closed-path", "the bulb and battery form a closed path", 2),
+    ("closed-path", "there is a closed path from the battery through the bulb", 2),
+    ("closed-path", "because the battery and the bulb are in one closed path", 2),
+    ("closed-path", "it is connected to the battery", 1),
+    ("closed-path", "there is a battery", 1),
+    ("closed-path", "the bulb is not in a closed path", 0),
+    ("closed-path", "the path is not closed", 0),
+    ("closed-path", "there is a gap in the path", 0),
+    ("closed-path", "the switch is open", 0),
+    ("open-switch", "the switch leaves a gap so the path is not closed", 2),
+    ("open-switch", "a gap: the path is open", 2),
+    ("open-switch", "the switch is open", 1),
+    ("open-switch", "the bulb is broken", 0),
+    ("open-switch", "the path is closed", 0),
+]
+
+
+def test_graded_examples(screener_exe: str, cli_env: dict[str, str], tmp_path: Path) -> None:
+    questions = tmp_path / "circuit.yaml"
+    questions.write_text(CIRCUIT_YAML, encoding="utf-8")
+    examples = tmp_path / "examples.jsonl"
+    examples.write_text(
+        "".join(
+            json.dumps({"question_id": q, "answer": a, "score": s}) + "\n" for q, a, s in GRADED
+        ),
+        encoding="utf-8",
+    )
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(
+        _row("ann", "closed-path", "a closed path runs from the battery to the bulb")
+        + "\n"
+        + _row("ben", "closed-path", "the bulb is not on a closed path")
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "grades.jsonl"
+    args = ("--out", out, "--questions", questions, "--examples", examples)
+    proc = run_grade(screener_exe, cli_env, answers, *args)
+    assert proc.returncode == 0, proc.stderr
+    assert "examples: 14 graded answer(s) to 2 question(s); top-of-scale macro-F1" in proc.stderr
+    rows = {r["candidate_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert (rows["ann"]["score"], rows["ben"]["score"]) == (2, 0)
+    assert rows["ann"]["kind"] == "answer-key"
+    assert "+examples-" in rows["ann"]["grader"]["version"]
+    # A bad examples row is one line naming the file, the line and the field.
+    examples.write_text('{"question_id": "closed-path", "answer": "x", "score": 7}\n')
+    proc = run_grade(screener_exe, cli_env, answers, *args, "--no-examples-cv")
+    assert proc.returncode != 0
+    assert _error_lines(proc.stderr) == [
+        f"screener: error: {examples}:1: score: expected a number from 0 to 2, got 7"
+    ]
