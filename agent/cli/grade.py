@@ -189,7 +189,7 @@ def grade(
 def _with_examples(grader: Grader, path: Path, bank: QuestionBank, *, check: bool) -> Grader:
     """The take-home router with the examples of ``path``; with ``check``, prints what they are
     worth, measured on themselves (out of fold), beside the reference alone."""
-    from ..grading.examples import ExampleModel, read_examples
+    from ..grading.examples import MIN_EXAMPLES, ExampleModel, read_examples
     from ..grading.reference import TakeHomeGrader, reference_alone_f1
 
     questions = {q.id: q for q in bank}
@@ -197,7 +197,9 @@ def _with_examples(grader: Grader, path: Path, bank: QuestionBank, *, check: boo
     line = (
         f"examples: {len(model.examples)} graded answer(s) to {len(model.by_question)} question(s)"
     )
-    if check:
+    if not model.enough:
+        line += f": too few to learn from (at least {MIN_EXAMPLES}), graded from the references"
+    elif check:
         figures = model.cross_validate()
         line += (
             f"; top-of-scale macro-F1 out of fold: {figures['answers held out']:.3f} with "

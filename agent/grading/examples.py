@@ -236,7 +236,12 @@ class Example:
 
 
 class ExamplesError(InputError):
-    """A bad examples file or row: file, line, field and what is wrong."""
+    """A bad examples file or row: file, line, field and what is wrong (line 0: the file)."""
+
+    def __init__(self, path: Path | str, line: int, field: str, reason: str) -> None:
+        super().__init__(path, line, field, reason)
+        if not line:
+            self.args = (f"{path}: {reason}",)
 
 
 def read_examples(path: Path, questions: dict[str, Question]) -> list[Example]:
@@ -300,6 +305,12 @@ class Prediction:
     neighbours: int
 
 
+#: Fewer examples than this in all teach nothing reliable: the reference decides alone.
+MIN_EXAMPLES = 20
+#: A question's own graded answers are its neighbours from this many on.
+MIN_OWN = 8
+
+
 class ExampleModel:
     """What graded examples teach (see the module's docstring); fitted on construction."""
 
@@ -312,6 +323,11 @@ class ExampleModel:
         self._models: dict[tuple[float, bool], Logistic | float] = {}
         self._related: dict[str, list[tuple[float, str]]] = {}
         self._rows = [self._row(e) for e in self.examples]
+
+    @property
+    def enough(self) -> bool:
+        """Whether there are enough examples to learn from (:data:`MIN_EXAMPLES`)."""
+        return len(self.examples) >= MIN_EXAMPLES
 
     @property
     def digest(self) -> str:
@@ -366,7 +382,7 @@ class ExampleModel:
             kept = [
                 (rows[0] if own else rows[1], e)
                 for rows, e in zip(self._rows, self.examples, strict=True)
-                if not own or len(self.by_question[e.question_id]) >= 3
+                if not own or len(self.by_question[e.question_id]) >= MIN_OWN
             ]
             labels = [e.level >= step - 1e-9 for _, e in kept]
             positive = sum(labels)
@@ -379,7 +395,7 @@ class ExampleModel:
     def predict(self, question: Question, answer: str) -> Prediction:
         """The score of ``answer`` on ``question``'s scale."""
         graded = self.by_question.get(question.id, [])
-        own = len(graded) >= 3
+        own = len(graded) >= MIN_OWN
         row = self._features(question, answer, own=own)
         low, _ = _scale(question)
         score, top = low, 0.0
@@ -450,6 +466,8 @@ def macro_f1(gold: Sequence[bool], predicted: Sequence[bool]) -> float:
 
 __all__ = [
     "FEATURES",
+    "MIN_EXAMPLES",
+    "MIN_OWN",
     "NEIGHBOUR_FEATURES",
     "Example",
     "ExampleModel",

@@ -54,7 +54,7 @@ from ..providers.base import ChatModel
 from ..providers.cache import ResponseCache
 from .base import FallbackGrader, Grader
 from .evidence import extract, injection_sentences, is_empty, strip_injection
-from .examples import ExampleModel, macro_f1
+from .examples import MIN_OWN, ExampleModel, macro_f1
 from .judge import LLMJudge, _evidence, render_rubric
 from .keypoints import PointMatch, key_points, match_points, terms
 from .normalise import plain_text
@@ -223,9 +223,9 @@ class ReferenceGrader(Grader):
         return on_scale(question, verdict, five)
 
     def _learned(self, question: Question, kind: QuestionKind) -> bool:
-        if self.examples is None:
+        if self.examples is None or not self.examples.enough:
             return False
-        if self.examples.by_question.get(question.id):
+        if len(self.examples.by_question.get(question.id, [])) >= MIN_OWN:
             return True
         return kind == "answer-key" and any(
             question_kind(self.examples.questions[q]) == "answer-key"

@@ -240,11 +240,18 @@ def test_examples_teach_a_question_what_its_reference_alone_misses() -> None:
     questions = {q.id: q for q in (CIRCUIT, OTHER)}
     examples = _examples(CIRCUIT, RIGHT, PARTLY, WRONG) + _examples(
         OTHER,
-        ["the switch leaves a gap so the path is not closed", "a gap: the path is open"],
-        ["the switch is open"],
-        ["the bulb is broken", "the battery is dead", "the path is closed"],
+        [
+            "the switch leaves a gap so the path is not closed",
+            "a gap: the path is open",
+            "the open switch breaks the path with a gap",
+        ],
+        ["the switch is open", "the switch is off"],
+        ["the bulb is broken", "the battery is dead", "the path is closed", "the bulb is on"],
     )
     model = ExampleModel(examples, questions)
+    assert model.enough and not ExampleModel(examples[:19], questions).enough
+    few = ReferenceGrader(ExampleModel(examples[:19], questions))
+    assert not any("examples" in x for x in few.grade_now(CIRCUIT, RIGHT[0]).explanation)
     assert model.predict(CIRCUIT, "a closed path runs from the battery to the bulb").score == 2
     assert model.predict(CIRCUIT, "the bulb is not on a closed path").score == 0
     learned = ReferenceGrader(model).grade_now(CIRCUIT, "a closed path runs from the battery")
@@ -272,6 +279,8 @@ def test_examples_file_errors_name_the_line_and_field(tmp_path: Path) -> None:
         assert f"{path}:2:" in str(caught.value) and message in str(caught.value)
     path = write_jsonl(tmp_path / "examples.jsonl", good)
     assert read_examples(path, questions) == [Example(CIRCUIT.id, "a closed path", 2.0, 1.0)]
+    with pytest.raises(ExamplesError, match=r"missing\.jsonl: cannot read the file"):
+        read_examples(tmp_path / "missing.jsonl", questions)
 
 
 def test_logistic_regression_separates_and_similarity_keeps_negations() -> None:

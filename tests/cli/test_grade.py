@@ -278,6 +278,12 @@ GRADED = [
     ("open-switch", "the switch is open", 1),
     ("open-switch", "the bulb is broken", 0),
     ("open-switch", "the path is closed", 0),
+    ("open-switch", "the open switch breaks the path with a gap", 2),
+    ("open-switch", "the switch is off", 1),
+    ("open-switch", "the bulb is on", 0),
+    ("open-switch", "the switch makes a gap in the path", 2),
+    ("open-switch", "the battery is dead", 0),
+    ("open-switch", "nothing is wrong", 0),
 ]
 
 
@@ -303,7 +309,7 @@ def test_graded_examples(screener_exe: str, cli_env: dict[str, str], tmp_path: P
     args = ("--out", out, "--questions", questions, "--examples", examples)
     proc = run_grade(screener_exe, cli_env, answers, *args)
     assert proc.returncode == 0, proc.stderr
-    assert "examples: 14 graded answer(s) to 2 question(s); top-of-scale macro-F1" in proc.stderr
+    assert "examples: 20 graded answer(s) to 2 question(s); top-of-scale macro-F1" in proc.stderr
     rows = {r["candidate_id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert (rows["ann"]["score"], rows["ben"]["score"]) == (2, 0)
     assert rows["ann"]["kind"] == "answer-key"
