@@ -22,7 +22,7 @@ Everything works on the original text's sentences, so quotes stay verbatim.
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -403,20 +403,19 @@ _RATE_AS_COUNT = re.compile(
     rf"(?P<n>{_NUM})",
     re.I,
 )
-_NEVER = re.compile(r"(?!)")
 
 
 def _sentence_problems(
-    text: str, pairs: list[_Pair], possible: Container[re.Pattern[str]] | None = None
+    text: str, pairs: list[_Pair], possible: Container[re.Pattern[str]]
 ) -> list[str]:
     """What cannot be true in one sentence (already number-normalised); ``possible``: the
     patterns that may match somewhere in the answer (the rest are not tried)."""
 
-    def on(pattern: re.Pattern[str]) -> re.Pattern[str]:
-        return pattern if possible is None or pattern in possible else _NEVER
+    def matches(pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        return pattern.finditer(text) if pattern in possible else iter(())
 
     problems: list[str] = []
-    for m in on(_BOUNDED_RATIO).finditer(text):
+    for m in matches(_BOUNDED_RATIO):
         for key in ("v", "w"):
             raw = m.group(key)
             if raw is None:
@@ -425,11 +424,11 @@ def _sentence_problems(
             if 1.0 < value < 10 and "." in raw:
                 name = m.group(0).split()[0]
                 problems.append(f"{name} of {raw} is impossible: it cannot exceed 1")
-    for m in on(_RATE_PERCENT).finditer(text):
+    for m in matches(_RATE_PERCENT):
         raw = m.group("v") or m.group("w")
         if raw is not None and float(raw) > 100:
             problems.append(f"{raw}% cannot be a rate: a share is at most 100%")
-    for m in on(_X_OF_N).finditer(text):
+    for m in matches(_X_OF_N):
         x, n = _value(m.group("x")), _value(m.group("n"))
         before = text[max(0, m.start() - 12) : m.start()].lower()
         if x is None or n is None or n == 0 or "top" in before or "@" in before:
@@ -456,7 +455,7 @@ def _sentence_problems(
         if a.value != b.value:
             problems.extend(_direction_problems(text, m, a, b))
     # "accuracy fell to 91%, which was 27 of the 180 cases failing": the count must match the rate
-    for m in on(_RATE_AS_COUNT).finditer(text):
+    for m in matches(_RATE_AS_COUNT):
         p, x, n = _value(m.group("p")), _value(m.group("x")), _value(m.group("n"))
         if p is None or x is None or not n or x > n:
             continue
@@ -466,14 +465,14 @@ def _sentence_problems(
                 f"{m.group('x')} of {m.group('n')} is {share:.0f}%, which does not match the "
                 f"{m.group('p')}% it is given for"
             )
-    if on(_PERCENTILE) is _PERCENTILE:
+    if _PERCENTILE in possible:
         problems.extend(_percentile_problems(text))
     problems.extend(_share_problems(text))
-    if on(_PER_DAY) is _PER_DAY:
+    if _PER_DAY in possible:
         problems.extend(_rate_total_problems(text))
-    if on(_IN_LINE) is _IN_LINE:
+    if _IN_LINE in possible:
         problems.extend(_in_line_problems(text))
-    if on(_ON_TRAINING_DATA).search(text):
+    if _ON_TRAINING_DATA in possible and _ON_TRAINING_DATA.search(text):
         problems.append(
             "the result was measured on the data the model was trained on, so it says nothing "
             "about new data"
@@ -821,8 +820,11 @@ _EXTREME = re.compile(
 )
 _NAME_NUMBER = re.compile(r"(?:\b[A-Z]{2,}[A-Za-z]*|\b[A-Z][a-z]+|\b[A-Za-z]+-)\s?$")
 _CLAIMS_SCREEN = Screen(
-    [_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO, _RATE_PERCENT]
-    + [_X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _ON_TRAINING_DATA]
+    [
+        *(_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO),
+        *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE),
+        _ON_TRAINING_DATA,
+    ]
 )
 
 

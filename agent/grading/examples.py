@@ -60,6 +60,8 @@ NEIGHBOUR_FEATURES = (
     "top_minus_other",
     "nearest_score",
 )
+#: A question without its own examples: the neighbours among the related questions' answers.
+RELATED_FEATURES = (*NEIGHBOUR_FEATURES, "related_reference_similarity")
 
 
 @lru_cache(maxsize=65536)
@@ -298,10 +300,10 @@ def _steps(question: Question) -> list[float]:
 
 @dataclass(frozen=True)
 class Prediction:
-    """A score on the question's scale, the probability it reaches the top, and how it came."""
+    """A score on the question's scale, and how many graded answers of its own question it
+    was compared with (0: the examples of other questions decided)."""
 
     score: int
-    top: float
     neighbours: int
 
 
@@ -351,28 +353,30 @@ class ExampleModel:
             self._related[question.id] = [(s, q) for s, q in scored[:most] if s >= 0.3]
         return self._related[question.id]
 
-    def _features(
+    def _neighbours(
         self, question: Question, answer: str, *, own: bool, leave_out: Example | None = None
     ) -> list[float]:
-        row = reference_features(question, answer)
+        """:data:`NEIGHBOUR_FEATURES` among the question's own graded answers, or
+        :data:`RELATED_FEATURES` among the related questions'."""
         if own:
             graded = [
                 (e.answer, e.level)
                 for e in self.by_question.get(question.id, [])
                 if e is not leave_out
             ]
-            return row + neighbour_features(answer, graded)
+            return neighbour_features(answer, graded)
         related = self.related(question)
         graded = [(e.answer, e.level) for _, q in related for e in self.by_question[q]]
-        return row + neighbour_features(answer, graded) + [related[0][0] if related else 0.0]
+        return neighbour_features(answer, graded) + [related[0][0] if related else 0.0]
 
     def _row(self, example: Example) -> tuple[list[float], list[float]]:
         """The example's features as the two models see it: with the other graded answers of
         its question, and with those of related questions only."""
         question = self.questions[example.question_id]
+        base = reference_features(question, example.answer)
         return (
-            self._features(question, example.answer, own=True, leave_out=example),
-            self._features(question, example.answer, own=False),
+            base + self._neighbours(question, example.answer, own=True, leave_out=example),
+            base + self._neighbours(question, example.answer, own=False),
         )
 
     def _model(self, step: float, own: bool) -> Logistic | float:
@@ -396,18 +400,14 @@ class ExampleModel:
         """The score of ``answer`` on ``question``'s scale."""
         graded = self.by_question.get(question.id, [])
         own = len(graded) >= MIN_OWN
-        row = self._features(question, answer, own=own)
-        low, _ = _scale(question)
-        score, top = low, 0.0
-        for step in _steps(question):
+        row = reference_features(question, answer) + self._neighbours(question, answer, own=own)
+        score = _scale(question)[0]
+        for step in _steps(question):  # the highest step reached, in order
             model = self._model(step, own)
-            p = model if isinstance(model, float) else model.proba(row)
-            top = p
-            if p < 0.5:
-                top = 0.0 if step < 1.0 else p
+            if (model if isinstance(model, float) else model.proba(row)) < 0.5:
                 break
             score += 1
-        return Prediction(score, round(top, 4), len(graded) if own else 0)
+        return Prediction(score, len(graded) if own else 0)
 
     def out_of_fold(self, folds: int = 5, seed: int = 0) -> dict[str, list[tuple[Example, int]]]:
         """Every example with the score a model fitted without it gives, two ways: folds of
@@ -469,6 +469,7 @@ __all__ = [
     "MIN_EXAMPLES",
     "MIN_OWN",
     "NEIGHBOUR_FEATURES",
+    "RELATED_FEATURES",
     "Example",
     "ExampleModel",
     "ExamplesError",

@@ -239,15 +239,14 @@ def _contradiction(
     want: Terms, found: Terms, whole: Terms, point: str, sentence: str
 ) -> str | None:
     missing = sorted(n for n in want.numbers if not want.meets(n, whole.numbers))
-    bounded = {n for n, _ in want.bounds}
+    senses = dict(want.bounds)  # bound -> True for a lower bound
     other = sorted(
         n
         for n in found.numbers - want.numbers
         if not any(_meets(n, b, lower) for b, lower in want.bounds)
     )
     if missing and other:
-        exact = [n for n in missing if n not in bounded]
-        senses = dict(want.bounds)
+        exact = [n for n in missing if n not in senses]
         what = (
             "has " + ", ".join(exact)
             if exact
@@ -277,7 +276,8 @@ _CLAUSE_SPLIT = re.compile(
 )  # "split on time rather than randomly": the contrast is a clause of its own
 
 
-def _clauses(text: str) -> list[Terms]:
+@lru_cache(maxsize=4096)
+def _clauses(text: str) -> tuple[Terms, ...]:
     """The clauses of ``text``; a negated one with an opposite word is read as its opposite
     ("not in the same path" is "in a different path"), so the two phrasings agree."""
     out = []
@@ -295,7 +295,7 @@ def _clauses(text: str) -> list[Terms]:
                 plain=(found.plain - {word}) | OPPOSITES[word],
             )
         out.append(found)
-    return out
+    return tuple(out)
 
 
 def _flip(point: str, sentence: str) -> tuple[str, str] | None:

@@ -203,6 +203,9 @@ class ReferenceGrader(Grader):
 
     def __init__(self, examples: ExampleModel | None = None) -> None:
         self.examples = examples
+        self._answer_key_examples = examples is not None and any(
+            question_kind(examples.questions[q]) == "answer-key" for q in examples.by_question
+        )
         version = VERSION if examples is None else f"{VERSION}+examples-{examples.digest[:12]}"
         self.info = GraderInfo(name="offline", version=version)
 
@@ -223,14 +226,13 @@ class ReferenceGrader(Grader):
         return on_scale(question, verdict, five)
 
     def _learned(self, question: Question, kind: QuestionKind) -> bool:
+        """Whether the examples score ``question``: its own, or, for an answer-key question,
+        those of other answer-key questions."""
         if self.examples is None or not self.examples.enough:
             return False
         if len(self.examples.by_question.get(question.id, [])) >= MIN_OWN:
             return True
-        return kind == "answer-key" and any(
-            question_kind(self.examples.questions[q]) == "answer-key"
-            for q in self.examples.by_question
-        )
+        return kind == "answer-key" and self._answer_key_examples
 
     def _grade_clean(
         self, question: Question, kind: QuestionKind, text: str, injected: list[str]
@@ -255,43 +257,62 @@ class ReferenceGrader(Grader):
                 empty=True,
             )
             return verdict, 1.0
-        points = key_points(question.reference_answer or "")
-        matches = match_points(points, text)
-        coverage = sum(m.credit for m in matches) / len(matches) if matches else 0.0
-        contradicted = [m for m in matches if m.contradiction]
         found = extract(text)
-        concrete = 0.5 * found.measured + 0.25 * bool(found.of(EvidenceKind.METHOD))
-        concrete += 0.25 * bool(
-            found.of(EvidenceKind.ARTEFACT) or found.of(EvidenceKind.BEFORE_AFTER)
-        )
-        rules = _RULES.grade_clean(question, text, injected)
-        explanation = _explain(matches) if kind == "answer-key" else []
+        rules = _RULES.grade_found(question, found, injected)
+        matches: list[PointMatch] = []
+        evidence: list[Evidence] = []
         if kind == "experience":
-            if found.unsupported:
-                concrete *= 0.5
-                flags.append(
-                    "unsupported precision: " + "; ".join(repr(s) for s in found.unsupported[:3])
-                )
             # The overall is the evidence rules' score on the derived rubric (keywords from the
             # reference): a strong candidate describes their own incident, not the reference's,
             # so key-point coverage alone measures experience answers badly (calibration split:
-            # QWK 0.744 for the rules vs 0.027 for coverage; evals/reference_only.py).
+            # QWK 0.744 for the rules vs 0.027 for coverage; evals/reference_only.py). The
+            # reference is one example of experience: its figures and points count for nothing.
             five = float(rules.score or 1)
+            if found.unsupported:
+                flags.append(
+                    "unsupported precision: " + "; ".join(repr(s) for s in found.unsupported[:3])
+                )
             flags += [f for f in rules.flags if f not in flags]
-            explanation += rules.explanation
+            explanation = list(rules.explanation)
+            criteria = {c: rules.criteria.get(c, 1) for c in ids}
+            claims = rules.claims
+            for item in rules.evidence:
+                if all(e.quote != item.quote for e in evidence):
+                    evidence.append(item)
         else:
+            matches = match_points(key_points(question.reference_answer or ""), text)
+            coverage = sum(m.credit for m in matches) / len(matches) if matches else 0.0
+            contradicted = [m for m in matches if m.contradiction]
             # Words of a contradicted point are not credit: the opposite in the right words.
             wrong = frozenset().union(*(m.point.terms.words for m in contradicted))
             recall = reference_recall(question.reference_answer or "", text, without=wrong)
             five = 1.0 + 4.0 * (0.5 * coverage + 0.5 * min(1.0, recall / 0.7))
             if contradicted:  # a wrong claim is not outweighed by right ones
                 five = max(1.0, min(five, 3.0) - (len(contradicted) - 1))
-            explanation.append(
+            explanation = _explain(matches) + [
                 f"scored on agreement with the reference ({recall:.0%} of its terms used); "
                 "an answer-key question has no evidence cap and no tourist flag"
+            ]
+            concrete = 0.5 * found.measured + 0.25 * bool(found.of(EvidenceKind.METHOD))
+            concrete += 0.25 * bool(
+                found.of(EvidenceKind.ARTEFACT) or found.of(EvidenceKind.BEFORE_AFTER)
             )
-        if self._learned(question, kind):
-            assert self.examples is not None
+            on_topic = min(1.0, coverage / 0.5)
+            criteria = {
+                "coverage": _level(coverage),
+                "accuracy": max(1, 5 - 2 * len(contradicted)) if coverage >= 0.2 else 1,
+                "evidence": max(rules.criteria.get("evidence", 1), _level(concrete * on_topic)),
+            }
+            if coverage < 0.1:
+                flags.append("the answer makes none of the reference's key points")
+            if contradicted:
+                flags.append(f"contradicts {len(contradicted)} key point(s) of the reference")
+            claims = []
+            for m in matches:
+                if m.credit >= 0.5 and m.sentence and all(e.quote != m.sentence for e in evidence):
+                    note = f"makes the point: {m.point.text[:80]}"
+                    evidence.append(_evidence(m.sentence, note=note))
+        if self.examples is not None and self._learned(question, kind):
             predicted = self.examples.predict(question, text)
             low, high = _scale_of(question)
             five = 1.0 + 4.0 * (predicted.score - low) / (high - low)
@@ -301,30 +322,6 @@ class ReferenceGrader(Grader):
                 if predicted.neighbours
                 else "scored as the graded examples of other questions use the scale"
             )
-        on_topic = min(1.0, coverage / 0.5)
-        if kind == "experience":
-            # A first-person reference is one example of experience: the candidate's own work
-            # has other figures and other points, so none of them counts against the answer.
-            matches, contradicted = [], []
-        elif coverage < 0.1:
-            flags.append("the answer makes none of the reference's key points")
-        criteria = {
-            "coverage": _level(coverage),
-            "accuracy": max(1, 5 - 2 * len(contradicted)) if coverage >= 0.2 else 1,
-            "evidence": max(rules.criteria.get("evidence", 1), _level(concrete * on_topic)),
-        }
-        if kind == "experience":  # the reference is one example: the rules read its criteria
-            criteria = {c: rules.criteria.get(c, 1) for c in criteria}
-        if contradicted:
-            flags.append(f"contradicts {len(contradicted)} key point(s) of the reference")
-        covered = [m for m in matches if m.credit >= 0.5 and m.sentence]
-        evidence: list[Evidence] = []
-        for m in covered:
-            if m.sentence and all(e.quote != m.sentence for e in evidence):
-                evidence.append(_evidence(m.sentence, note=f"makes the point: {m.point.text[:80]}"))
-        for item in rules.evidence if kind == "experience" else []:
-            if all(e.quote != item.quote for e in evidence):
-                evidence.append(item)
         verdict = Verdict(
             **common,
             score=int(five + 0.5),
@@ -333,7 +330,7 @@ class ReferenceGrader(Grader):
             missing=[c for c, s in criteria.items() if s <= 2],
             flags=flags,
             explanation=explanation,
-            claims=rules.claims if kind == "experience" else [],
+            claims=claims,
             key_points=point_results(matches),
         )
         return verdict, five

@@ -258,9 +258,16 @@ def test_examples_teach_a_question_what_its_reference_alone_misses() -> None:
     assert learned.scaled_score == 2 and learned.question_kind == "answer-key"
     assert any("graded examples of this question" in x for x in learned.explanation)
     assert ReferenceGrader(model).info.version != ReferenceGrader().info.version
+    # Out of fold: every example is scored once each way, by a model that never saw it.
+    scored = model.out_of_fold(folds=3)
+    assert set(scored) == {"answers held out", "questions held out"}
+    for pairs in scored.values():
+        assert sorted(e.answer for e, _ in pairs) == sorted(e.answer for e in examples)
     figures = model.cross_validate(folds=3)
-    assert set(figures) == {"answers held out", "questions held out"}
-    assert all(0.0 <= f <= 1.0 for f in figures.values())
+    pairs = scored["answers held out"]
+    assert figures["answers held out"] == macro_f1(
+        [e.level >= 1.0 for e, _ in pairs], [p == 2 for _, p in pairs]
+    )
 
 
 def test_examples_file_errors_name_the_line_and_field(tmp_path: Path) -> None:
