@@ -310,6 +310,29 @@ class KeyPointResult(_Strict):
     reason: str | None = Field(default=None, description="What contradicts the point.")
 
 
+class ClaimCheck(_Strict):
+    """A figure the candidate gave, the follow-up that asked about it, and what the reply added."""
+
+    claim: str = Field(
+        description="The sentence that carries the figure, as the candidate wrote it."
+    )
+    figure: str = Field(description='The figure asked about, as written ("83%").')
+    probe: str = Field(description="The follow-up asked about it.")
+    outcome: Literal["supported", "weakened"]
+    reasons: list[str] = Field(
+        default_factory=list, description="What the reply added or changed, in plain words."
+    )
+
+
+class ClaimToVerify(_Strict):
+    """A claim a human interviewer should check in the next round, with the question to ask."""
+
+    question_id: str
+    claim: str
+    why: str
+    ask: str
+
+
 class Verdict(_Strict):
     """The grade of one answer (main answer plus any follow-up answers) to one question."""
 
@@ -375,6 +398,10 @@ class Verdict(_Strict):
         default_factory=list, description="The trained grader's P(level = 1..5)."
     )
     escalated: bool = Field(default=False, description="The cascade sent this answer to an LLM.")
+    claim_checks: list[ClaimCheck] = Field(
+        default_factory=list,
+        description="Figures the interviewer asked about, and whether the reply backed them.",
+    )
 
     @property
     def quotes(self) -> list[str]:
@@ -427,3 +454,7 @@ class Report(_Strict):
     unscored: list[str] = Field(default_factory=list, description="Question ids left unscored.")
     degraded: bool = Field(default=False, description="A fallback grader graded some answer.")
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    to_verify: list[ClaimToVerify] = Field(
+        default_factory=list,
+        description="Up to three claims to check in the next round, each with the question to ask.",
+    )

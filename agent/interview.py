@@ -43,9 +43,10 @@ from langgraph.types import Command, interrupt
 
 from ._database import advisory_lock, connection_pool, parse_database_url, require_postgres
 from ._errors import AnswerTooLongError, SessionNotFoundError, UserError
-from ._models import EvidenceKind, Report, Turn, Verdict
+from ._models import ClaimCheck, EvidenceKind, Report, Turn, Verdict
 from .bank import QuestionBank, load_bank
 from .grading.base import Grader, get_grader, grade_blocking, run_blocking
+from .grading.claim_probes import ClaimProbe, apply_checks, check_reply, claim_to_probe
 from .grading.evidence import is_empty
 from .grading.normalise import plain_text
 from .report import build_report
@@ -71,6 +72,8 @@ class InterviewState(TypedDict, total=False):
     pending: dict[str, Any] | None
     transcript: list[dict[str, Any]]
     asked_probes: dict[str, list[int]]
+    claim_probes: dict[str, dict[str, Any]]
+    claim_checks: dict[str, list[dict[str, Any]]]
     verdicts: dict[str, dict[str, Any]]
     spent: list[dict[str, Any]]
     ended_early: bool
@@ -107,6 +110,8 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
             "pending": _question_prompt(bank, ids[0]),
             "transcript": [],
             "asked_probes": {qid: [] for qid in ids},
+            "claim_probes": {},
+            "claim_checks": {},
             "verdicts": {},
             "spent": [],
             "ended_early": False,
@@ -143,14 +148,27 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
         answers = [t["answer"] for t in state["transcript"] if t["question_id"] == qid]
         combined = "\n\n".join(a for a in answers if a.strip())
         verdict = grade_blocking(graders(state["provider"]), bank.get(qid), combined)
+        checks = state.get("claim_checks", {})
+        mine = list(checks.get(qid, []))
+        if pending.get("claim"):  # the reply to a claim probe, read against the claim
+            check = check_reply(ClaimProbe.from_state(pending["claim"]), answers[-1])
+            mine.append({"check": check.model_dump(mode="json"), "reply": answers[-1]})
         if pending["kind"] == "probe" and qid in state["verdicts"]:
             before = Verdict.model_validate(state["verdicts"][qid])
-            verdict = hold_without_new_evidence(before, verdict, answers[-1])
+            weakened = pending.get("claim") and mine[-1]["check"]["outcome"] == "weakened"
+            # A reply that did not back the claim adds nothing, whatever figures it gives.
+            verdict = hold_without_new_evidence(before, verdict, "" if weakened else answers[-1])
+        verdict = apply_checks(
+            verdict,
+            [ClaimCheck.model_validate(c["check"]) for c in mine],
+            [c["reply"] for c in mine],
+        )
         spent = state.get("spent", [])
         if verdict.usage is not None:  # every grading call counts, even when a probe regrades
             spent = [*spent, verdict.usage.model_dump(mode="json")]
         return {
             "verdicts": {**state["verdicts"], qid: verdict.model_dump(mode="json")},
+            "claim_checks": {**checks, qid: mine},
             "spent": spent,
         }
 
@@ -163,13 +181,33 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
         last_answer = state["transcript"][-1]["answer"]
         # A non-answer ("", "I don't know") is a declined question: never probe it again.
         declined = is_empty(last_answer)
-        if len(asked) < state["max_followups"] and not declined and verdict.missing:
+        claim_probes = state.get("claim_probes", {})
+        used = len(asked) + (qid in claim_probes)
+        question = bank.get(qid)
+        answers = "\n\n".join(t["answer"] for t in state["transcript"] if t["question_id"] == qid)
+        if used < state["max_followups"] and not declined and pending["kind"] == "question":
+            # A figure with no method or set behind it: ask how it was measured first.
+            claim = claim_to_probe(last_answer)
+            if claim is not None:
+                focus = f"how the {claim.figure} was measured, on what, and against what"
+                text = run_blocking(
+                    graders(state["provider"]).phrase_probe(
+                        question, claim.prompt, [focus], answers
+                    )
+                )
+                return {
+                    "pending": {
+                        "question_id": qid,
+                        "kind": "probe",
+                        "probe": None,
+                        "claim": claim.as_state(),
+                        "prompt": text,
+                    },
+                    "claim_probes": {**claim_probes, qid: claim.as_state()},
+                }
+        if used < state["max_followups"] and not declined and verdict.missing:
             probe = _choose_probe(bank, qid, verdict.missing, asked)
             if probe is not None:
-                question = bank.get(qid)
-                answers = "\n\n".join(
-                    t["answer"] for t in state["transcript"] if t["question_id"] == qid
-                )
                 # An LLM interviewer rephrases the probe around what is missing; offline graders
                 # return the bank's probe unchanged. This node has no interrupt, so it runs once.
                 text = run_blocking(

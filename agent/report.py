@@ -13,6 +13,7 @@ from typing import Any
 
 from ._models import GraderInfo, QuestionResult, Report, TokenUsage, Turn, Verdict
 from .bank import QuestionBank
+from .grading.claim_probes import claims_to_verify
 from .grading.tourist import tourist_flag
 
 
@@ -68,6 +69,7 @@ def build_report(
         recommendation=_recommend(overall, flag.flagged, bool(injections), len(results)),
         transcript=turns,
         grader=grader,
+        to_verify=claims_to_verify([r.verdict for r in results]),
     )
 
 
@@ -164,6 +166,14 @@ def render_markdown(report: Report) -> str:
         ]
         if r.followups:
             lines += ["Follow-ups asked:", *[f"- {f}" for f in r.followups], ""]
+        for check in v.claim_checks:
+            lines += [
+                f"Claim probed ({check.outcome}): {_md_escape(check.figure)}",
+                f"> {_md_escape(check.claim)}",
+                f"- Asked: {_md_escape(check.probe)}",
+                *[f"- {_md_escape(reason)}" for reason in check.reasons],
+                "",
+            ]
         if v.claims:
             lines.append("Measured claims (tied to a set or a method; worth probing):")
             lines += [f"> {_md_escape(c)}" for c in v.claims]
@@ -176,6 +186,15 @@ def render_markdown(report: Report) -> str:
             lines += ["Flags:", *[f"- {_md_escape(f)}" for f in v.flags], ""]
         if v.explanation:
             lines += ["Why:", *[f"- {_md_escape(x)}" for x in v.explanation], ""]
+    if report.to_verify:
+        lines += ["## Claims to verify in the next round", ""]
+        for item in report.to_verify:
+            lines += [
+                f"- **{item.question_id}**: {_md_escape(item.why)}",
+                f"  > {_md_escape(item.claim)}",
+                f"  Ask: {_md_escape(item.ask)}",
+            ]
+        lines.append("")
     lines += ["## Transcript", ""]
     for t in report.transcript:
         label = "Question" if t.kind == "question" else "Follow-up"

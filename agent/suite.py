@@ -70,6 +70,12 @@ class Simulation(BaseModel):
     tracks: list[Literal["ai-engineer", "ml-engineer"]] = ["ai-engineer", "ml-engineer"]
     questions: int = Field(default=3, ge=1)
     max_followups: int = Field(default=1, ge=0)
+    variants: int = Field(
+        default=10,
+        ge=1,
+        description="Scripted variants of the personas that have them (the learned-the-script "
+        "tourist and the consistent engineer); a persona passes when 90% of them do.",
+    )
 
 
 class Adversarial(BaseModel):
@@ -169,7 +175,9 @@ def run_suite(
         tracks=list(sim.tracks),
         questions=sim.questions,
         max_followups=sim.max_followups,
+        variants=sim.variants,
     )
+    groups = _persona_groups(runs)
     adversarial = None
     if suite.adversarial.hosts_per_payload:
         config = suite.adversarial
@@ -202,7 +210,8 @@ def run_suite(
         "calibration_error": result.calibration_error,
         "unscored_share": len(result.unscored) / max(result.answers, 1),
         "stability": stability,
-        "simulated_pass": sum(r.passed for r in runs) / max(len(runs), 1),
+        "simulated_pass": sum(ok for _, ok in groups.values()) / max(len(groups), 1),
+        **_flag_rates(runs),
         "cost_usd": float(result.usage.get("cost_usd") or 0.0),
     }
     for name, value in result.cascade.items():
@@ -228,14 +237,18 @@ def run_suite(
             if part
         )
         checks.append(Check(name, value, ok, want))
-    for run in runs:
-        failed = [k for k, v in run.checks.items() if not v]
+    for (track, persona), (share, ok) in groups.items():
+        mine = [r for r in runs if (r.track, r.persona) == (track, persona)]
+        failed = sorted({k for r in mine for k, v in r.checks.items() if not v})
+        want = "all behaviour checks pass" + (
+            f" in 90% of {len(mine)} variants" if len(mine) > 1 else ""
+        )
         checks.append(
             Check(
-                f"simulated {run.track} {run.persona}",
-                1.0 if run.passed else 0.0,
-                run.passed,
-                "all behaviour checks pass",
+                f"simulated {track} {persona}",
+                share,
+                ok,
+                want,
                 "failed: " + ", ".join(failed) if failed else "",
             )
         )
@@ -250,6 +263,32 @@ def run_suite(
         adversarial=adversarial,
         checks=checks,
     )
+
+
+def _persona_groups(runs: list[PersonaRun]) -> dict[tuple[str, str], tuple[float, bool]]:
+    """(track, persona) -> (share of its runs that passed, whether that meets its bar): every
+    run of a single-run persona, 90% of a scripted persona's variants."""
+    groups: dict[tuple[str, str], list[PersonaRun]] = {}
+    for run in runs:
+        groups.setdefault((run.track, run.persona), []).append(run)
+    out = {}
+    for key, mine in groups.items():
+        share = sum(r.passed for r in mine) / len(mine)
+        out[key] = (share, share >= (0.9 if len(mine) > 1 else 1.0))
+    return out
+
+
+def _flag_rates(runs: list[PersonaRun]) -> dict[str, float]:
+    """How often the claim personas are classified right (over tracks and variants)."""
+    out = {}
+    for persona, name in (
+        ("scripted-tourist", "scripted_tourist_flagged"),
+        ("consistent-engineer", "consistent_engineer_cleared"),
+    ):
+        mine = [r for r in runs if r.persona == persona]
+        if mine:
+            out[name] = sum(r.checks["correct tourist flag"] for r in mine) / len(mine)
+    return out
 
 
 def _stability(

@@ -32,15 +32,20 @@ from .screen import Screen
 
 # --- figures in words ----------------------------------------------------------------------------
 
+#: "a third person", "a fifth reviewer": a rank, not a share.
+_SHARE_NOT_RANK = (
+    r"(?!\s+(?:person|people|reviewer|labell?er|annotator|rater|party|round|pass|time|option|"
+    r"engineer|colleague|opinion|step|one)\b)"
+)
 _FRACTIONS = [
     (r"\b(?:roughly |about |almost |nearly )?(?:in|by) half\b", "by 50%"),
     (r"\bhalved\b", "cut by 50%"),
-    (r"\b(?:a|one) third\b", "33%"),
+    (rf"\b(?:a|one) third\b{_SHARE_NOT_RANK}", "33%"),
     (r"\btwo[- ]thirds\b", "67%"),
     (r"\b(?:a|one) quarter\b", "25%"),
     (r"\bthree[- ]quarters\b", "75%"),
-    (r"\b(?:a|one) fifth\b", "20%"),
-    (r"\b(?:a|one) tenth\b", "10%"),
+    (rf"\b(?:a|one) fifth\b{_SHARE_NOT_RANK}", "20%"),
+    (rf"\b(?:a|one) tenth\b{_SHARE_NOT_RANK}", "10%"),
     (r"\bhalf (?:of )?(?:the|our|all|them)\b", "50% of the"),
     (r"\bone in (two|three|four|five|six|seven|eight|nine|ten|twenty|\d+)\b", r"1 in \1"),
     (r"\btwice\b", "2x"),

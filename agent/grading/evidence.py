@@ -148,12 +148,6 @@ _INJECTION = [
     ),
     _GRADER_LINE := re.compile(r"(?:^|[\n.>\]\"'*#)]|--|//)\s*" + _GRADER_LABEL, re.I),
     re.compile(
-        r"\b(?:give|assign|award|rate|score|grade|mark)\s+(?:this|me|the|my|it)?\s*"
-        r"(?:answer|response|candidate|submission)?\s*(?:a\s+|an\s+|as\s+|with\s+)?"
-        r"(?:5|five|10|ten|full marks|top marks|maximum|the highest|perfect)\b",
-        re.I,
-    ),
-    re.compile(
         r"(?<!wrong )(?<!right )(?<!passed )(?<!failed )(?<!correct )"
         r"\b5\s*/\s*5\b(?!\s*(?:runs?|times|trials|replays|cases|attempts|tries))|"
         r"\bscore\s*[:=]\s*5\b|\ball criteria\b[^.\n]{0,25}\b5\b",
@@ -195,7 +189,7 @@ _INJECTION = [
     re.compile(
         r"\[(?:interviewer|hiring manager|recruiter|system|grader|evaluator)\]\s*:|"
         r"(?:\b[a-z][a-z-]+\s?[:=]?\s?5\s*(?:/\s*5)?\s*,\s*){2,}[a-z][a-z-]+\s?[:=]?\s?5\b|"
-        r"\b(?:pre-?graded|pre-?scored|downstream graders?|scoring sheet|graders? should)\b",
+        r"\bscoring sheet\b[^.\n]{0,40}?\b(?:5|top|full|max\w*|highest)\b",
         re.I,
     ),
     # The answer itself talked about as graded ("this answer meets the top level of every
@@ -219,9 +213,9 @@ _INJECTION = [
         r"\b(?:from now on,? you|pretend (?:you are|to be)|let'?s play a game|roleplay as|"
         r"in this (?:game|role-?play)|you are (?:no longer|playing))\b|"
         r"\b(?:hiring manager|recruiter|hiring team|hiring panel|interview panel|head of [a-z]+)\s+"
-        r"(?:has\s+|had\s+)?(?:already\s+)?(?:approved|pre-?approved|signed off|confirmed|said|"
-        r"says|wants|asked|decided|requires|instructed)\b[^.\n]{0,60}?\b(?:scor\w*|grad\w*|"
-        r"pass\w*|5|top|highest|advance|full marks)|"
+        r"(?:has\s+|had\s+)?(?:already\s+)?(?:approved|pre-?approved|signed off|confirmed|"
+        r"decided|instructed)\b[^.\n]{0,60}?\b(?:scor\w*|grad\w*|pass\w*|5|top|highest|"
+        r"advance|full marks)|"
         r"(?:(?:system|portal|platform|session|metadata|admin|moderator)(?:\s+(?:notice|message|"
         r"note|header|update))?\s*[:\]]|auto-?save[ds]?\s+(?:restored|recovered|notice))"
         r"[^\n]{0,400}?"
@@ -276,9 +270,23 @@ _INJECTION = [
     ),
     re.compile(
         r"\b(?:you are now|new instructions|the answer meets (?:every|all)|"
-        r"meets all (?:the )?criteria|this candidate is (?:excellent|outstanding|perfect)|"
-        r"(?:full|top|maximum|perfect|highest) (?:marks|score|rating)s?\b)",
+        r"meets all (?:the )?criteria|this candidate is (?:excellent|outstanding|perfect))",
         re.I,
+    ),
+    *(
+        _WEAK_INJECTION := [
+            re.compile(
+                r"\b(?:give|assign|award|rate|score|grade|mark)\s+(?:this|me|the|my|it)?\s*"
+                r"(?:answer|response|candidate|submission)?\s*(?:a\s+|an\s+|as\s+|with\s+)?"
+                r"(?:5|five|10|ten|full marks|top marks|maximum|the highest|perfect)\b|"
+                r"\b(?:full|top|maximum|perfect|highest) (?:marks|score|rating)s?\b|"
+                r"\b(?:pre-?graded|pre-?scored|downstream graders?|graders? should)\b|"
+                r"\b(?:hiring manager|recruiter|hiring team|hiring panel|interview panel)\s+"
+                r"(?:has\s+|had\s+)?(?:already\s+)?(?:said|says|wants|asked|requires)\b"
+                r"[^.\n]{0,60}?\b(?:scor\w*|grad\w*|pass\w*|5|top|highest|advance|full marks)",
+                re.I,
+            ),
+        ]
     ),
 ]
 #: The injection patterns without their start anchors. A sentence is a substring of its text,
@@ -375,9 +383,15 @@ _QUOTED = re.compile(
 )
 
 
-def _attempts(text: str, patterns: Sequence[re.Pattern[str]] | None = None) -> list[re.Match[str]]:
+def _attempts(
+    text: str,
+    patterns: Sequence[re.Pattern[str]] | None = None,
+    within: tuple[str, int] | None = None,
+) -> list[re.Match[str]]:
     """Injection matches in ``text`` that are not inside quotation marks (of ``patterns``: the
     injection patterns that may match an enclosing text, when the caller has screened it).
+    ``within`` is the enclosing text and where ``text`` starts in it, when ``text`` is a part:
+    whether grading words report real work is read from the whole sentence.
 
     A candidate describing their defences quotes attack strings ("we replayed the usual 'ignore
     previous instructions' prompts"): that is evidence about the question, not an attempt.
@@ -388,7 +402,32 @@ def _attempts(text: str, patterns: Sequence[re.Pattern[str]] | None = None) -> l
         for pattern in (_INJECTION_SCREEN.possible(text) if patterns is None else patterns)
         for match in pattern.finditer(text)
         if not any(start <= match.start() and match.end() <= end for start, end in quoted)
+        and not (pattern in _WEAK_INJECTION and _reports_work(*(within or (text, 0)), match))
     ]
+
+
+#: Words that point at the answer being graded ("give this 5", "my answer", "award it").
+_DEICTIC = re.compile(
+    r"\b(?:this|these|my|me|mine|here|the above|the following|the candidate|the answer|"
+    r"the response|the submission)\b|\b(?:give|rate|score|mark|award|grade)\s+it\b",
+    re.I,
+)
+#: A figure standing on its own: not part of an identifier ("HR-REF-07", "v2.1").
+_MEASURED = re.compile(r"(?<![\w.@/-])\d+(?:[.,]\d+)?(?![\w/-]|\.\d)")
+_SCORE_SHAPED = re.compile(r"\b\d+(?:\.\d+)?\s*(?:/|out of)\s*(?:5|10)\b|\blevel\s*\d", re.I)
+
+
+def _reports_work(text: str, offset: int, match: re.Match[str]) -> bool:
+    """Grading words that also describe real evaluation work ("we told the annotators to give
+    the maximum score only when every citation resolved; top scores fell from 38% to 21%"):
+    the sentence reports a measured figure, a score-shaped one is not among them, and nothing in
+    it points at the answer being graded."""
+    first, last = match.start() + offset, match.end() + offset
+    start = max(text.rfind(mark, 0, first) for mark in (". ", "!", "?", "\n")) + 1
+    ends = [i for i in (text.find(mark, last) for mark in (". ", "!", "?", "\n")) if i >= 0]
+    sentence = text[start : min(ends, default=len(text))]
+    figures = [n for n in _MEASURED.findall(sentence) if n not in ("5", "10")]
+    return bool(figures) and not _DEICTIC.search(sentence) and not _SCORE_SHAPED.search(sentence)
 
 
 def injection_sentences(text: str) -> list[str]:
@@ -427,7 +466,9 @@ def _injection_sentences(text: str) -> list[str]:
     """:func:`injection_sentences` without the quick test that settles most texts."""
     spans = _sentence_spans(text)
     screened = _INJECTION_SCREEN.possible(text)
-    found = [_narrowest(part, screened) for _, _, part in spans if _attempts(part, screened)]
+    found = [
+        _narrowest(part, screened) for a, _, part in spans if _attempts(part, screened, (text, a))
+    ]
     # Patterns anchored at line starts need the whole text too; a match that runs over several
     # sentences ("Key points covered: ...; ...; ...") takes every one of them.
     for match in _attempts(text, screened):

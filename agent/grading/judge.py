@@ -384,9 +384,10 @@ class LLMJudge(Grader):
         self, question: Question, probe: str, missing: list[str], answer: str
     ) -> str:
         """A follow-up phrased by the model; the bank's probe if the reply breaks a rule."""
-        names = [
-            question.criterion(c).name for c in missing if c in {r.id for r in question.rubric}
-        ]
+        ids = {r.id for r in question.rubric}
+        # Criterion ids by name; anything else is already a focus in words ("how the 83% was
+        # measured, on what, and against what": a claim probe).
+        names = [question.criterion(c).name if c in ids else c for c in missing]
         boundary, safe = spotlight(strip_injection(plain_text(answer)))
         system, user = self.followup.render(
             question=question.text,

@@ -32,7 +32,7 @@ from .base import Grader
 from .evidence import Extraction, extract, injection_sentences, strip_injection
 from .normalise import plain_text
 
-VERSION = "offline-1.5"
+VERSION = "offline-1.6"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from .._models import EvidenceKind, TouristFlag, Verdict
+from .claim_probes import templated
 
 _MEASURED = {EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY}
 
@@ -33,6 +34,10 @@ def is_backed(verdict: Verdict) -> bool:
     return bool(verdict.claims) and any(
         e.kind is EvidenceKind.BEFORE_AFTER for e in verdict.evidence
     )
+
+
+def _probe_backed(verdict: Verdict) -> bool:
+    return any(c.outcome == "supported" for c in verdict.claim_checks)
 
 
 def _impossible(verdict: Verdict) -> bool:
@@ -110,11 +115,13 @@ def tourist_flag(
     if not verdicts:
         return TouristFlag(flagged=False, reasons=["no questions were answered; nothing to assess"])
     recycled = _recycled(verdicts)
+    # One claim template across answers backs nothing until a follow-up's reply backs it.
+    template = {i for i in templated(verdicts) if not _probe_backed(verdicts[i])}
     other = [v for v in verdicts if other_track_work(v, (tracks or {}).get(v.question_id))]
     backed = [
         v
         for i, v in enumerate(verdicts)
-        if (is_backed(v) or any(v is o for o in other)) and i not in recycled
+        if (is_backed(v) or any(v is o for o in other)) and i not in recycled | template
     ]
     needed = min(2, math.ceil(n / 2))
     flagged = len(backed) < needed
@@ -138,6 +145,18 @@ def tourist_flag(
     if recycled:
         ids = ", ".join(verdicts[i].question_id for i in sorted(recycled))
         reasons.append(f"the same figures are given as the evidence for different questions: {ids}")
+    if template - recycled:
+        ids = ", ".join(verdicts[i].question_id for i in sorted(template))
+        reasons.append(
+            "the same claim is given for different questions with only the numbers changed "
+            f"(or the same set size and jump), and no follow-up backed it: {ids}"
+        )
+    weakened = [c for v in verdicts for c in v.claim_checks if c.outcome == "weakened"]
+    if weakened:
+        reasons.append(
+            f"{len(weakened)} figure(s) not backed when the interviewer asked how they were "
+            f"measured: " + "; ".join(f"{c.figure} ({c.reasons[0]})" for c in weakened[:3])
+        )
     if n > len(verdicts):
         reasons.append(f"the session ended with {n - len(verdicts)} question(s) not reached")
     if empty:

@@ -1,0 +1,493 @@
+"""Claim probes: ask how a figure was measured, and read the reply against the figure.
+
+A tourist who has learned the script adds one invented sentence to a buzzword answer ("on our
+250-question eval set, accuracy went from 58% to 83%"). A careful interviewer does not stop at
+the number: how was it measured, who labelled the set, what was it before? Then they listen for
+whether the second answer fits the first. This module does both, deterministically, for every
+grader (an LLM interviewer only rephrases the question):
+
+* :func:`claim_to_probe` picks, from an answer, the figure that matters most to its score among
+  those not tied to all of a method, a set and a baseline, and writes the follow-up from the
+  claim's own words;
+* :func:`check_reply` reads the reply: a scoring method or labelling that could produce the
+  figure backs it; a changed number, a vaguer restatement, or a method that cannot produce the
+  figure (a few spot checks, user feedback) weakens it;
+* :func:`templated` finds the same claim given for different questions with only the numbers
+  changed, or the same set size and the same jump in every answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .._models import ClaimCheck, ClaimToVerify, Verdict
+from .claims import _SIZE_NOUNS, Claim, Figure, _metric_near, normalise_numbers, read_claims
+from .evidence import is_empty, sentences, strip_injection
+from .normalise import plain_text
+
+
+@dataclass(frozen=True)
+class ClaimProbe:
+    """The claim asked about and the follow-up to ask (plain data: it lives in the graph state)."""
+
+    claim: str
+    figure: str
+    measured_on: str | None
+    lacks: tuple[str, ...]
+    prompt: str
+
+    def as_state(self) -> dict[str, object]:
+        return {
+            "claim": self.claim,
+            "figure": self.figure,
+            "measured_on": self.measured_on,
+            "lacks": list(self.lacks),
+            "prompt": self.prompt,
+        }
+
+    @classmethod
+    def from_state(cls, data: dict[str, object]) -> ClaimProbe:
+        lacks = data.get("lacks") or []
+        assert isinstance(lacks, list)
+        measured_on = data.get("measured_on")
+        return cls(
+            claim=str(data["claim"]),
+            figure=str(data["figure"]),
+            measured_on=None if measured_on is None else str(measured_on),
+            lacks=tuple(str(x) for x in lacks),
+            prompt=str(data["prompt"]),
+        )
+
+
+#: A baseline said in words: "against the old prompt", "compared with last month".
+_BASELINE = re.compile(
+    r"\b(?:baseline|before|previous(?:ly)?|prior|old(?:er)?|used to|vs\.?|versus|compared|"
+    r"up from|down from|against|control|last (?:month|quarter|week|year|release))\b",
+    re.I,
+)
+#: How a figure can have been produced: who labelled, by what rule it was scored, by what run.
+_HOW = re.compile(
+    r"\b(?:label(?:l?ed|l?ing|l?er)s?|annotat\w+|hand[- ]?(?:label\w*|check\w*|grad\w*|mark\w*)|"
+    r"by hand|manually|reviewers?|raters?|two of us|three of us|each of us|second (?:person|"
+    r"reviewer|labell?er|annotator)|disagree\w*|adjudicat\w*|kappa|inter-?annotator|agreement|"
+    r"exact[- ]match|string match|regex|assert\w*|unit tests?|script|harness|pytest|ci\b|"
+    r"judge|rubric|reference answers?|gold(?:en)? (?:answers?|labels?|set)|ground truth|"
+    r"expected (?:answers?|outputs?|labels?)|scored|graded|counted|confusion matrix|"
+    r"a/b|ab test|randomi[sz]ed|control (?:arm|group)|held[- ]out|holdout|replay\w*|"
+    r"re-?ran|seeds?|logged|logs?|traces?|dashboard|query|sql|precision|recall|f1)\b",
+    re.I,
+)
+#: Methods that cannot produce a precise figure over a set.
+_WEAK_HOW = re.compile(
+    r"\b(?:eyeball\w*|spot[- ]check\w*|gut|vibes?|felt|feels?|seemed|looked (?:at )?(?:a few|"
+    r"some|a couple)|a (?:few|couple of|handful of) (?:examples|outputs|answers|cases)|"
+    r"anecdot\w*|users? (?:said|told|liked|loved|were happy)|feedback|thumbs[- ]up|"
+    r"impressions?|just (?:tried|tested|checked)|played (?:around )?with)\b",
+    re.I,
+)
+_INTEGER = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\d.,])\d+(?![\d.,]?\d)")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent\b)")
+
+
+def _integer(text: str | None) -> int | None:
+    match = _INTEGER.search(text or "")
+    return int(match.group(0).replace(",", "")) if match else None
+
+
+def _lacks(claim: Claim) -> tuple[str, ...]:
+    """What the claim's own sentence does not tie it to. A method said elsewhere in the answer
+    does not count: a rehearsed claim sits next to rubric words ("it runs in CI"), and asking
+    an engineer how a figure was measured costs them one sentence."""
+    lacks = []
+    if claim.method is None:
+        lacks.append("method")
+    if claim.measured_on is None:
+        lacks.append("set")
+    if not claim.pairs and not _BASELINE.search(claim.sentence):
+        lacks.append("baseline")
+    return tuple(lacks)
+
+
+#: Units of a measurement (a count of tools or features is not one).
+_MEASURE_UNITS = frozenset(["%", "percent", "pp", "points", "ms", "s", "sec", "seconds", "x"])
+_APPROX = re.compile(
+    r"^(?:~|≈|about|around|roughly|approximately|nearly|almost|some|over|under)\s*", re.I
+)
+
+
+def _measurement(figure: Figure) -> bool:
+    text = figure.text.strip()
+    decimal = "." in text and figure.unit == ""
+    return figure.unit.lower() in _MEASURE_UNITS or text[:1] in "$€£" or decimal
+
+
+def _written(figure: Figure) -> str:
+    text = _APPROX.sub("", figure.text.strip())
+    unit = figure.unit
+    if unit and unit.lower() in _MEASURE_UNITS and not text.endswith(unit):
+        text += unit if unit in ("%", "x") else f" {unit}"
+    return text
+
+
+def _figure(claim: Claim) -> tuple[str, str | None]:
+    """The figure to ask about and, for a before -> after pair, its before value."""
+    for before, after in claim.pairs:
+        if _measurement(after) or _measurement(before):
+            if not re.search(r"\b(?:from|to|->|→)\b|->|→", claim.sentence):
+                before, after = after, before  # "82% versus 64%": the first said is the result
+            return _written(after), _written(before)
+    measured = [f for f in claim.figures if _measurement(f)]
+    return _written(max(measured, key=lambda f: f.unit == "%")), None
+
+
+#: A sized set in full: "300 test cases", "250-question", "1,200 labelled tickets".
+_SIZED = re.compile(rf"\b(\d[\d,.]*k?)[- ]((?:[a-z-]+ ){{0,2}}(?:{_SIZE_NOUNS}))\b", re.I)
+
+
+def _set_words(measured_on: str) -> str:
+    """ "our 250-question" -> "250 questions" for "who labelled the ..." """
+    words = re.sub(
+        r"^(?:on|over|across|from|of|with|using|against|in)\s+", "", measured_on, flags=re.I
+    )
+    words = re.sub(r"^(?:the|our|a|an|same|that|this)\s+", "", words, flags=re.I)
+    sized = re.fullmatch(r"(\d[\d,.]*)-([a-z]+?)(?:s)?", words, re.I)
+    if sized:
+        return f"{sized.group(1)} {sized.group(2)}s"
+    if not re.search(r"(?:set|suite|split|s)$", words):
+        words += " set"
+    return words
+
+
+def _prompt(figure: str, before: str | None, measured_on: str | None, lacks: Sequence[str]) -> str:
+    asks = [f"How was the {figure} measured"]
+    timed = re.search(r"\d\s?(?:ms|s|sec|seconds)$|^[$€£]", figure)
+    if timed and ("set" in lacks or "method" in lacks):
+        asks.append("over what traffic or runs")
+    elif "set" in lacks:
+        asks.append("on what set of how many items")
+    elif "method" in lacks and measured_on:
+        asks.append(f"who labelled the {_set_words(measured_on)}")
+    else:
+        asks.append("how was each item scored")
+    if "baseline" in lacks:
+        asks.append("what was it before")
+    elif before:
+        asks.append(f"was the {before} measured the same way")
+    else:
+        asks.append("what was the baseline measured on")
+    return ", ".join(asks[:-1]) + f", and {asks[-1]}?"
+
+
+def _clean(text: str) -> str:
+    return strip_injection(plain_text(text))
+
+
+def claim_to_probe(answer: str) -> ClaimProbe | None:
+    """The figure in ``answer`` most worth asking about, with the follow-up; ``None`` when the
+    answer already rests on a figure tied to a method and a set in its own sentence, or has no
+    measured figure. A missing baseline alone is
+    left to the bank's probes, which ask for it; the claim probe asks for it when it also asks how.
+
+    Figures that cannot be true, or that are about work not done ("we would"), are not probed:
+    they already earn nothing. The figure that matters most is a before -> after pair, then a
+    percentage, then any other figure; among equals, the first said.
+    """
+    said = sentences(_clean(answer))
+    found = read_claims(said)
+    if any(
+        c.method and c.measured_on and not c.problems and not c.hypothetical for c in found.claims
+    ):
+        return None  # the answer rests on a figure already tied to how and on what
+    candidates = [
+        c
+        for c in found.claims
+        if not c.problems
+        and not c.hypothetical
+        and {"method", "set"} & set(_lacks(c))
+        and (any(_measurement(f) for f in c.figures) or c.pairs)
+    ]
+    if not candidates:
+        return None
+    claim = max(candidates, key=lambda c: (bool(c.pairs), any(f.unit == "%" for f in c.figures)))
+    figure, before = _figure(claim)
+    measured_on = None
+    if claim.measured_on and claim.measured_on in normalise_numbers(claim.sentence):
+        measured_on = claim.measured_on.strip()
+        sized = _SIZED.search(normalise_numbers(claim.sentence))
+        if sized and sized.group(1) in measured_on:  # "across 300 test" -> "300 test cases"
+            noun = sized.group(2)
+            plural = " " in noun or noun.endswith("s") or noun.endswith("ed")
+            measured_on = f"{sized.group(1)} {noun if plural else noun + 's'}"
+    lacks = _lacks(claim)
+    return ClaimProbe(
+        claim=claim.sentence,
+        figure=figure,
+        measured_on=measured_on,
+        lacks=lacks,
+        prompt=_prompt(figure, before, measured_on, lacks),
+    )
+
+
+#: A sentence that restates a result: "it went up to around 80%", "before it was 60%".
+_RESTATED = re.compile(
+    r"\b(?:went (?:up|down|from)|rose|fell|dropped|improved|increased|decreased|from|before|"
+    r"after|baseline|"
+    r"ended (?:up )?at|up to|down to)\b",
+    re.I,
+)
+
+
+def _metric_word(claim: str) -> str | None:
+    """The metric the claim's first figure is about ("accuracy"), if it names one."""
+    first = _PERCENT.search(claim)
+    if not first:
+        return None
+    metric, _ = _metric_near(claim, first.start())
+    return metric.split()[-1] if metric else None
+
+
+def _changed_numbers(probe: ClaimProbe, reply: str) -> list[str]:
+    """Figures of the claim that the reply gives again with another value."""
+    changed = []
+    size = _integer(probe.measured_on)
+    if size is not None and probe.measured_on is not None:
+        noun = re.sub(r"[^a-z]", "", probe.measured_on.split()[-1].lower()).rstrip("s")
+        for m in re.finditer(rf"(\d[\d,]*)\s?(?:[a-z-]+\s)?{noun}s?\b", reply, re.I):
+            value = int(m.group(1).replace(",", ""))
+            if value != size and abs(value - size) > 0.02 * size:
+                changed.append(f"the set was {size} {noun}s in the answer and {value} in the reply")
+                break
+    claim = normalise_numbers(probe.claim)
+    claimed = [float(x) for x in _PERCENT.findall(claim)]
+    metric = _metric_word(claim)
+    said = [
+        float(x)
+        for part in sentences(reply)
+        if (metric and metric in part.lower()) or _RESTATED.search(part)
+        for x in _PERCENT.findall(part)
+    ]
+    if claimed and said and not set(said) & set(claimed):
+        near = min(said, key=lambda v: min(abs(v - c) for c in claimed))
+        far = min(abs(near - c) for c in claimed)
+        if far > 1.5:
+            changed.append(
+                f"the answer gave {', '.join(f'{c:g}%' for c in claimed)}; the reply gives "
+                f"{', '.join(f'{v:g}%' for v in said)}"
+            )
+    return changed
+
+
+def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
+    """Read the reply to a claim probe against the claim."""
+    text = normalise_numbers(_clean(reply))
+
+    def check(outcome: str, *reasons: str) -> ClaimCheck:
+        return ClaimCheck.model_validate(
+            {
+                "claim": probe.claim,
+                "figure": probe.figure,
+                "probe": probe.prompt,
+                "outcome": outcome,
+                "reasons": list(reasons),
+            }
+        )
+
+    if is_empty(text):
+        return check("weakened", f"no answer when asked how the {probe.figure} was measured")
+    changed = _changed_numbers(probe, text)
+    how = [m.group(0) for m in _HOW.finditer(text)]
+    weak = [m.group(0) for m in _WEAK_HOW.finditer(text)]
+    if changed:
+        return check("weakened", *[f"a figure changed: {c}" for c in changed])
+    if weak and len(how) < 2:
+        return check(
+            "weakened",
+            f"the method described ({weak[0]}) cannot produce a figure like {probe.figure}"
+            + (f" on {probe.measured_on}" if probe.measured_on else ""),
+        )
+    if not how:
+        return check(
+            "weakened",
+            f"the reply restates the result without saying how the {probe.figure} was measured",
+        )
+    return check(
+        "supported",
+        f"the reply says how the {probe.figure} was measured ({', '.join(dict.fromkeys(how[:4]))})",
+    )
+
+
+def apply_checks(verdict: Verdict, checks: Sequence[ClaimCheck], replies: Sequence[str]) -> Verdict:
+    """The verdict with its claim probes recorded. A claim the reply weakened, and any figure the
+    reply itself gave, no longer count as the answer's measured claims; an answer left with none
+    is held at 2, as a figure with no method behind it is (LABELLING section 3)."""
+    if not checks:
+        return verdict
+    weakened = [c for c in checks if c.outcome == "weakened"]
+    if not weakened:
+        return verdict.model_copy(update={"claim_checks": list(checks)})
+    said = " ".join(" ".join(_clean(r).split()) for r in replies)
+    dropped = {" ".join(c.claim.split()) for c in weakened}
+    claims = [
+        c
+        for c in verdict.claims
+        if " ".join(c.split()) not in dropped and " ".join(c.split()) not in said
+    ]
+    update: dict[str, object] = {"claim_checks": list(checks), "claims": claims}
+    flags = [f"a figure was not backed when asked: {c.figure} ({c.reasons[0]})" for c in weakened]
+    update["flags"] = [*verdict.flags, *flags]
+    if not claims and verdict.score is not None and verdict.score > 2:
+        update["score"] = 2
+        update["criteria"] = {k: min(v, 3) for k, v in verdict.criteria.items()}
+        update["explanation"] = [
+            *verdict.explanation,
+            f"the {weakened[0].figure} was the answer's measured claim, and the follow-up did not "
+            "back it, so it is not counted",
+        ]
+    return verdict.model_copy(update=update)
+
+
+_SHAPE_WORD = re.compile(r"[a-z]+|#")
+
+
+def _shape(sentence: str) -> list[str]:
+    masked = re.sub(r"\d+(?:[.,]\d+)*", "#", normalise_numbers(sentence).lower())
+    return _SHAPE_WORD.findall(masked)
+
+
+def _frames(words: list[str]) -> set[tuple[str, ...]]:
+    """The word triples around each number: the sentence's frame, whatever the figures and
+    whatever the metric ("on our # question eval", "went from # to #")."""
+    padded = ["", "", *words, "", ""]
+    out = set()
+    for i, word in enumerate(padded):
+        if word == "#":
+            out |= {tuple(padded[i - 2 : i + 1]), tuple(padded[i - 1 : i + 2])}
+            out.add(tuple(padded[i : i + 3]))
+    return out
+
+
+#: Words every before -> after sentence has; a template shares more than these.
+_GLUE = frozenset(
+    [
+        "",
+        "#",
+        "from",
+        "to",
+        "went",
+        "by",
+        "of",
+        "and",
+        "the",
+        "a",
+        "an",
+        "on",
+        "in",
+        "at",
+        "our",
+        "was",
+        "is",
+        "it",
+        "up",
+        "down",
+        "with",
+        "for",
+        "over",
+        "about",
+        "around",
+        "x",
+        "pp",
+    ]
+)
+
+
+def _similar(a: list[str], b: list[str]) -> bool:
+    """Two sentences of one template: at least two numbers each, set in the same frames, and
+    frames that share words of their own (the set, the metric), not only "went from # to #"."""
+    if a.count("#") < 2 or b.count("#") < 2:
+        return False
+    fa, fb = _frames(a), _frames(b)
+    shared = fa & fb
+    own = {word for frame in shared for word in frame} - _GLUE
+    return len(shared) >= 4 and len(own) >= 2 and len(shared) / len(fa | fb) >= 0.6
+
+
+def _size_and_jump(sentence: str) -> tuple[int, float] | None:
+    found = read_claims([normalise_numbers(sentence)]).claims
+    for claim in found:
+        size = _integer(claim.measured_on)
+        if size is not None and claim.pairs:
+            a, b = claim.pairs[0]
+            return size, round(b.value - a.value, 1)
+    return None
+
+
+def templated(verdicts: Sequence[Verdict]) -> set[int]:
+    """Answers (by index) to different questions whose measured claims are one template: the same
+    sentence with only the numbers changed, or the same set size and jump in every answer."""
+    shapes = [[_shape(c) for c in v.claims] for v in verdicts]
+    found: set[int] = set()
+    for i in range(len(verdicts)):
+        for j in range(i + 1, len(verdicts)):
+            if verdicts[i].question_id == verdicts[j].question_id:
+                continue
+            if any(_similar(a, b) for a in shapes[i] for b in shapes[j]):
+                found |= {i, j}
+    signatures = [{s for s in map(_size_and_jump, v.claims) if s} for v in verdicts]
+    with_claims = [i for i, v in enumerate(verdicts) if v.claims]
+    if len(with_claims) >= 2:
+        common = set.intersection(*(signatures[i] for i in with_claims))
+        if common:
+            found |= set(with_claims)
+    return found
+
+
+def claims_to_verify(verdicts: Sequence[Verdict], limit: int = 3) -> list[ClaimToVerify]:
+    """The claims a human interviewer should check in the next round, most doubtful first: a
+    figure whose follow-up did not back it, one claim template across answers, a figure with no
+    method or set that was never asked about, then the best-backed claims (worth seeing the
+    artefact behind them)."""
+    ranked: list[tuple[int, ClaimToVerify]] = []
+
+    def add(rank: int, verdict: Verdict, claim: str, why: str, ask: str) -> None:
+        ranked.append(
+            (rank, ClaimToVerify(question_id=verdict.question_id, claim=claim, why=why, ask=ask))
+        )
+
+    template = templated(verdicts)
+    for index, verdict in enumerate(verdicts):
+        if verdict.question_kind == "answer-key":
+            continue
+        for check in verdict.claim_checks:
+            if check.outcome == "weakened":
+                add(
+                    0,
+                    verdict,
+                    check.claim,
+                    f"not backed when asked: {check.reasons[0]}",
+                    check.probe,
+                )
+            else:
+                ask = f"Can you show the run, sheet or dashboard that produced the {check.figure}?"
+                add(3, verdict, check.claim, "backed by the follow-up; worth seeing", ask)
+        asked = {" ".join(c.claim.split()) for c in verdict.claim_checks}
+        for claim in verdict.claims:
+            if " ".join(claim.split()) in asked:
+                continue
+            probe = claim_to_probe(claim)
+            if index in template:
+                ask = probe.prompt if probe else "How was this measured, and on what?"
+                why = "the same claim, numbers changed, is given for another question"
+                add(1, verdict, claim, why, ask)
+            elif probe is not None:
+                why = "no " + " or ".join(x for x in probe.lacks if x != "baseline") + " given"
+                add(2, verdict, claim, why, probe.prompt)
+            else:
+                ask = "Can you show the run or the sheet behind this figure?"
+                add(4, verdict, claim, "the answer's measured claim", ask)
+    out: list[ClaimToVerify] = []
+    for _, item in sorted(ranked, key=lambda pair: pair[0]):
+        if all(" ".join(item.claim.split()) != " ".join(o.claim.split()) for o in out):
+            out.append(item)
+    return out[:limit]
