@@ -227,6 +227,9 @@ AnswerStyle = Literal[
     "empty",
     "injection",
     "partial",
+    "team-level",
+    "textbook",
+    "restated-question",
 ]
 
 

@@ -15,8 +15,11 @@ import argparse
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 import yaml
+
+from agent._models import AnswerStyle
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "golden"
@@ -24,6 +27,41 @@ GOLDEN = ROOT / "golden"
 
 class _Literal(str):
     pass
+
+
+#: An outside author's own style tag -> the golden style it is a kind of (first match wins); a
+#: style describes the answer and decides no label, so a tag that matches none goes by level.
+_STYLE_WORDS = (
+    ("inject", "injection"),
+    ("restat", "restated-question"),
+    ("textbook", "textbook"),
+    ("no-experience", "textbook"),
+    ("team", "team-level"),
+    ("off-topic", "off-topic"),
+    ("fabricat", "fabricated-precision"),
+    ("incoheren", "fabricated-precision"),
+    ("training-set", "fabricated-precision"),
+    ("buzz", "buzzword-essay"),
+    ("name-drop", "buzzword-essay"),
+    ("vague", "buzzword-essay"),
+    ("beginner", "honest-beginner"),
+    ("non-native", "non-native-concrete"),
+    ("terse", "concrete-terse"),
+    ("partial", "partial"),
+    ("mixed", "partial"),
+    ("empty", "empty"),
+    ("concrete", "concrete-long"),
+)
+
+
+def golden_style(tag: str, overall: int) -> str:
+    """The golden style for an outside author's tag (see :data:`_STYLE_WORDS`)."""
+    if tag in get_args(AnswerStyle):
+        return tag
+    for word, style in _STYLE_WORDS:
+        if word in tag:
+            return style
+    return "concrete-long" if overall >= 4 else "partial" if overall == 3 else "buzzword-essay"
 
 
 def _literal(dumper: yaml.SafeDumper, data: _Literal) -> yaml.ScalarNode:
@@ -73,6 +111,7 @@ def main() -> None:
     for row in rows:
         cid, qid = row["candidate_id"], row["question_id"]
         lab = criteria[f"{cid}/{qid}"]
+        lab["style"] = golden_style(lab["style"], lab["overall"])
         base = f"{prefixes.get(qid, re.sub('[^a-z]', '', qid)[:2])}-{args.author}-{cid}"
         common = {
             "question_id": qid,

@@ -452,6 +452,13 @@ def test_answers_from_several_threads_are_serialised(interview: Interview) -> No
     assert sorted(t.answer for t in report.transcript) == sorted(texts)
 
 
+#: A vague answer whose score rubric words alone would lift (the graders read keywords).
+VAGUE_ANSWER = (
+    "Testing is important to me. We checked the bot's answers before each release and it got "
+    "better."
+)
+
+
 def test_a_probe_answer_without_new_evidence_does_not_raise_the_score(
     interview: Interview,
 ) -> None:
@@ -461,13 +468,13 @@ def test_a_probe_answer_without_new_evidence_does_not_raise_the_score(
         "Yes, the regression suite was rigorous and automated: golden dataset, LLM judge with a "
         "rubric, CI on every pull request, baseline comparison, pass thresholds, careful scoring."
     )
-    first = grade_blocking(grader, question, TOURIST_ANSWER)
-    regraded = grade_blocking(grader, question, f"{TOURIST_ANSWER}\n\n{words}")
+    first = grade_blocking(grader, question, VAGUE_ANSWER)
+    regraded = grade_blocking(grader, question, f"{VAGUE_ANSWER}\n\n{words}")
     assert first.score is not None and regraded.score is not None
     assert regraded.score > first.score, "the fixture must be one the rubric words would lift"
 
     step = interview.start(question_ids=["regression-suite"], max_followups=1)
-    step = interview.answer(step.session_id, TOURIST_ANSWER)
+    step = interview.answer(step.session_id, VAGUE_ANSWER)
     assert step.kind == "probe"
     end = interview.answer(step.session_id, words)
     assert end.report is not None
@@ -484,8 +491,8 @@ def test_hold_lets_a_probe_answer_with_a_new_figure_raise_the_score(space: str) 
         f"Concretely:{space}I built the 240-case suite from production tickets; on it the pass "
         "rate went from 78% to 91% after the prompt fix, scored by exact match in CI."
     )
-    before = grade_blocking(grader, question, TOURIST_ANSWER)
-    after = grade_blocking(grader, question, f"{TOURIST_ANSWER}\n\n{figure}")
+    before = grade_blocking(grader, question, VAGUE_ANSWER)
+    after = grade_blocking(grader, question, f"{VAGUE_ANSWER}\n\n{figure}")
     assert after.score is not None and before.score is not None and after.score > before.score
     assert hold_without_new_evidence(before, after, figure) == after
     held = hold_without_new_evidence(before, after, "nothing new here")

@@ -24,7 +24,7 @@ def train_command(
     text = artifact_json(artifact)
     summary = (
         f"trained on {artifact.rows['answers']} calibration answers "
-        f"(data {artifact.training_data_sha256[:12]}); 5-fold CV QWK: overall "
+        f"(data {artifact.training_data_sha256[:12]}); CV QWK (one fold per author): overall "
         f"{artifact.cross_validation['overall_qwk']:.3f}, criteria "
         f"{artifact.cross_validation['criterion_qwk']:.3f}; cascade threshold "
         f"{artifact.cascade['confidence_threshold']:.3f} keeps "

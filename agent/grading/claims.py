@@ -126,7 +126,8 @@ _SET = re.compile(
     rf"(?:\b(?:on|over|across|from|of|with|using|against|in)\s+(?:the\s+|our\s+|a\s+|an\s+|"
     rf"about\s+|around\s+|roughly\s+|~|some\s+|all\s+)?{_NUM}\s?(?:k\s)?(?:[a-z-]+\s){{0,2}}?"
     rf"(?:{_SIZE_NOUNS})\b)"
-    rf"|(?:\b{_NUM}\s?(?:k\s)?[- ](?:{_SIZE_NOUNS})\b)"
+    rf"|(?:(?<!\bper\s)(?<!\bevery\s)(?<!\bfor\s)(?<!\bper\s\$)(?<![\d,.])\b{_NUM}\s?(?:k\s)?[- ]"
+    rf"(?:{_SIZE_NOUNS})\b)"
     rf"|(?:\b(?:eval(?:uation)?|test|golden|regression|holdout|held-out|validation|labell?ed|"
     rf"benchmark|replay)\s+(?:set|suite|data(?:set)?|split|period|month|week|quarter|sample)\b)"
     rf"|(?:\b(?:that|this|the whole|the full)\s+(?:set|sample|split|suite|holdout))"
@@ -137,13 +138,15 @@ _SET = re.compile(
 )
 _METHOD = re.compile(
     r"\b(?:a/b|ab test|a-b test|split test|randomi[sz]ed|control (?:arm|group)|shadow(?:ed)? mode|"
-    r"shadow|canary|switchback|judge|llm[- ]as[- ](?:a[- ])?judge|rubric|exact[- ]match|"
+    r"shadow|canary|switchback|(?<!court )(?<!trial )(?<!presiding )judge(?!\s+(?:history|"
+    r"profiles?|assignments?|rulings?|decisions?|names?|identity|panels?)\b)|"
+    r"llm[- ]as[- ](?:a[- ])?judge|rubric|exact[- ]match|"
     r"assert\w*|hand[- ]?(?:label\w*|check\w*|mark\w*|grad\w*)|by hand|manually|human[- ]label\w*|"
     r"label(?:l?ed|l?ing)\s+by|annotat\w*|blind\w*|kappa|bootstrap\w*|confidence interval|"
     r"\bci\b|p\s?[<=]\s?0?\.\d+|p-value|statistically significant|t-test|chi-squared|seeds?|"
     r"across (?:\d+ )?runs|"
     r"variance|std|standard deviation|±|\+/-|replay\w*|re-?ran|rerun|traces?|traced|tracing|"
-    r"logs?|logged|dashboards?|profil\w*|flame ?graph|load[- ]test\w*|locust|k6|jmeter|"
+    r"logs?|logged|dashboards?|profil(?:ed|ing|er)\b|flame ?graph|load[- ]test\w*|locust|k6|jmeter|"
     r"percentiles?|measured|scored|counted|sampled|spot[- ]check\w*|audit\w*|reviewed|"
     r"backtest\w*|cross[- ]validat\w*|k-?fold|time[- ]based split|time split|"
     r"grouped split|group ?k-?fold|ablation|ablat\w*|offline eval\w*|harness|compared|"
@@ -219,7 +222,11 @@ _DOWN_WORDS = re.compile(
     r"shrank|halved)\b",
     re.I,
 )
-_UP_WORDS = re.compile(r"\b(?:increas\w*|rais\w*|rose|grew|went up|boost\w*|doubled)\b", re.I)
+_UP_WORDS = re.compile(
+    r"\b(?:increas\w*|rais\w*|rose|grew|went up|boost\w*|doubled|tripled|jump\w*|spik\w*|"
+    r"climb\w*|soar\w*|shot up)\b",
+    re.I,
+)
 _GOOD_WORDS = re.compile(
     r"\b(?:improv\w*|better|faster|quicker|cheaper|sped up|saved|won|a win|gains?)\b", re.I
 )
@@ -228,9 +235,15 @@ _REL_CHANGE = re.compile(
     rf"cheaper|better|lower|higher|gain|lift|speed-?up|fewer|more|less)",
     re.I,
 )
-_SHARE = re.compile(r"(?<![\d.])(?P<v>\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:->|→|to\b|of the time))")
+_SHARE = re.compile(
+    r"(?<![\d.])(?<!shipped to )(?<!rolled out to )(?<!ramped to )(?P<v>\d{1,3}(?:\.\d+)?)\s?%"
+    r"(?!\s*(?:->|→|to\b|of the time|(?:confidence |credible |bootstrap )?(?:interval|ci|"
+    r"confidence)\b|of (?:traffic|users)))",
+    re.I,
+)
 _BREAKDOWN_CUE = re.compile(
     r"\b(?:split|breakdown|broke down|break down|causes?|were|was|came from|consist\w*|"
+    r"originat\w*|stem(?:s|med)? from|attributed to|caused by|driven by|"
     r"made up|divided|of which|distribution|mix|categories|types?|by type|by cause|due to)\b|:",
     re.I,
 )
@@ -597,7 +610,7 @@ def _in_line_problems(text: str) -> list[str]:
 
 #: "evaluated it on those same 220,000 returns it was trained on", "accuracy on the training set".
 _ON_TRAINING_DATA = re.compile(
-    r"(?<![\w-])(?:evaluat\w*|test\w*|scor\w*|measur\w*|validat\w*|check\w*|got|reached|"
+    r"(?<![\w-])(?:evaluat\w*|test\w*|scor\w*|measur\w*|validat\w*|got|reached|"
     r"hit)\b[^.;]{0,60}?\b(?:on|using)\s+(?:the\s+|its\s+|our\s+|those\s+|these\s+)?"
     r"(?:(?:very\s+)?same\s+(?![^.;]{0,40}?(?:held[- ]out|holdout|test|validation|unseen))"
     r"[^.;]{0,40}?(?:after training|(?:it|we|the model)\s+(?:was\s+)?"
@@ -613,12 +626,16 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
     if metric is None and a.unit in ("ms", "s", "$"):
         metric, sign = ("latency" if a.unit != "$" else "cost"), -1
     around = _clause_before(text, m.start())
+    quote = m.group(0).strip()
+    if _VERSUS.search(quote) and not re.search(r"\b(?:before|after)\b", quote, re.I):
+        # "LightGBM won £540 vs £610" puts the new figure first, "900 ms vs 600 ms" may put
+        # the old one first: the order says nothing about a direction
+        return []
     if a.unit in _TIME_UNITS and b.unit in _TIME_UNITS:
         went_up = _seconds(b.value, b.unit) > _seconds(a.value, a.unit)
     else:
         went_up = b.value > a.value
     problems = []
-    quote = m.group(0).strip()
     down = _DOWN_WORDS.search(around)
     up = _UP_WORDS.search(around)
     if re.search(r"\d(?:st|nd|rd|th)\b", quote):
@@ -651,6 +668,7 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
     return problems
 
 
+_VERSUS = re.compile(r"\bvs\.?(?!\w)|\bversus\b|\bagainst\b|\bcompared (?:to|with)\b", re.I)
 _TIME_UNITS = frozenset(
     {"ms", "s", "sec", "secs", "second", "seconds", "millisecond", "milliseconds"}
 )
@@ -694,6 +712,8 @@ def _share_problems(text: str) -> list[str]:
         return []  # figures in a comparison are not parts of one whole
     if _HIGHER_RE.search(text) and re.search(r"\b(?:precision|recall|accuracy|f1)\b", text, re.I):
         return []  # metric values side by side, not shares
+    if _SUBSET.search(text):
+        return []  # "27% had a brand; hit@3 on those was 39%": shares of different wholes
     shares = [float(m.group("v")) for m in _SHARE.finditer(text)]
     if len(shares) == 2 and 101.5 < sum(shares) <= 180 and two:
         return [f"the shares add up to {sum(shares):g}% ({shares[0]:g}% + {shares[1]:g}%)"]
@@ -703,6 +723,11 @@ def _share_problems(text: str) -> list[str]:
     return []
 
 
+_SUBSET = re.compile(
+    r"\b(?:on|of|among|for|in)\s+(?:those|these|them|which|that (?:subset|slice|group))\b|"
+    r"\b[a-z]+@\d+\b",
+    re.I,
+)
 _TWO_SHARES = re.compile(
     r"%\s+of (?:the|all|our|these) [\w-]+ (?:came from|were|was|are|is|had|caused|due)", re.I
 )
@@ -727,8 +752,9 @@ def _parts_problems(text: str) -> list[str]:
         re.I,
     ):
         total = _value(m.group("total"))
+        listed = re.sub(r"(\d)\s+(?:were|was|are|is)\s+", r"\1 ", m.group("parts"))  # "140 were X"
         parts_text = re.split(
-            r"\b(?:went|was|were|is|are|from|to|then|so|which|after|before)\b", m.group("parts")
+            r"\b(?:went|was|were|is|are|from|to|then|so|which|after|before)\b", listed
         )[0]
         parts_text = _PAIR.sub(" ", _X_OF_N.sub(" ", parts_text))
         parts_text = _DURATIONS.sub(" ", parts_text)  # "over 7, 30 and 90 days" are windows
@@ -744,6 +770,51 @@ def _parts_problems(text: str) -> list[str]:
             problems.append(
                 f"the parts add up to {sum(values):g}, more than the {m.group('total')} stated"
             )
+    return problems
+
+
+_STATED_TOTAL = re.compile(
+    rf"(?P<n>{_NUM})\s+(?P<noun>[a-z]{{3,}}s)\s+in\s+total\b|"
+    rf"\b(?:a\s+)?total\s+of\s+(?P<m>{_NUM})\s+(?P<noun2>[a-z]{{3,}}s)\b",
+    re.I,
+)
+_CONTAINING = re.compile(
+    rf"\b(?:containing|contains|contained|including|includes|with|had|has)\s+(?:about\s+|around\s+|"
+    rf"~)?(?P<n>{_NUM})\s+(?P<noun>[a-z]{{3,}}s)\b",
+    re.I,
+)
+_COUNT_OF = re.compile(
+    rf"(?<![\w.,])(?P<n>{_NUM})\s+(?:(?:were|are|was)\s+(?=(?:true|actual|real|confirmed|correct)\s))?"
+    rf"(?P<adj>(?:true|actual|real|confirmed|correct)\s+)?"
+    rf"(?P<noun>[a-z]{{3,}}s)\b(?!\s+(?:a|an|per|each|every)\s+\w+|\s*/)",
+    re.I,
+)
+
+
+def _count_problems(text: str) -> list[tuple[str, str]]:
+    """Counts larger than their whole: '120 features in total' after '500 features', or '1,400
+    were true frauds' in a set 'containing 1,200 frauds'. Each problem with the count it is
+    about."""
+    totals = {
+        _noun(m.group("noun") or m.group("noun2")): (_value(m.group("n") or m.group("m")), m)
+        for m in _STATED_TOTAL.finditer(text)
+    }
+    positives = {_noun(m.group("noun")): _value(m.group("n")) for m in _CONTAINING.finditer(text)}
+    problems = []
+    for m in _COUNT_OF.finditer(text):
+        noun, n = _noun(m.group("noun")), _value(m.group("n"))
+        if n is None or text[max(0, m.start() - 8) : m.start()].rstrip().endswith("of"):
+            continue
+        total, where = totals.get(noun, (None, None))
+        if total and where is not None and not where.start() <= m.start() < where.end():
+            if n > total * 1.02:
+                problems.append(
+                    (f"{m.group(0)} is more than the {where.group(0)} stated", m.group(0))
+                )
+        whole = positives.get(noun)
+        if m.group("adj") and whole and n > whole * 1.02:
+            problem = f"{m.group(0)} is more than the {whole:,.0f} {m.group('noun')} in the set"
+            problems.append((problem, m.group(0)))
     return problems
 
 
@@ -799,6 +870,11 @@ def read_claims(sentences: list[str]) -> ClaimSet:
         # "...on that set": the next sentence may lean on what this one was measured on.
         previous_context = context or method
     problems.extend(_percentile_problems(" ".join(joined_norm)))
+    for problem, count in _count_problems(" ".join(joined_norm)):
+        problems.append(problem)
+        for claim in claims:
+            if count in normalise_numbers(claim.sentence):  # that claim is no evidence
+                claim.problems.append(problem)
     return ClaimSet(
         claims=claims,
         problems=list(dict.fromkeys(problems)),

@@ -8,6 +8,7 @@ answer with the goldens' phrasing learned their authors' style and did not carry
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 from .._models import Criterion, EvidenceKind, Question, Verdict
@@ -26,11 +27,12 @@ ANSWER_FEATURES = (
     "incoherent",
     "first_person",
     "team_only",
-    "log_words",
     "keyword_coverage",
     "method",
     "unsupported",
-    "buzzwords",
+    "buzzwords_without_evidence",
+    "no_work_described",
+    "grounded_per_100_words",
 )
 CRITERION_FEATURES = (*ANSWER_FEATURES, "crit_points", "crit_keywords", "crit_rule_score")
 
@@ -54,12 +56,27 @@ def answer_features(question: Question, found: Extraction, rules: Verdict) -> li
         float(claims.incoherent),
         min(claims.owned_actions, 4),
         float(claims.team > 0 and claims.first_person == 0),
-        math.log1p(found.words),
         len(hits) / max(len(keywords), 1),
         min(len(found.of(EvidenceKind.METHOD)), 5),
         float(bool(found.unsupported)),
-        min(len(found.buzzwords), 5),
+        0.0
+        if claims.grounded
+        else min(len(found.buzzwords), 5),  # fluency is no evidence, nor a fault
+        float(not claims.grounded and not _WORK_DONE.search(found.text)),
+        # a terse answer dense with measured claims is not a thin one
+        min(len(claims.grounded) * 100 / max(found.words, 1), 4.0),
     ]
+
+
+#: Someone doing something in the past: "I traced", "we shipped", "my team built", "ran it".
+#: An answer without any, and without a grounded figure, describes no work (a definition, a
+#: view, a plan): LABELLING section 4 holds it at 1-2.
+_WORK_DONE = re.compile(
+    r"\b(?:I|we|my team|our team|the team)\s+(?:\w+\s+){0,2}?(?:\w+ed|built|wrote|ran|found|"
+    r"made|took|set up|cut|put|shipped|led|did|saw|kept|got|had|caught|brought|chose|fed|gave|"
+    r"held|let|lost|met|paid|read|sent|spent|split|swapped|threw|won|dropped)\b",
+    re.I,
+)
 
 
 def criterion_features(

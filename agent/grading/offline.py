@@ -31,6 +31,7 @@ from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
 from .base import Grader
 from .evidence import Extraction, extract, injection_sentences, strip_injection
 from .normalise import plain_text
+from .tourist import about_other_system
 
 VERSION = "offline-1.6"
 
@@ -121,6 +122,9 @@ class OfflineGrader(Grader):
         on_topic = len(found.hits(found.text, vocabulary)) >= 2 or bool(found.claims.grounded_pairs)
         incoherent = found.claims.problems
         backed = found.measured
+        other_system = about_other_system(question, found.text)
+        if other_system:
+            on_topic = False
         if not on_topic:
             criteria = {c: min(s, self.weights.offtopic_cap) for c, s in criteria.items()}
         overall = _round_half_up(sum(criteria.values()) / len(criteria))
@@ -137,7 +141,16 @@ class OfflineGrader(Grader):
             injection=bool(injected),
             injection_quotes=injected,
             flags=flags
-            + ([] if on_topic else ["off-topic: the answer does not address the question"])
+            + (
+                [
+                    "off-topic: measured classical-ML work, not an LLM system; fits the "
+                    "ML-engineer track better"
+                ]
+                if other_system
+                else []
+                if on_topic
+                else ["off-topic: the answer does not address the question"]
+            )
             + [f"figures that cannot be true: {p}" for p in incoherent[:3]],
             explanation=_explain(found, backed),
             claims=[c.sentence for c in found.claims.grounded] if backed else [],

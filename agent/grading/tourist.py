@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-from .._models import EvidenceKind, TouristFlag, Verdict
+from .._models import EvidenceKind, Question, TouristFlag, Verdict
 from .claim_probes import templated
 
 _MEASURED = {EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY}
@@ -29,8 +29,8 @@ def is_backed(verdict: Verdict) -> bool:
     """
     if verdict.score is None or verdict.score < 2 or _impossible(verdict):
         return False
-    if verdict.score >= 3:
-        return any(e.kind in _MEASURED for e in verdict.evidence)
+    if verdict.score >= 3:  # a grounded claim in words ("from the mid-90s to the mid-80s") too
+        return bool(verdict.claims) or any(e.kind in _MEASURED for e in verdict.evidence)
     return bool(verdict.claims) and any(
         e.kind is EvidenceKind.BEFORE_AFTER for e in verdict.evidence
     )
@@ -49,7 +49,9 @@ _ML_WORDS = re.compile(
     r"\b(?:xgboost|lightgbm|catboost|random forest|logistic regression|gradient[- ]boost\w*|gbm|"
     r"auc|auroc|roc|churn|fraud|credit|default rate|forecast\w*|mape|mase|mae|rmse|"
     r"feature (?:store|importance|drift|pipeline)|cross[- ]validat\w*|k-?fold|propensity|"
-    r"recommend\w*|ranking model|ctr|psi|scorecard|tabular|regression model|classifier)\b",
+    r"recommend\w*|ranking model|ctr|psi|scorecard|tabular|regression model|classifier|eta|"
+    r"etas|time[- ]series|glm|arima|prophet|uplift|click-through|two-tower|dcn|wmape|"
+    r"backtest\w*|holdout)\b",
     re.I,
 )
 _AI_WORDS = re.compile(
@@ -60,12 +62,61 @@ _AI_WORDS = re.compile(
 )
 
 
+#: "I have not built one for an LLM", "we don't have an LLM in production": a mention that says
+#: the answer is not about such a system.
+_DENIED = re.compile(
+    r"(?:\b(?:not|no|never|without|instead of|rather than)\b|n[’']t\b)[^.;\n]{0,40}$", re.I
+)
+
+
+def about_other_system(question: Question, text: str) -> bool:
+    """An answer to a question about LLM systems (an AI-engineer question whose rubric speaks of
+    them: not "What did you measure before vs after?") that is about classical-ML work only: ML
+    words, and no LLM-system word except in a sentence saying there is none. LABELLING section 4
+    scores it as off-topic (at most 2); section 7 still counts its measured work as backing."""
+    return _about_llm_systems(question) and _classical_only(text)
+
+
+def _classical_only(text: str) -> bool:
+    """ML words, and no LLM-system word except where a sentence says there is none (one stray
+    word is allowed beside several kinds of ML word: "a two-tower retrieval stage")."""
+    ml = {m.group(0).lower() for m in _ML_WORDS.finditer(text)}
+    if not ml:
+        return False
+    said = [
+        m
+        for m in _AI_WORDS.finditer(text)
+        if not _DENIED.search(text[max(0, m.start() - 60) : m.start()])
+    ]
+    return not said or (len(said) == 1 and len(ml) >= 3)
+
+
+def _about_llm_systems(question: Question) -> bool:
+    key = (question.id, question.rubric_hash)
+    if key not in _LLM_QUESTIONS:
+        _LLM_QUESTIONS[key] = question.track.startswith("ai") and _rubric_speaks_of_llms(question)
+    return _LLM_QUESTIONS[key]
+
+
+_LLM_QUESTIONS: dict[tuple[str, str], bool] = {}
+
+
+def _rubric_speaks_of_llms(question: Question) -> bool:
+    rubric = " ".join(
+        [question.text]
+        + [
+            f"{c.description} {' '.join(c.levels.values())} {' '.join(c.keywords)}"
+            for c in question.rubric
+        ]
+    )
+    return bool(_AI_WORDS.search(rubric))
+
+
 def other_track_work(verdict: Verdict, track: str | None) -> bool:
     """An answer to an AI-engineer question backed by measured classical-ML work instead."""
     if track is None or not track.startswith("ai") or not verdict.claims or _impossible(verdict):
         return False
-    text = " ".join([*verdict.claims, *(e.quote for e in verdict.evidence)])
-    return bool(_ML_WORDS.search(text)) and not _AI_WORDS.search(text)
+    return _classical_only(" ".join([*verdict.claims, *(e.quote for e in verdict.evidence)]))
 
 
 def _recycled(verdicts: Sequence[Verdict]) -> set[int]:

@@ -33,6 +33,7 @@ from .base import Grader
 from .evidence import extract
 from .features import ANSWER_FEATURES, CRITERION_FEATURES, answer_features, criterion_features
 from .offline import OfflineGrader, lowest_reading
+from .tourist import about_other_system
 
 ARTIFACT = Path(__file__).with_name("offline_model.json")
 VERSION = "offline-3.2"
@@ -163,6 +164,11 @@ class TrainedGrader(Grader):
         score = most_likely(proba)
         if base[_INCOHERENT]:  # figures that cannot be true earn nothing: LABELLING section 3
             score = min(score, self.rules.weights.unmeasured_cap)
+        if about_other_system(question, text):  # LABELLING section 4: off-topic
+            score = min(score, self.rules.weights.offtopic_cap)
+            criteria = {
+                c: min(level, self.rules.weights.offtopic_cap) for c, level in criteria.items()
+            }
         if not base[_GROUNDED]:
             # 4 and 5 need a figure tied to what it was measured on or how, as the judge's top
             # marks do. The rules hold such answers at 2; the model may go one level above

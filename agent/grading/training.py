@@ -1,9 +1,10 @@
 """Training the offline grader (``screener train``): reproducible, calibration split only.
 
-The test split is never read here. Regularisation strength is chosen by 5-fold cross-validation
-(quadratic weighted kappa) on the calibration split; the overall model learns from out-of-fold
-criterion predictions so it sees at training time what it will see at grading time. The cascade's
-confidence threshold is chosen on out-of-fold predictions for a target agreement.
+The test split is never read here. Regularisation strength is chosen by cross-validation
+(quadratic weighted kappa, one fold per author) on the calibration split; the overall model
+learns from out-of-fold criterion predictions so it sees at training time what it will see at
+grading time. The cascade's confidence threshold is chosen on out-of-fold predictions for a
+target agreement.
 
 Everything is deterministic (fixed folds, lbfgs), and the artefact's numbers are rounded, so a
 fresh training run reproduces the committed file exactly; a test checks that it does.
@@ -32,7 +33,8 @@ from .trained import (
 )
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
-FOLDS = 5
+#: An author with fewer calibration answers than this shares a fold (see :func:`author_folds`).
+MIN_AUTHOR_FOLD = 30
 #: The cascade accepts the offline verdict when its confidence reaches the threshold that keeps
 #: exact agreement on the accepted part at least this high (out-of-fold, calibration split).
 CASCADE_TARGET_EXACT = 0.90
@@ -71,35 +73,41 @@ def _fit(x: list[list[float]], y: list[int], c: float, names: Sequence[str]) -> 
     )
 
 
-def _folds(n: int) -> list[list[int]]:
-    return [[i for i in range(n) if i % FOLDS == k] for k in range(FOLDS)]
-
-
 def _oof(
-    x: list[list[float]], y: list[int], groups: list[int], c: float, names: Sequence[str]
+    x: list[list[float]], y: list[int], folds: list[int], c: float, names: Sequence[str]
 ) -> list[list[float]]:
-    """Out-of-fold class probabilities; rows of one answer share a fold."""
+    """Out-of-fold class probabilities; ``folds[i]`` is row i's fold (its answer's author)."""
     out: list[list[float]] = [[] for _ in y]
-    for fold in _folds(max(groups) + 1):
-        held = set(fold)
-        train = [i for i, g in enumerate(groups) if g not in held]
+    for fold in sorted(set(folds)):
+        train = [i for i, f in enumerate(folds) if f != fold]
         model = _fit([x[i] for i in train], [y[i] for i in train], c, names)
-        for i, g in enumerate(groups):
-            if g in held:
+        for i, f in enumerate(folds):
+            if f == fold:
                 out[i] = model.proba(x[i])
     return out
+
+
+def author_folds(answers: Sequence[GoldenAnswer]) -> list[int]:
+    """One fold per author, so that cross-validation measures answers by an author the model
+    was not fitted on (what the test split and other people's sets ask of it); an author with
+    too few answers to stand alone joins the team's fold."""
+    counts: dict[str, int] = {}
+    for a in answers:
+        counts[a.author] = counts.get(a.author, 0) + 1
+    own = sorted(name for name, n in counts.items() if n >= MIN_AUTHOR_FOLD)
+    return [own.index(a.author) + 1 if a.author in own else 0 for a in answers]
 
 
 def _choose_c(
     x: list[list[float]],
     y: list[int],
-    groups: list[int],
+    folds: list[int],
     names: Sequence[str],
     decide: Callable[[list[float]], int] = lambda p: int(expected(p) + 0.5),
 ) -> tuple[float, float, list[list[float]]]:
     best: tuple[float, float, list[list[float]]] | None = None
     for c in C_GRID:
-        proba = _oof(x, y, groups, c, names)
+        proba = _oof(x, y, folds, c, names)
         kappa = quadratic_weighted_kappa(y, [decide(p) for p in proba])
         if best is None or kappa > best[1] + 1e-9:
             best = (c, kappa, proba)
@@ -128,7 +136,8 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
             cascade={},
         )
     )
-    crit_x, crit_y, crit_group, bases, overall_y = [], [], [], [], []
+    fold_of = author_folds(data)
+    crit_x, crit_y, crit_group, crit_fold, bases, overall_y = [], [], [], [], [], []
     for index, a in enumerate(data):
         question = bank.get(a.question_id)
         base, per_criterion, _ = featurer.features(question, strip_injection(a.answer))
@@ -138,14 +147,14 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
             crit_x.append(x)
             crit_y.append(a.labels.criteria[cid])
             crit_group.append(index)
-    crit_c, crit_kappa, crit_oof = _choose_c(crit_x, crit_y, crit_group, CRITERION_FEATURES)
+            crit_fold.append(fold_of[index])
+    crit_c, crit_kappa, crit_oof = _choose_c(crit_x, crit_y, crit_fold, CRITERION_FEATURES)
     mean_expected: dict[int, list[float]] = {}
     for g, proba in zip(crit_group, crit_oof, strict=True):
         mean_expected.setdefault(g, []).append(expected(proba))
     overall_x = [[*bases[i], sum(v) / len(v)] for i, v in sorted(mean_expected.items())]
     names = [*ANSWER_FEATURES, "criteria_mean"]
-    groups = list(range(len(overall_x)))
-    over_c, over_kappa, over_oof = _choose_c(overall_x, overall_y, groups, names, most_likely)
+    over_c, over_kappa, over_oof = _choose_c(overall_x, overall_y, fold_of, names, most_likely)
     cascade = _cascade_threshold(overall_y, over_oof)
     return TrainedArtifact(
         version=VERSION,

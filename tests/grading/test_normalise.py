@@ -9,7 +9,7 @@ import pytest
 
 from agent.bank import QuestionBank
 from agent.grading.base import get_grader, grade_blocking
-from agent.grading.evidence import injection_sentences
+from agent.grading.evidence import injection_sentences, strip_injection
 from agent.grading.normalise import decoded_views, plain_text
 
 MIDDLING = (
@@ -92,9 +92,9 @@ def test_a_quoted_attack_described_by_a_defender_stays_evidence(bank: QuestionBa
     )
     question = bank.get("prompt-injection-defence")
     verdict = grade_blocking(get_grader("offline"), question, answer)
-    plain = answer.replace("'ignore previous instructions'", "a well-known attack string")
     assert not verdict.injection
-    assert verdict.score == grade_blocking(get_grader("offline"), question, plain).score
+    assert strip_injection(plain_text(answer)) == plain_text(answer)  # every grader reads it all
+    assert verdict.score is not None and verdict.score >= 3  # a sized, measured defence
 
 
 def test_powers_are_not_read_as_other_figures() -> None:

@@ -21,6 +21,7 @@ from agent import (
     Verdict,
     get_grader,
     grade_blocking,
+    tourist_flag,
 )
 
 CORE = sorted(STRONG_ANSWERS)
@@ -331,3 +332,45 @@ def test_grade_blocking_inside_a_running_event_loop(bank: QuestionBank) -> None:
     verdict = asyncio.run(inside())
     assert verdict == OfflineGrader().grade_now(question, STRONG_ANSWERS["before-after"])
     assert asyncio.run(OfflineGrader().grade(question, STRONG_ANSWERS["before-after"])) == verdict
+
+
+FORECAST_SUITE = (
+    "Honestly I have not built a suite for an LLM; my work is demand forecasting. I wrote a pytest "
+    "backtest gate: every model change is scored on a frozen 10-week holdout of 3,000 SKUs and "
+    "fails if weighted MAPE is worse than production by more than 0.4 points; it blocked a "
+    "calendar-feature change last month that moved MAPE from 17.2 to 17.9 on the top sellers."
+)
+FORECAST_BEFORE_AFTER = (
+    "I replaced exponential smoothing with a LightGBM forecaster: weighted MAPE on the same frozen "
+    "10-week holdout of 3,000 SKUs went from 21.4 to 17.1, with five seeds spread 16.9-17.4, and a "
+    "pilot in 8 stores against 8 matched control stores cut stock-outs from 5.8% to 4.1%."
+)
+
+
+@pytest.mark.parametrize("spec", ["offline", "offline-rules"])
+def test_classical_ml_work_answering_an_llm_question_is_held_at_two(
+    spec: str, bank: QuestionBank
+) -> None:
+    """LABELLING section 4: a good story about another kind of system is off-topic; the report
+    says it fits the ML-engineer track better. A question whose rubric is not about LLM systems
+    ("What did you measure before vs after?") takes the same work on its merits."""
+    grader = get_grader(spec)
+    suite = grade_blocking(grader, bank.get("regression-suite"), FORECAST_SUITE)
+    assert suite.score is not None and suite.score <= 2
+    assert all(level <= 2 for level in suite.criteria.values())
+    assert any("ML-engineer track" in flag for flag in suite.flags)
+    measured = grade_blocking(grader, bank.get("before-after"), FORECAST_BEFORE_AFTER)
+    assert not any("off-topic" in flag for flag in measured.flags)
+    assert max(measured.criteria.values()) >= 3  # not held at 2 on every criterion
+    if spec == "offline-rules":  # the trained model is unsure of short dense answers (README)
+        assert measured.score is not None and measured.score >= 4
+
+
+def test_the_work_of_another_system_still_backs_the_candidate(bank: QuestionBank) -> None:
+    grader = get_grader("offline")
+    suite = grade_blocking(grader, bank.get("regression-suite"), FORECAST_SUITE)
+    measured = grade_blocking(grader, bank.get("before-after"), FORECAST_BEFORE_AFTER)
+    tracks = {"regression-suite": "ai-engineer", "before-after": "ai-engineer"}
+    flag = tourist_flag([suite, measured], tracks=tracks)
+    assert not flag.flagged, flag.reasons
+    assert any("ML-engineer track" in reason for reason in flag.reasons)
