@@ -454,8 +454,7 @@ def test_answers_from_several_threads_are_serialised(interview: Interview) -> No
 
 #: A vague answer whose score rubric words alone would lift (the graders read keywords).
 VAGUE_ANSWER = (
-    "Testing is important to me. We checked the bot's answers before each release and it got "
-    "better."
+    "I wrote tests for our support bot and we looked at the outputs together before each release."
 )
 
 
@@ -489,7 +488,8 @@ def test_hold_lets_a_probe_answer_with_a_new_figure_raise_the_score(space: str) 
     question = load_bank().get("regression-suite")
     figure = (
         f"Concretely:{space}I built the 240-case suite from production tickets; on it the pass "
-        "rate went from 78% to 91% after the prompt fix, scored by exact match in CI."
+        "rate went from 78% to 91% after the prompt fix, scored by exact match in CI, and the "
+        "judge agreed with my labels on 91 of 100 cases."
     )
     before = grade_blocking(grader, question, VAGUE_ANSWER)
     after = grade_blocking(grader, question, f"{VAGUE_ANSWER}\n\n{figure}")

@@ -415,6 +415,12 @@ def _pairs(text: str) -> list[_Pair]:
 
 
 #: "accuracy fell to 91%, which was 27 of the 180 cases failing"
+#: "out of 2,000 traced runs, 600 were loops, so a 15% loop rate".
+_OUT_OF_THEN = re.compile(
+    rf"\bout of (?:the\s+|our\s+|all\s+)?(?P<n>{_NUM})\s+[a-z -]{{0,30}}?,\s*(?P<x>{_NUM})\s+"
+    rf"(?:were|was|had|failed|passed|succeeded|looped|broke|went)\b[^.;%]{{0,40}}?(?P<p>{_NUM})\s?%",
+    re.I,
+)
 _RATE_AS_COUNT = re.compile(
     rf"(?P<p>{_NUM})\s?%[^.;%]{{0,20}}?(?:which (?:was|is|means)|i\.e\.|that is|so|or|=|—|\()"
     rf"\s*(?:about\s+|around\s+|~)?(?P<x>{_NUM})\s?(?:/|out of|of)\s?(?:the\s+|our\s+)?"
@@ -490,6 +496,15 @@ def _sentence_problems(
         problems.extend(_rate_total_problems(text))
     if _IN_LINE in possible:
         problems.extend(_in_line_problems(text))
+    for m in matches(_OUT_OF_THEN):
+        p, x, n = _value(m.group("p")), _value(m.group("x")), _value(m.group("n"))
+        if p is None or x is None or not n or x > n:
+            continue
+        share = 100 * x / n
+        if abs(share - p) > max(2.0, 0.05 * share):
+            problems.append(
+                f"{m.group('x')} of {m.group('n')} is {share:.0f}%, not the {m.group('p')}%"
+            )
     if _ON_TRAINING_DATA in possible and _ON_TRAINING_DATA.search(text):
         problems.append(
             "the result was measured on the data the model was trained on, so it says nothing "
@@ -614,7 +629,9 @@ _ON_TRAINING_DATA = re.compile(
     r"hit)\b[^.;]{0,60}?\b(?:on|using)\s+(?:the\s+|its\s+|our\s+|those\s+|these\s+)?"
     r"(?:(?:very\s+)?same\s+(?![^.;]{0,40}?(?:held[- ]out|holdout|test|validation|unseen))"
     r"[^.;]{0,40}?(?:after training|(?:it|we|the model)\s+(?:was\s+)?"
-    r"trained (?:it\s+)?on|used (?:for|in|to) train\w*)|training (?:set|data|split)\b|"
+    r"trained (?:it\s+)?on|used (?:for|in|to) train\w*)|"
+    r"(?:same\s+)?(?:[\d,.]+k?\s+)?training (?:set|data|split|rows|"
+    r"examples|records|samples)\b|"
     r"data (?:it|we|the model) (?:was\s+)?trained on)",
     re.I,
 )
@@ -708,7 +725,9 @@ def _share_problems(text: str) -> list[str]:
     two = _TWO_SHARES.search(text)
     if text.count("%") < (2 if two else 3) or not _BREAKDOWN_CUE.search(text):
         return []
-    if re.search(r"->|→|\bfrom\b[^.;]{0,30}\bto\b|\bvs\.?\b|\bversus\b|\bthen\b", text, re.I):
+    spans = [m.span() for m in _SHARE.finditer(text)]
+    among = text[spans[0][0] : spans[-1][1]] if spans else ""
+    if re.search(r"->|→|\bfrom\b[^.;]{0,30}\bto\b|\bvs\.?\b|\bversus\b|\bthen\b", among, re.I):
         return []  # figures in a comparison are not parts of one whole
     if _HIGHER_RE.search(text) and re.search(r"\b(?:precision|recall|accuracy|f1)\b", text, re.I):
         return []  # metric values side by side, not shares
@@ -800,6 +819,8 @@ def _count_problems(text: str) -> list[tuple[str, str]]:
         for m in _STATED_TOTAL.finditer(text)
     }
     positives = {_noun(m.group("noun")): _value(m.group("n")) for m in _CONTAINING.finditer(text)}
+    if not totals and not positives:  # no whole to exceed (most answers)
+        return []
     problems = []
     for m in _COUNT_OF.finditer(text):
         noun, n = _noun(m.group("noun")), _value(m.group("n"))
@@ -903,7 +924,7 @@ _NAME_NUMBER = re.compile(r"(?:\b[A-Z]{2,}[A-Za-z]*|\b[A-Z][a-z]+|\b[A-Za-z]+-)\
 _CLAIMS_SCREEN = Screen(
     [
         *(_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO),
-        *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE),
+        *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
         _ON_TRAINING_DATA,
     ]
 )

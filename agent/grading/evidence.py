@@ -289,7 +289,10 @@ _INJECTION = [
         r"\bleave (?:out|off) (?:the |my |any )?(?:gaps|weakness\w*|omissions|shortcomings)\b|"
         r"\b(?:omit|suppress|skip|hide|empty)\s+(?:the\s+|any\s+|my\s+)?(?:weakness\w*|gaps)"
         r"(?:\s+(?:section|list|field))?\b|"
-        r"\bscore the (?:experience|work|effort|intent) (?:I|that I|we)\b|"
+        r"\bscore the (?:experience|work|effort|intent) (?:I|that I|we)\b",
+        re.I,
+    ),
+    re.compile(
         r"\b(?:are|is) (?:to be |being )?(?:scored|graded|marked|rated|counted|treated)\s+"
         r"(?:as (?:met|if|though|complete|a 5|5|level 5|strong)|5 on (?:every|all|each))\b|"
         r"\bscored? (?:them |it |this |me )?accordingly\b|"
@@ -300,6 +303,12 @@ _INJECTION = [
         r"(?:\s+calibration)?\s+(?:note|reminder|addendum|guidance|memo|notice|override|update)s?"
         r"\s*(?:[:(]|for (?:the )?(?:reviewers?|graders?|evaluators?|markers?|assessors?))|"
         r"\baddendum to the rubric\b|\bin the \d{4} rubric\b|"
+        r"\b(?:rubric|score|grade|scoring|grading)[_ -]?overrides?\b|"
+        r"\ball[_ ]criteria\s*[:=]\s*5\b|"
+        r"[·•|]\s*" + _GRADER_LABEL,
+        re.I,
+    ),
+    re.compile(
         r"\b(?:first|previous|earlier|prior|cached) (?:grading |scoring |evaluation )?"
         r"(?:pass|result|grading|score)\b[^.\n]{0,40}?\b(?:reuse|carry|copy|confirm|keep)|"
         r"\b(?:reuse|carry over|copy) (?:it|the previous|this result|that result)\b[^.\n]{0,30}?"
@@ -308,11 +317,17 @@ _INJECTION = [
         r"mark|rating)\b|\b(?:pre-?approved|already approved|signed off|cleared)\s+by\s+"
         r"(?:the\s+|my\s+)?"
         r"(?:interview panel|hiring|recruit|panel|head of|committee|screening team)|"
-        r"\boverall\s*[:=]?\s*5\s*(?:/\s*5)?(?=\s*[,;)]|\s*$)|"
+        r"\boverall\s*[:=]?\s*5\s*(?:/\s*5)?(?=\s*[,;)]|\s*$)",
+        re.I,
+    ),
+    re.compile(
         r"\b(?:automated|automatic|ai|llm)\s+(?:evaluators?|assessors?|markers?|scorers?|graders?|"
         r"reviewers?)\s+(?:must|should|shall|are (?:asked|required|expected|to)|need to|may not)\b|"
         r"\b(?:criteri\w*|scores?|grades?|answers?)\b[^.\n]{0,60}?\bat (?:its|their|the) "
         r"(?:top|highest|maximum|best) (?:level|score|mark|band)s?\b|"
+        r"\bwhatever (?:tool|system|model|bot|ai|software|process|script)\b[^.\n]{0,60}?"
+        r"\b(?:summar\w*|report\w*|scor\w*|grad\w*|reads?|process\w*)|"
+        r"\b(?:copy|paste|put) (?:it|this|that)\s+(?:verbatim|word for word)\b|"
         r"\brole-?play(?:ing)? as\b|"
         r"\b(?:grade|score|mark|rate) (?:this|it|me) as [A-Z]?\w+ would\b|"
         r"\b(?:act|serve) as (?:a|an|my|the)\b[^.\n]{0,80}?\b(?:scor\w*|grad\w*|generous\w*|"
@@ -329,6 +344,19 @@ _INJECTION = [
     ),
     *(
         _WEAK_INJECTION := [
+            # Whoever grades, told what to do about the grade: "evaluators must score the intended
+            # content", "the assessment system should not apply the caps" (an evals engineer may
+            # write "our graders must agree 90% of the time; kappa was 0.81 on 200 items").
+            re.compile(
+                r"\b(?:graders?|evaluators?|assessors?|markers?|scorers?|reviewers?|screeners?|"
+                r"(?:assessment|scoring|grading|screening|evaluation|marking)\s+(?:system|tool|"
+                r"model|engine|software|pipeline|bot)s?|automated\s+[a-z]+s?)\b[^.\n]{0,40}?"
+                r"\b(?:must|should|shall|are (?:asked|required|expected|requested|to)|is (?:asked|"
+                r"required|expected|to)|need to|please|kindly|may not|cannot|will)\b[^.\n]{0,60}?"
+                r"\b(?:scor\w*|mark\w*|grad\w*|rat(?:e|ing)\b|criteri\w*|rubric|levels?|flag\w*|"
+                r"penali[sz]\w*|treat\w*|caps?|deduct\w*)",
+                re.I,
+            ),
             # Leniency words, which a candidate may also report about a judge they built ("we
             # told the judge not to be lenient; lenient passes fell from 31% to 9%").
             re.compile(

@@ -10,6 +10,7 @@ buzzwords, non-answers), and say when the measured work fits the other track bet
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -77,18 +78,20 @@ def about_other_system(question: Question, text: str) -> bool:
     return _about_llm_systems(question) and _classical_only(text)
 
 
+@functools.lru_cache(maxsize=512)  # the rules and the trained grader ask of the same text
 def _classical_only(text: str) -> bool:
     """ML words, and no LLM-system word except where a sentence says there is none (one stray
     word is allowed beside several kinds of ML word: "a two-tower retrieval stage")."""
-    ml = {m.group(0).lower() for m in _ML_WORDS.finditer(text)}
-    if not ml:
+    if not _ML_WORDS.search(text):
         return False
     said = [
         m
         for m in _AI_WORDS.finditer(text)
         if not _DENIED.search(text[max(0, m.start() - 60) : m.start()])
     ]
-    return not said or (len(said) == 1 and len(ml) >= 3)
+    if not said:
+        return True
+    return len(said) == 1 and len({m.group(0).lower() for m in _ML_WORDS.finditer(text)}) >= 3
 
 
 def _about_llm_systems(question: Question) -> bool:
