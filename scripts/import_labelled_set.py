@@ -42,6 +42,7 @@ _STYLE_WORDS = (
     ("incoheren", "fabricated-precision"),
     ("training-set", "fabricated-precision"),
     ("buzz", "buzzword-essay"),
+    ("best-practice", "buzzword-essay"),
     ("name-drop", "buzzword-essay"),
     ("vague", "buzzword-essay"),
     ("beginner", "honest-beginner"),

@@ -228,7 +228,8 @@ _INJECTION = [
     # A request to the grader in another language: an evaluation word with "please", a top mark
     # or a 5 (de, es, fr, pt, it, ru, zh, ja, hi, ko).
     re.compile(
-        r"(?:bewertung\w*|bewerter\w*|prüfer\w*|punktzahl|bestnote|evaluador\w*|evaluaci[oó]n|"
+        r"(?<![A-Za-z])(?:bewertung\w*|bewerter\w*|prüfer\w*|punktzahl|bestnote|evaluador\w*|"
+        r"evaluaci[oó]n|"
         r"calificaci[oó]n|puntuaci[oó]n|califi\w+|évaluat\w+|évaluation|correcteur|notation|"
         r"avalia\w+|pontua\w+|valutazion\w+|punteggio|оцен\w+|проверяющ\w+|балл\w*|评分|评估|"
         r"评审|打分|满分|採点|評価|満点|मूल्यांकन|अंक|परीक्षक|채점|평가|만점)"
