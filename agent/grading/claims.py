@@ -479,12 +479,9 @@ def _sentence_problems(
         if a.value != b.value:
             problems.extend(_direction_problems(text, m, a, b))
     # "accuracy fell to 91%, which was 27 of the 180 cases failing": the count must match the rate
-    for m in matches(_RATE_AS_COUNT):
-        p, x, n = _value(m.group("p")), _value(m.group("x")), _value(m.group("n"))
-        if p is None or x is None or not n or x > n:
-            continue
-        share = 100 * x / n
-        if min(abs(share - p), abs(100 - share - p)) > max(1.5, 0.04 * p):
+    for m in matches(_RATE_AS_COUNT):  # the rate may be the failing share or the rest
+        share = _mismatched_share(m, complement=True)
+        if share is not None:
             problems.append(
                 f"{m.group('x')} of {m.group('n')} is {share:.0f}%, which does not match the "
                 f"{m.group('p')}% it is given for"
@@ -497,11 +494,8 @@ def _sentence_problems(
     if _IN_LINE in possible:
         problems.extend(_in_line_problems(text))
     for m in matches(_OUT_OF_THEN):
-        p, x, n = _value(m.group("p")), _value(m.group("x")), _value(m.group("n"))
-        if p is None or x is None or not n or x > n:
-            continue
-        share = 100 * x / n
-        if abs(share - p) > max(2.0, 0.05 * share):
+        share = _mismatched_share(m, complement=False)
+        if share is not None:
             problems.append(
                 f"{m.group('x')} of {m.group('n')} is {share:.0f}%, not the {m.group('p')}%"
             )
@@ -513,12 +507,29 @@ def _sentence_problems(
     return problems
 
 
-_WHOLE = re.compile(
-    rf"(?P<n>{_NUM})\s?(?P<noun>{_SIZE_NOUNS})\s+in\s+total\b|"
-    rf"\b(?:a\s+)?total\s+of\s+(?:about\s+|around\s+|roughly\s+|~)?(?P<m>{_NUM})\s?"
-    rf"(?P<noun2>{_SIZE_NOUNS})\b",
-    re.I,
-)
+def _mismatched_share(m: re.Match[str], *, complement: bool) -> float | None:
+    """The share x of n makes when it disagrees with the percentage p stated for it (groups
+    ``p``, ``x``, ``n``); with ``complement``, p may also be the share of the rest."""
+    p, x, n = _value(m.group("p")), _value(m.group("x")), _value(m.group("n"))
+    if p is None or x is None or not n or x > n:
+        return None
+    share = 100 * x / n
+    if complement:
+        return share if min(abs(share - p), abs(100 - share - p)) > max(1.5, 0.04 * p) else None
+    return share if abs(share - p) > max(2.0, 0.05 * share) else None
+
+
+def _whole(noun: str) -> re.Pattern[str]:
+    """A whole stated outright: '3000000 requests in total', 'a total of 1,200 tickets'."""
+    return re.compile(
+        rf"(?P<n>{_NUM})\s?(?P<noun>{noun})\s+in\s+total\b|"
+        rf"\b(?:a\s+)?total\s+of\s+(?:about\s+|around\s+|roughly\s+|~)?(?P<m>{_NUM})\s?"
+        rf"(?P<noun2>{noun})\b",
+        re.I,
+    )
+
+
+_WHOLE = _whole(_SIZE_NOUNS)
 _SHARE_OF = re.compile(
     rf"(?P<p>{_NUM})\s?%\s+of\s+(?:the|those|these|all|our)\s+(?P<noun>{_SIZE_NOUNS})\b"
     rf"[^.;%]{{0,50}}?(?:which (?:was|is|came to)|i\.e\.|that'?s|that is|\bor\b|=|—|\()\s*"
@@ -792,11 +803,7 @@ def _parts_problems(text: str) -> list[str]:
     return problems
 
 
-_STATED_TOTAL = re.compile(
-    rf"(?P<n>{_NUM})\s+(?P<noun>[a-z]{{3,}}s)\s+in\s+total\b|"
-    rf"\b(?:a\s+)?total\s+of\s+(?P<m>{_NUM})\s+(?P<noun2>[a-z]{{3,}}s)\b",
-    re.I,
-)
+_STATED_TOTAL = _whole(r"[a-z]{3,}s")  # any plural: "120 features in total"
 _CONTAINING = re.compile(
     rf"\b(?:containing|contains|contained|including|includes|with|had|has)\s+(?:about\s+|around\s+|"
     rf"~)?(?P<n>{_NUM})\s+(?P<noun>[a-z]{{3,}}s)\b",
@@ -847,14 +854,12 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     total_figures = 0
     noise = False
     first = team = owned = 0
-    joined_norm: list[str] = []
     totals: dict[str, float] = {}  # noun -> the size of the whole it was last given as
     texts = [normalise_numbers(sentence) for sentence in sentences]
     # A pattern that matches in no sentence is not tried on each (the screen is sound for
     # substrings); most of the checks below find nothing in most answers.
     possible = frozenset(_CLAIMS_SCREEN.possible("\n".join(dict.fromkeys([*texts, *sentences]))))
     for sentence, text in zip(sentences, texts, strict=True):
-        joined_norm.append(text)
         share_problems = _share_of_total_problems(text, totals) if _SHARE_OF in possible else []
         if _WHOLE in possible:
             totals.update(_totals(text))
@@ -890,11 +895,13 @@ def read_claims(sentences: list[str]) -> ClaimSet:
             problems.extend(sentence_problems)
         # "...on that set": the next sentence may lean on what this one was measured on.
         previous_context = context or method
-    problems.extend(_percentile_problems(" ".join(joined_norm)))
-    for problem, count in _count_problems(" ".join(joined_norm)):
+    whole = " ".join(texts)
+    problems.extend(_percentile_problems(whole))
+    normalised = dict(zip(sentences, texts, strict=True))
+    for problem, count in _count_problems(whole):
         problems.append(problem)
         for claim in claims:
-            if count in normalise_numbers(claim.sentence):  # that claim is no evidence
+            if count in normalised[claim.sentence]:  # the claim stating it is no evidence
                 claim.problems.append(problem)
     return ClaimSet(
         claims=claims,

@@ -119,12 +119,14 @@ class OfflineGrader(Grader):
             c.id: self._criterion(found, c.keywords, c.evidence, vocabulary)
             for c in question.rubric
         }
-        on_topic = len(found.hits(found.text, vocabulary)) >= 2 or bool(found.claims.grounded_pairs)
         incoherent = found.claims.problems
         backed = found.measured
-        other_system = about_other_system(question, found.text)
-        if other_system:
-            on_topic = False
+        topic_flags = []
+        if about_other_system(question, found.text):
+            topic_flags = [_OTHER_SYSTEM]
+        elif len(found.hits(found.text, vocabulary)) < 2 and not found.claims.grounded_pairs:
+            topic_flags = ["off-topic: the answer does not address the question"]
+        on_topic = not topic_flags
         if not on_topic:
             criteria = {c: min(s, self.weights.offtopic_cap) for c, s in criteria.items()}
         overall = _round_half_up(sum(criteria.values()) / len(criteria))
@@ -141,16 +143,7 @@ class OfflineGrader(Grader):
             injection=bool(injected),
             injection_quotes=injected,
             flags=flags
-            + (
-                [
-                    "off-topic: measured classical-ML work, not an LLM system; fits the "
-                    "ML-engineer track better"
-                ]
-                if other_system
-                else []
-                if on_topic
-                else ["off-topic: the answer does not address the question"]
-            )
+            + topic_flags
             + [f"figures that cannot be true: {p}" for p in incoherent[:3]],
             explanation=_explain(found, backed),
             claims=[c.sentence for c in found.claims.grounded] if backed else [],
@@ -226,6 +219,11 @@ _NOTES: dict[EvidenceKind, Callable[[str], str]] = {
     EvidenceKind.BASELINE: lambda q: "compares against a baseline",
     EvidenceKind.OWNERSHIP: lambda q: f"first-person account: {q!r}",
 }
+
+
+_OTHER_SYSTEM = (
+    "off-topic: measured classical-ML work, not an LLM system; fits the ML-engineer track better"
+)
 
 
 def _flags(found: Extraction, injected: list[str]) -> list[str]:
