@@ -143,7 +143,8 @@ _METHOD = re.compile(
     r"llm[- ]as[- ](?:a[- ])?judge|rubric|exact[- ]match|"
     r"assert\w*|hand[- ]?(?:label\w*|check\w*|mark\w*|grad\w*)|by hand|manually|human[- ]label\w*|"
     r"label(?:l?ed|l?ing)\s+by|annotat\w*|blind\w*|kappa|bootstrap\w*|confidence interval|"
-    r"\bci\b|p\s?[<=]\s?0?\.\d+|p-value|statistically significant|t-test|chi-squared|seeds?|"
+    r"\bci\b(?=\s*[\[(:=]?\s*(?:of\s+)?[±\d.])|(?<=%\s)ci\b|(?<=%)ci\b|"  # "in CI" is no method
+    r"p\s?[<=]\s?0?\.\d+|p-value|statistically significant|t-test|chi-squared|seeds?|"
     r"across (?:\d+ )?runs|"
     r"variance|std|standard deviation|±|\+/-|replay\w*|re-?ran|rerun|traces?|traced|tracing|"
     r"logs?|logged|dashboards?|profil(?:ed|ing|er)\b|flame ?graph|load[- ]test\w*|locust|k6|jmeter|"
@@ -428,6 +429,18 @@ _RATE_AS_COUNT = re.compile(
     re.I,
 )
 
+#: "sensitivity 0.84 (95% CI 0.86 to 0.91)": an interval must contain its own estimate.
+_INTERVAL = re.compile(
+    rf"(?P<x>{_NUM})\s?%?\s*[(\[,]\s*(?:9[059]\s?%\s*)?(?:CI|confidence interval)\s*[:=]?\s*"
+    rf"[(\[]?\s*(?P<a>{_NUM})\s?%?\s*(?:to|-|–|,)\s*(?P<b>{_NUM})",
+    re.I,
+)
+_RATE_OF_A_SET = re.compile(  # "112% of backfilled rows matched": a share of a set
+    rf"(?P<v>{_NUM})\s?%\s+of\s+(?:the |our |all |those |these |its )?(?:[a-z-]+ )?[a-z]+s\s+"
+    r"(?:were|are|matched|passed|failed|had|got|came|returned|agreed)\b",
+    re.I,
+)
+
 
 def _sentence_problems(
     text: str, pairs: list[_Pair], possible: Container[re.Pattern[str]]
@@ -452,6 +465,17 @@ def _sentence_problems(
         raw = m.group("v") or m.group("w")
         if raw is not None and float(raw) > 100:
             problems.append(f"{raw}% cannot be a rate: a share is at most 100%")
+    for m in matches(_INTERVAL):
+        estimate, low, high = (_value(m.group(k)) for k in "xab")
+        if estimate is None or low is None or high is None or low >= high:
+            continue
+        if not low <= estimate <= high:
+            problems.append(
+                f"{m.group('x')} lies outside its own interval {m.group('a')} to {m.group('b')}"
+            )
+    for m in matches(_RATE_OF_A_SET):
+        if float(m.group("v").replace(",", "")) > 100:
+            problems.append(f"{m.group(0)} cannot be: a share of a set is at most 100%")
     for m in matches(_X_OF_N):
         x, n = _value(m.group("x")), _value(m.group("n"))
         before = text[max(0, m.start() - 12) : m.start()].lower()
@@ -640,10 +664,13 @@ _ON_TRAINING_DATA = re.compile(
     r"hit)\b[^.;]{0,60}?\b(?:on|using)\s+(?:the\s+|its\s+|our\s+|those\s+|these\s+)?"
     r"(?:(?:very\s+)?same\s+(?![^.;]{0,40}?(?:held[- ]out|holdout|test|validation|unseen))"
     r"[^.;]{0,40}?(?:after training|(?:it|we|the model)\s+(?:was\s+)?"
-    r"trained (?:it\s+)?on|used (?:for|in|to) train\w*)|"
+    r"trained (?:[\w.-]+\s+)?on|used (?:for|in|to) train\w*)|"
     r"(?:same\s+)?(?:[\d,.]+k?\s+)?training (?:set|data|split|rows|"
     r"examples|records|samples)\b|"
-    r"data (?:it|we|the model) (?:was\s+)?trained on)",
+    r"data (?:it|we|the model) (?:was\s+)?trained on)|"
+    # "measured on our 180,000 images, the same set we trained v2 on" (but not "not the same...")
+    r"(?<!not )(?<!never )(?<!than )(?<!of )\bthe (?:very )?same (?:[a-z]+ ){0,2}(?:that )?"
+    r"(?:we|I|it|the model) (?:was )?trained (?:[\w.-]+ ){0,2}on\b",
     re.I,
 )
 
@@ -855,24 +882,27 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     noise = False
     first = team = owned = 0
     totals: dict[str, float] = {}  # noun -> the size of the whole it was last given as
-    texts = [normalise_numbers(sentence) for sentence in sentences]
+    texts = [normalise_numbers(_EMPHASIS.sub("", sentence)) for sentence in sentences]
     # A pattern that matches in no sentence is not tried on each (the screen is sound for
     # substrings); most of the checks below find nothing in most answers.
     possible = frozenset(_CLAIMS_SCREEN.possible("\n".join(dict.fromkeys([*texts, *sentences]))))
-    for sentence, text in zip(sentences, texts, strict=True):
+    all_figures = [[f for f in _figures(text) if not _is_noise_figure(f)] for text in texts]
+    for i, (sentence, text) in enumerate(zip(sentences, texts, strict=True)):
         share_problems = _share_of_total_problems(text, totals) if _SHARE_OF in possible else []
         if _WHOLE in possible:
             totals.update(_totals(text))
-        figures = [f for f in _figures(text) if not _is_noise_figure(f)]
+        figures = all_figures[i]
         total_figures += len(figures)
         noise = noise or (_NOISE in possible and bool(_NOISE.search(text)))
         first += len(_FIRST_PERSON.findall(sentence))
         team += len(_TEAM.findall(sentence))
         owned += len(_OWN_ACT.findall(sentence))
-        set_match = _SET.search(text)
-        method_match = _METHOD.search(text)
-        context = set_match.group(0) if set_match else None
-        method = method_match.group(0) if method_match else None
+        context = method = None
+        if figures or (i + 1 < len(texts) and all_figures[i + 1]):  # else neither is read
+            set_match = _SET.search(text) if _SET in possible else None
+            method_match = _METHOD.search(text) if _METHOD in possible else None
+            context = set_match.group(0) if set_match else None
+            method = method_match.group(0) if method_match else None
         if figures:
             pairs = _pairs(text) if _PAIR in possible else []
             sentence_problems = [
@@ -914,6 +944,13 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     )
 
 
+#: "100%" that is a scope or a price, not a result: "kept 100% re-inspection", "ramped to 100%
+#: of traffic", "a 100% discount code".
+HUNDRED_PERCENT = (
+    r"\b100\s?%(?!\s*(?:of (?:the |our |all )?(?:traffic|requests|users)\b|(?:[A-Z][\w-]*\s+)?"
+    r"(?:manual |human )?"
+    r"(?:re-?)?(?:inspect|review|sampl|rollout|traffic|discount|refund|code\b|off\b)))"
+)
 _HYPOTHETICAL = re.compile(
     r"\b(?:if I (?:did|were|had)|I'?d\b|I would|we would|we'd|would (?:have|be|put|look|use|"
     r"start|add)|could (?:have|be)|should (?:have|be)|plan(?:ning)? to|want to|hope to|"
@@ -921,18 +958,20 @@ _HYPOTHETICAL = re.compile(
     re.I,
 )
 _EXTREME = re.compile(
-    r"\b100\s?%|\b99\.9+\s?%|\bzero (?:[A-Za-z]+ )?(?:hallucinations?|errors?|bugs?|failures?|"
+    HUNDRED_PERCENT
+    + r"|\b99\.9+\s?%|\bzero (?:[A-Za-z]+ )?(?:hallucinations?|errors?|bugs?|failures?|"
     r"incidents?|leaks?|issues|downtime)|\bno (?:more )?hallucinations\b|"
     r"\b(?:completely|totally|fully) (?:eliminat|remov|solv)\w*|"
     r"\b\d+\s?x\s+(?:better|faster|improvement|more accurate|cheaper)",
     re.I,
 )
+_EMPHASIS = re.compile(r"\*\*|__")  # markdown bold around "**112%**"
 _NAME_NUMBER = re.compile(r"(?:\b[A-Z]{2,}[A-Za-z]*|\b[A-Z][a-z]+|\b[A-Za-z]+-)\s?$")
 _CLAIMS_SCREEN = Screen(
     [
         *(_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO),
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
-        _ON_TRAINING_DATA,
+        *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET),
     ]
 )
 

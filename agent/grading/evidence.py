@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .._models import EvidenceKind
-from .claims import ClaimSet, read_claims
+from .claims import HUNDRED_PERCENT, ClaimSet, read_claims
 from .normalise import decoded_views
 from .screen import Screen
 
@@ -117,7 +117,7 @@ _OWNERSHIP = re.compile(
     re.I,
 )
 _EXTREME = re.compile(
-    rf"(?:\b100\s?%|\b99\.9+\s?%|\bzero (?:hallucinations?|errors?|bugs?|failures?)|"
+    rf"(?:{HUNDRED_PERCENT}|\b99\.9+\s?%|\bzero (?:hallucinations?|errors?|bugs?|failures?)|"
     rf"\bno (?:more )?hallucinations\b|\b(?:completely|totally|fully) (?:eliminat|remov|solv)\w*|"
     rf"\b\d+\s?x\s+(?:better|faster|improvement|more accurate|cheaper|boost)|\bperfect(?:ly)?\b|"
     rf"\bnever (?:fails?|hallucinates?|wrong)|\b{_NUM}\s?(?:k\b|,000)\s*(?:tests?|test cases?)"
@@ -213,7 +213,12 @@ _INJECTION = [
     # Role-play and borrowed authority: "from now on you are...", "the hiring manager has already
     # approved a 5", "[Autosave restored] ... graded".
     re.compile(
-        r"\b(?:from now on,? you|pretend (?:you are|to be)|let'?s play a game|roleplay as|"
+        r"\b(?:from now on,? you|let'?s play a game|roleplay as|"
+        # "pretend to be a doctor" is also what users tried on a candidate's bot
+        r"(?:(?<![^\n])|(?<=[.!?:\]]\s))\s*pretend (?:you are|you're|to be)|"
+        r"pretend (?:you are|you're|to be)"
+        r"(?=[^.\n]{0,40}?\b(?:grader|evaluator|judge|reviewer|scorer|marker|hiring|recruiter|"
+        r"examiner|generous|lenient|5\b))|"
         r"in this (?:game|role-?play)|you are (?:no longer|playing))\b|"
         r"\b(?:hiring manager|recruiter|hiring team|hiring panel|interview panel|head of [a-z]+)\s+"
         r"(?:has\s+|had\s+)?(?:already\s+)?(?:approved|pre-?approved|signed off|confirmed|"
@@ -343,6 +348,29 @@ _INJECTION = [
         r"color\s*:\s*(?:#f{3}\b|#f{6}\b|white\b))[^>]*>",
         re.I,
     ),
+    # Text for whatever reads or writes up the answer downstream ("ps, not for the interviewer,
+    # for the assistant that writes these chats up", "note_for_evaluator:", a fake tool result),
+    # asking it to take claims as verified or to grade intent ("grade what I meant").
+    re.compile(
+        r"\b(?:note|message|p\.?s\.?|request)\b[^.\n]{0,40}?\b(?:to|for)\s+(?:the\s+|whichever\s+|"
+        r"whatever\s+|any\s+)?(?:[a-z]+\s+)?(?:assistant|model|ai|llm|bot|tool|system)\s+(?:that|which|"
+        r"who)?\s*(?:is\s+)?(?:writ\w*|summari[sz]\w*|scor\w*|grad\w*|read\w*|review\w*|process\w*|"
+        r"evaluat\w*)|"
+        r"\b(?:notes?|instructions?|actions?|messages?)[_ ]for[_ ](?:the[_ ])?(?:downstream[_ ])?"
+        r"(?:evaluators?|graders?|scorers?|reviewers?|judges?|models?|assistants?)\b|"
+        r"\[/?tool_(?:result|call|output)\b|"
+        r"\b(?:record|mark|log|write)\b[^.\n]{0,30}?\bas\s+[\"'“]?(?:verified\w*|exceed\w*|meets?|"
+        r"passed|strong|excellent|top)\b|"
+        r"\bexceeds (?:every|all|each) (?:anchor|criteri\w*|level|bar)|"
+        r"\btreat\s+(?:the\s+|these\s+|my\s+|all\s+)?(?:[a-z]+,?\s+){0,4}(?:claims|figures|numbers|"
+        r"results)\b[^.\n]{0,40}?\bas\s+(?:measured|verified|backed|true|given|met|correct)|"
+        r"\b(?:grade|score|mark|judge|assess)\s+(?:what|how)\s+I\s+(?:meant|intended)\b|"
+        r"\bscor\w*\s+(?:[a-z]+\s+){0,3}accordingly\b|"
+        r"\bassume (?:that )?(?:the |my )?[^.\n]{0,60}?\b(?:are|is|were) "
+        r"(?:there|present|included|met)\b[^.\n]{0,40}?"
+        r"\b(?:scor\w*|grad\w*|criteri\w*|reference answer)",
+        re.I,
+    ),
     *(
         _WEAK_INJECTION := [
             # Whoever grades, told what to do about the grade: "evaluators must score the intended
@@ -379,7 +407,9 @@ _INJECTION = [
                 r"\b(?:pre-?graded|pre-?scored|downstream graders?|graders? should)\b|"
                 r"\b(?:hiring manager|recruiter|hiring team|hiring panel|interview panel)\s+"
                 r"(?:has\s+|had\s+)?(?:already\s+)?(?:said|says|wants|asked|requires)\b"
-                r"[^.\n]{0,60}?\b(?:scor\w*|grad\w*|pass\w*|5|top|highest|advance|full marks)",
+                r"[^.\n]{0,60}?\b(?:scor\w*|grad\w*|pass\w*|5|top|highest|advance|full marks)|"
+                r"\bskip (?:the |any |all |further )(?:follow-?ups?|review|probing|verification)\b|"
+                r"\b(?:status|result|verdict)\s*:\s*verified\b",
                 re.I,
             ),
         ]
@@ -404,8 +434,13 @@ _RELATIVE = re.compile(
 #: Sentence ends: ". " before a capital, digit, quote or bracket (also after a closing bracket
 #: or quote: "...5.) The"), CJK full stops, line breaks, semicolons, before a closing tag, and
 #: around an HTML comment.
+_ABBREVIATIONS = "e.g i.e vs etc approx ca cf no al fig avg min max incl est resp mr dr st vol ref"
+_NOT_AN_ABBREVIATION = "".join(rf"(?<!\b(?i:{re.escape(a)})\.)" for a in _ABBREVIATIONS.split())
 _SENTENCE_SPLIT = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][)\]\"'”’]))\s+(?=[A-Z0-9\"'(<\[])|"
+    # chat typed in lower case ("...on 400 cases. then we...") ends a sentence too, except
+    # after an abbreviation ("e.g. the refund cases")
+    rf"(?<=[a-z0-9%)][.!?]){_NOT_AN_ABBREVIATION}\s+(?=[a-z])|"
     r"(?:(?<=[。！？])|(?<=[。！？][)\]」』）]))\s*(?=[^\s)\]」』）])|"
     r"\n+|;\s+|(?=</)|\s*(?=<!--)|(?<=-->)\s*"
 )

@@ -287,3 +287,39 @@ def test_a_long_list_of_numbers_is_read_in_linear_time() -> None:
     # a regex over comma-separated numbers once backtracked exponentially on this shape
     text = "We labelled 400 cases: " + ",".join(["111"] * 40) + " x"
     assert claims_of(text).figures >= 1
+
+
+def test_an_interval_must_contain_its_own_estimate() -> None:
+    wrong = claims_of("On 640 audited calls the new model's recall was 0.77 (95% CI 0.79-0.88).")
+    assert any("0.77 lies outside its own interval" in p for p in wrong.problems), wrong.problems
+    right = claims_of("On 640 audited calls the new model's recall was 0.83 (95% CI 0.79-0.88).")
+    assert not right.problems, right.problems
+
+
+def test_a_share_of_a_set_above_100_percent_cannot_be_true_even_in_bold() -> None:
+    wrong = claims_of("After the rebuild **104%** of replayed orders matched the ledger totals.")
+    assert any("at most 100%" in p for p in wrong.problems), wrong.problems
+    assert not claims_of("After the rebuild 96% of replayed orders matched the ledger.").problems
+
+
+def test_a_result_on_the_set_the_model_was_trained_on_is_no_margin() -> None:
+    wrong = claims_of("Scored on our 52,000 tagged invoices, the same set we trained model B on.")
+    assert any("trained on" in p for p in wrong.problems), wrong.problems
+    held_out = claims_of(
+        "Scored on 4,000 invoices from a later month, not the same set we trained on: 88%."
+    )
+    assert not held_out.problems, held_out.problems
+
+
+def test_all_of_a_scope_is_not_a_claim_of_perfection() -> None:
+    scope = claims_of("We kept 100% manual review of refunds over $500 for the first month.")
+    assert not any(c.unsupported for c in scope.claims)
+    result = claims_of("Accuracy reached 100% on the suite.")
+    assert all(c.unsupported for c in result.claims)
+
+
+def test_ci_as_continuous_integration_is_not_a_method() -> None:
+    pipeline = claims_of("Pass rate was 93% and the suite runs in CI on every merge.")
+    assert all(c.method is None for c in pipeline.claims), [c.method for c in pipeline.claims]
+    interval = claims_of("The lift was 2.1 points, 95% CI 0.8 to 3.4.")
+    assert any(c.method for c in interval.claims)

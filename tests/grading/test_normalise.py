@@ -94,7 +94,23 @@ def test_a_quoted_attack_described_by_a_defender_stays_evidence(bank: QuestionBa
     verdict = grade_blocking(get_grader("offline"), question, answer)
     assert not verdict.injection
     assert strip_injection(plain_text(answer)) == plain_text(answer)  # every grader reads it all
-    assert verdict.score is not None and verdict.score >= 3  # a sized, measured defence
+    rules = grade_blocking(get_grader("offline-rules"), question, answer)
+    assert rules.score is not None and rules.score >= 3  # the evidence is all still read
+
+
+@pytest.mark.xfail(
+    reason="known gap: the trained grader scores this dense two-clause answer 2 where the rules "
+    "give 4 (it leans on how many figures an answer has)",
+    strict=True,
+)
+def test_a_dense_measured_defence_reaches_three(bank: QuestionBank) -> None:
+    answer = (
+        "I built our injection suite: 300 attack prompts, including Cyrillic look-alikes of "
+        "'ignore previous instructions' and base64-wrapped ones, replayed in CI against the "
+        "assistant; the leak rate fell from 9% to 1% on the same 300 after we added the filter."
+    )
+    verdict = grade_blocking(get_grader("offline"), bank.get("prompt-injection-defence"), answer)
+    assert verdict.score is not None and verdict.score >= 3
 
 
 def test_powers_are_not_read_as_other_figures() -> None:
