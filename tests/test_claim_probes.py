@@ -301,3 +301,10 @@ def test_claims_to_verify_put_the_most_doubtful_first(bank: QuestionBank) -> Non
     items = claims_to_verify(verdicts)
     assert items[0].question_id == "regression-suite" and items[0].ask.startswith("How was the 83%")
     assert items[0].why == "no method given"
+
+
+def test_a_before_after_of_plain_counts_is_asked_about_without_failing() -> None:
+    # A pair of counts with no unit once ended the interview with a ValueError.
+    probe = claim_to_probe("Escalations went from 14 to 3 a week on our 200 tickets.")
+    assert probe is not None
+    assert probe.figure == "3" and "14" in probe.prompt and "200 tickets" in probe.prompt

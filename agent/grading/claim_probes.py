@@ -139,7 +139,10 @@ def _figure(claim: Claim) -> tuple[str, str | None]:
                 before, after = after, before  # "82% versus 64%": the first said is the result
             return _written(after), _written(before)
     measured = [f for f in claim.figures if _measurement(f)]
-    return _written(max(measured, key=lambda f: f.unit == "%")), None
+    if measured:
+        return _written(max(measured, key=lambda f: f.unit == "%")), None
+    before, after = claim.pairs[0]  # a pair of plain counts ("from 14 to 3")
+    return _written(after), _written(before)
 
 
 #: A sized set in full: "300 test cases", "250-question", "1,200 labelled tickets".

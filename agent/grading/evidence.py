@@ -437,7 +437,7 @@ _RELATIVE = re.compile(
 _ABBREVIATIONS = "e.g i.e vs etc approx ca cf no al fig avg min max incl est resp mr dr st vol ref"
 _NOT_AN_ABBREVIATION = "".join(rf"(?<!\b(?i:{re.escape(a)})\.)" for a in _ABBREVIATIONS.split())
 _SENTENCE_SPLIT = re.compile(
-    r"(?:(?<=[.!?])|(?<=[.!?][)\]\"'”’]))\s+(?=[A-Z0-9\"'(<\[])|"
+    r"(?:(?<=[.!?])|(?<=[.!?][)\]\"'”’]))\s+(?=[A-Z0-9\"'(<\[]|-{2,}|={2,})|"
     # chat typed in lower case ("...on 400 cases. then we...") ends a sentence too, except
     # after an abbreviation ("e.g. the refund cases")
     rf"(?<=[a-z0-9%)][.!?]){_NOT_AN_ABBREVIATION}\s+(?=[a-z])|"
@@ -693,6 +693,7 @@ def strip_injection(text: str, *, blocks: bool = True) -> str:
             spans.append(_with_neighbours(text, start, end))
     if blocks:
         spans += _orphans(text, spans)
+        spans += _transcript_tail(text, spans)
     for left, right in sorted(_merge(spans), reverse=True):
         text = text[:left] + " " + text[right:]
     text = _STRAY_TAGS.sub(" ", text)  # fake delimiters left around a removed payload
@@ -700,6 +701,21 @@ def strip_injection(text: str, *, blocks: bool = True) -> str:
 
 
 _LINK_LABEL = re.compile(r"^\s*\[(\^?[\w-]+)\]:", re.M)
+_SPEAKER = re.compile(
+    r"\s*(?:candidate|interviewer|recruiter|hiring manager|me)\s*(?:\([^)\n]{0,40}\))?\s*:", re.I
+)
+
+
+def _transcript_tail(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Speaker lines right after a removed payload ("Candidate: happy to go deeper"): the rest
+    of the fake transcript it started."""
+    tails = []
+    for _, right in spans:
+        while (m := _SPEAKER.match(text, right)) is not None:
+            line_end = text.find("\n", m.end())
+            right = len(text) if line_end < 0 else line_end
+            tails.append((m.start(), right))
+    return tails
 
 
 def _orphans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -759,9 +775,13 @@ def _paragraph(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 _ADDRESS_CUE = re.compile(
     r"\b(?:you|your|yourself|grader|reviewer|evaluator|assessor|marker|scor\w*|grad(?:e|es|ed|"
-    r"ing)\b|rubric|criteri\w*|level[- ]?\d|marks?\b|rating|anchors?|overall|verdict|assessment)",
+    r"ing)\b|rubric|criteri\w*|level[- ]?\d|mark(?:s|ed)?\b|rating|anchors?|overall|verdict|"
+    r"assessment|screening|interviewer|onsite|follow-?ups?|summar\w*|write-?up|compl(?:iant|iance)|"
+    r"accommodation|attest\w*|signed)|^\s*(?:candidate|interviewer|me)\s*:",
     re.I,
 )
+#: A figure of the work, not a date, a time or part of an identifier ("03/14 09:12", "DRO-2291").
+_WORK_FIGURE = re.compile(r"(?<![\w/:.-])\d+(?:[.,]\d+)?(?![\w/:-]|\.\d)")
 
 
 def _with_neighbours(text: str, start: int, end: int) -> tuple[int, int]:
@@ -777,7 +797,7 @@ def _with_neighbours(text: str, start: int, end: int) -> tuple[int, int]:
 
     def addressing(i: int) -> bool:
         part = parts[i]
-        figures = [n for n in re.findall(r"\d+(?:[.,]\d+)?", part) if n not in ("5", "10")]
+        figures = [n for n in _WORK_FIGURE.findall(part) if n not in ("5", "10")]
         short_aside = len(part) <= 30 and not figures  # "(thanks for reading)"
         return (bool(_ADDRESS_CUE.search(part)) and not figures) or short_aside
 

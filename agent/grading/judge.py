@@ -29,7 +29,7 @@ import secrets
 import statistics
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
@@ -50,6 +50,9 @@ from ..providers.cost import token_usage
 from .base import Grader
 from .evidence import extract, injection_sentences, is_empty, strip_injection
 from .normalise import plain_text
+
+if TYPE_CHECKING:
+    from .offline import OfflineGrader
 
 
 class CriterionGrade(BaseModel):
@@ -350,6 +353,17 @@ class LLMJudge(Grader):
                 f"held at 3: the judge's 4-5 on {', '.join(unsupported)} quotes no measured figure "
                 "or artefact that the deterministic reading of the answer also finds"
             )
+        if base["injection"] and self.needs_measured_support:
+            # An answer that addresses the grader gets no criterion above the deterministic
+            # reading of what is left, so a payload sentence the detector missed buys nothing.
+            rules = _rules().grade_clean(question, text, list(base["injection_quotes"]))
+            held = [c for c, s in criteria.items() if s > rules.criteria.get(c, s)]
+            if held:
+                criteria = {c: min(s, rules.criteria.get(c, s)) for c, s in criteria.items()}
+                flags.append(
+                    f"held to the evidence rules on {', '.join(held)}: the answer addresses the "
+                    "grader, so no criterion is scored above what its remaining evidence supports"
+                )
         overall = int(sum(criteria.values()) / len(criteria) + 0.5)
         if dropped and not kept:
             overall = min(overall, 2)
@@ -451,6 +465,13 @@ def _unsupported_top_marks(
         and len(f.quote.strip()) >= 3
     ]
     return [c for c in high if not any(fig in q for q in quoted.get(c, []) for fig in figures)]
+
+
+@cache
+def _rules() -> OfflineGrader:
+    from .offline import OfflineGrader
+
+    return OfflineGrader()
 
 
 def _median(values: list[int]) -> int:
