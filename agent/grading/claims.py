@@ -474,7 +474,7 @@ def _sentence_problems(
                 f"{m.group('x')} lies outside its own interval {m.group('a')} to {m.group('b')}"
             )
     for m in matches(_RATE_OF_A_SET):
-        if float(m.group("v").replace(",", "")) > 100:
+        if (_value(m.group("v")) or 0) > 100:
             problems.append(f"{m.group(0)} cannot be: a share of a set is at most 100%")
     for m in matches(_X_OF_N):
         x, n = _value(m.group("x")), _value(m.group("n"))

@@ -777,7 +777,7 @@ _ADDRESS_CUE = re.compile(
     r"\b(?:you|your|yourself|grader|reviewer|evaluator|assessor|marker|scor\w*|grad(?:e|es|ed|"
     r"ing)\b|rubric|criteri\w*|level[- ]?\d|mark(?:s|ed)?\b|rating|anchors?|overall|verdict|"
     r"assessment|screening|interviewer|onsite|follow-?ups?|summar\w*|write-?up|compl(?:iant|iance)|"
-    r"accommodation|attest\w*|signed)|^\s*(?:candidate|interviewer|me)\s*:",
+    r"accommodation|attest\w*|signed)",
     re.I,
 )
 #: A figure of the work, not a date, a time or part of an identifier ("03/14 09:12", "DRO-2291").
@@ -799,7 +799,8 @@ def _with_neighbours(text: str, start: int, end: int) -> tuple[int, int]:
         part = parts[i]
         figures = [n for n in _WORK_FIGURE.findall(part) if n not in ("5", "10")]
         short_aside = len(part) <= 30 and not figures  # "(thanks for reading)"
-        return (bool(_ADDRESS_CUE.search(part)) and not figures) or short_aside
+        cue = _ADDRESS_CUE.search(part) or _SPEAKER.match(part)  # "Candidate: ..." too
+        return (bool(cue) and not figures) or short_aside
 
     while first > 0 and addressing(first - 1):
         first -= 1

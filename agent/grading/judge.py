@@ -29,7 +29,7 @@ import secrets
 import statistics
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
@@ -50,9 +50,7 @@ from ..providers.cost import token_usage
 from .base import Grader
 from .evidence import extract, injection_sentences, is_empty, strip_injection
 from .normalise import plain_text
-
-if TYPE_CHECKING:
-    from .offline import OfflineGrader
+from .offline import OfflineGrader
 
 
 class CriterionGrade(BaseModel):
@@ -469,8 +467,6 @@ def _unsupported_top_marks(
 
 @cache
 def _rules() -> OfflineGrader:
-    from .offline import OfflineGrader
-
     return OfflineGrader()
 
 
