@@ -453,9 +453,7 @@ def test_answers_from_several_threads_are_serialised(interview: Interview) -> No
 
 
 #: A vague answer whose score rubric words alone would lift (the graders read keywords).
-VAGUE_ANSWER = (
-    "I wrote tests for our support bot and we looked at the outputs together before each release."
-)
+VAGUE_ANSWER = "I wrote some tests for our support bot."
 
 
 def test_a_probe_answer_without_new_evidence_does_not_raise_the_score(
