@@ -8,10 +8,20 @@ left out of the URL and given as ``$PGPASSWORD`` or in ``~/.pgpass`` (libpq read
 Serialisation across processes uses PostgreSQL advisory locks (:func:`advisory_lock`), held on a
 pooled connection and released when done, or by the server when the process holding it dies
 (``kill -9`` closes its connections).
+
+Failures of the environment (a full disk, a read-only path, a database locked by another
+process, a damaged SQLite file, an unreachable server) become one :class:`DatabaseError` line
+that names the file and what to do: :func:`database_error` classifies an exception,
+:func:`database_errors` translates inside a block, and :func:`check_sqlite` tries a SQLite file
+before a server starts (``PRAGMA quick_check`` and the write lock). None of them changes a file.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ._errors import MissingDependencyError, UserError
+from ._errors import DatabaseError, MissingDependencyError, UserError
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -30,6 +40,8 @@ LOCK_NAMESPACE = 0x5C4EE7
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 #: Seconds to wait for the database when opening a connection.
 CONNECT_TIMEOUT = 10.0
+#: Seconds a SQLite statement waits for another process's lock before "database is locked".
+SQLITE_BUSY_TIMEOUT = 5.0
 
 
 def is_postgres_url(url: str) -> bool:
@@ -154,10 +166,201 @@ def _fetch_bool(conn: Any, sql: str, params: tuple[object, ...]) -> bool:
     return bool(value)
 
 
+# --- environment failures as one line ---------------------------------------------------------
+
+# SQLite's primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+# PostgreSQL SQLSTATEs: disk full, out of memory, read-only transaction, data or index damaged,
+# lock not available (class 08 and the server shutting down are "unavailable").
+_PG_FULL, _PG_READ_ONLY, _PG_LOCKED = {"53100", "53200"}, {"25006"}, {"55P03"}
+_PG_DAMAGED = {"XX001", "XX002"}
+
+
+def _fixes(location: str, option: str) -> dict[str, str]:
+    return {
+        "full": "free some space (nothing saved before is lost)",
+        "read-only": f"make it writable, or choose another file with {option}",
+        "locked": "stop the other program using it (another screener on the same file) "
+        "or wait a moment, and try again",
+        "damaged": f"restore it from a backup, or move it aside (mv {location} "
+        f"{location}.damaged) to start a new one; `sqlite3 {location}.damaged .recover` "
+        "may rescue its data",
+        "unavailable": "check the disk or the database server, and try again",
+    }
+
+
+def database_error(
+    location: Path | str, exc: BaseException, *, option: str = "--db"
+) -> DatabaseError | None:
+    """The one-line :class:`DatabaseError` for ``exc`` raised on ``location``, or None.
+
+    None means ``exc`` is not a failure of the environment (a programming error, say) and
+    should propagate as it is. ``option`` is how the user chooses another file.
+    """
+    where = redact_url(location) if isinstance(location, str) else str(location)
+    kind, detail = _classify(location, exc)
+    if kind is None:
+        return None
+    problems = {
+        "full": f"the disk is full ({detail})",
+        "read-only": f"cannot write it ({detail})",
+        "locked": f"the database is locked by another process ({detail})",
+        "damaged": f"the database file is damaged ({detail})",
+        "unavailable": f"database error ({detail})",
+    }
+    return DatabaseError(where, kind, problems[kind], _fixes(where, option)[kind])
+
+
+def _classify(location: Path | str, exc: BaseException) -> tuple[str | None, str]:
+    """(kind, short reason) of a database failure; kind None if it is not one."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, sqlite3.Error):
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        message = str(exc).lower()
+        if code == _SQLITE_FULL or "disk is full" in message:
+            return "full", detail
+        if code == _SQLITE_READONLY or "readonly database" in message:
+            return "read-only", detail
+        if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "is locked" in message:
+            return "locked", detail
+        if (
+            code in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+            or "malformed" in message
+            or "not a database" in message
+        ):
+            return "damaged", detail
+        if code == _SQLITE_CANTOPEN or "unable to open" in message:
+            if _not_writable(location):
+                return "read-only", detail
+            return ("full" if _no_room(location) else "unavailable"), detail
+        if code == _SQLITE_IOERR or "disk i/o error" in message:
+            return ("full" if _no_room(location) else "unavailable"), detail
+        return None, detail
+    if isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
+        reason = exc.strerror or detail
+        if exc.errno in _NO_ROOM:
+            return "full", reason
+        if exc.errno in _NOT_WRITABLE:
+            return "read-only", reason
+        return "unavailable", reason
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(exc, psycopg.Error):
+        state = getattr(exc, "sqlstate", None) or ""
+        if state in _PG_FULL:
+            return "full", detail
+        if state in _PG_READ_ONLY:
+            return "read-only", detail
+        if state in _PG_LOCKED:
+            return "locked", detail
+        if state in _PG_DAMAGED:
+            return "damaged", detail
+        if isinstance(exc, psycopg.OperationalError):
+            return "unavailable", detail
+    return None, detail
+
+
+def _existing(location: Path) -> Path:
+    """``location``, or the nearest directory above it that exists."""
+    target = location
+    while not target.exists() and target != target.parent:
+        target = target.parent
+    return target
+
+
+def _no_room(location: Path | str) -> bool:
+    """Whether the file system of the SQLite file ``location`` has (almost) no space left.
+
+    SQLite reports some writes to a full disk as "disk I/O error" (its shared-memory file).
+    """
+    if not isinstance(location, Path):
+        return False
+    try:
+        stats = os.statvfs(_existing(location))
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < 64 * 1024
+
+
+def _not_writable(location: Path | str) -> bool:
+    """Whether the SQLite file ``location`` (or the directory it would be made in) is read-only."""
+    if not isinstance(location, Path):
+        return False
+    target = _existing(location)
+    try:
+        if os.statvfs(target).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(target, os.W_OK) or (
+        location.exists() and not os.access(location.parent, os.W_OK)
+    )
+
+
+@contextmanager
+def database_errors(
+    location: Path | str, *, option: str = "--db", os_errors: bool = False
+) -> Iterator[None]:
+    """Raise a :class:`DatabaseError` for a database failure inside the block.
+
+    ``os_errors`` also translates :class:`OSError` (around opening: creating the directory);
+    elsewhere an ``OSError`` may come from something else (a provider's connection) and
+    propagates unchanged, as does anything that is not a failure of the environment.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, OSError) and not os_errors:
+            raise
+        error = database_error(location, exc, option=option)
+        if error is None:
+            raise
+        raise error from None
+
+
+def check_sqlite(path: Path, *, option: str = "--db") -> None:
+    """Raise :class:`DatabaseError` unless the SQLite file ``path`` is usable; change nothing.
+
+    A missing file is fine if its directory can be made and written. An existing one must pass
+    ``PRAGMA quick_check`` (a damaged page or header is refused, not repaired) and give its
+    write lock, which a read-only file or file system and another process's lock both refuse.
+    """
+    with database_errors(path, option=option, os_errors=True):
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if _not_writable(path):
+                raise OSError(errno.EROFS, "the directory is read-only", str(path.parent))
+            return
+        conn = sqlite3.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT, isolation_level=None)
+        try:
+            problems = [str(row[0]) for row in conn.execute("PRAGMA quick_check").fetchall()]
+            if problems != ["ok"]:
+                first = " ".join(problems[0].split())[:200] if problems else "no result"
+                where = str(path)
+                raise DatabaseError(
+                    where,
+                    "damaged",
+                    f"the database file is damaged (quick_check: {first})",
+                    _fixes(where, option)["damaged"],
+                )
+            if _not_writable(path):
+                raise OSError(errno.EROFS, "read-only file or directory", str(path))
+            conn.execute("BEGIN IMMEDIATE")  # the write lock: refused if read-only or locked
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
+
 __all__ = [
     "LOCK_NAMESPACE",
+    "SQLITE_BUSY_TIMEOUT",
     "advisory_lock",
+    "check_sqlite",
     "connection_pool",
+    "database_error",
+    "database_errors",
     "is_postgres_url",
     "parse_database_url",
     "redact_url",

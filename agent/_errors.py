@@ -8,9 +8,11 @@ Class tree::
     |   +-- InputError            a row of an answers file is malformed (file, line, field)
     |   +-- UnknownQuestionError  a question id that is not in the bank
     |   +-- SessionNotFoundError  --resume names a session the database does not hold
+    |   +-- DatabaseError         a database is full, read-only, locked or damaged (names it)
     |   +-- AnswerTooLongError    an answer over MAX_ANSWER_CHARS; the candidate may answer again
     |   +-- MissingKeyError       a provider's API key is not configured (names the variable)
     |   +-- MissingDependencyError an optional extra is not installed (names the extra)
+    |   +-- OutputError           a file could not be written (disk full, read-only, no permission)
     +-- GraderError               a grader could not produce a verdict
         +-- ProviderError         a provider call failed after retries (status, body)
         +-- ReplyInvalidError     the model's reply failed validation after re-asking
@@ -18,6 +20,7 @@ Class tree::
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -59,6 +62,24 @@ class SessionNotFoundError(UserError):
     """A session id that the checkpoint database does not hold."""
 
 
+class DatabaseError(UserError):
+    """A database could not be opened, read or written: names it, the cause and the fix.
+
+    ``kind`` is ``"full"``, ``"read-only"``, ``"locked"``, ``"damaged"`` or ``"unavailable"``.
+    Nothing is deleted or rewritten when one is raised: what was saved before is kept.
+    :meth:`then` adds what to do afterwards (e.g. how to resume).
+    """
+
+    def __init__(self, location: str, kind: str, problem: str, fix: str) -> None:
+        self.location, self.kind, self.problem, self.fix = location, kind, problem, fix
+        super().__init__(f"{location}: {problem}; {fix}")
+
+    def then(self, next_step: str) -> DatabaseError:
+        """The same error with ``next_step`` appended to its fix."""
+        fix = f"{self.fix}, then {next_step}"
+        return DatabaseError(self.location, self.kind, self.problem, fix)
+
+
 class AnswerTooLongError(UserError):
     """An answer longer than the documented limit."""
 
@@ -92,6 +113,26 @@ class MissingDependencyError(UserError):
         super().__init__(
             f"{feature} needs the '{extra}' extra: pip install 'screening-agent[{extra}]'"
         )
+
+
+class OutputError(UserError):
+    """A file could not be written: names the file, the cause and what to do.
+
+    ``option`` is how the user chooses the path (``--out``); ``then`` says what re-running does,
+    e.g. "run the same command again; the rows already written are kept".
+    """
+
+    #: errno values that mean "no room": the fix is to free space, not to choose another path.
+    NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+    def __init__(self, path: Path | str, error: OSError, option: str, then: str) -> None:
+        self.path, self.errno = str(path), error.errno
+        if error.errno in self.NO_ROOM:
+            fix = "free some space"
+        else:
+            fix = f"make it writable or give {option} another path"
+        cause = error.strerror or str(error)
+        super().__init__(f"{self.path}: cannot write ({cause}): {fix}, then {then}")
 
 
 class ProviderError(GraderError):

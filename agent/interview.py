@@ -22,6 +22,14 @@ process for SQLite, a PostgreSQL advisory lock shared by every process for Postg
 servers on one database never resume the same checkpoint twice. A run that stopped between two
 steps (the process was killed mid-answer, or grading raised) is finished, under the lock, by the
 next call that reads the session; its answer is not lost.
+
+An answer may carry an id chosen by the client (one per answer, the same when it is sent again).
+The id is saved in the same checkpoint as the answer, so a repeat, after a reply that never
+arrived or a restart, or through another process on the same database, returns where the
+session stands instead of recording the answer twice.
+
+A full disk, a read-only path, a locked or damaged database raise one
+:class:`agent._errors.DatabaseError` line naming the file (nothing is lost).
 """
 
 from __future__ import annotations
@@ -34,14 +42,22 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Concatenate, Literal, ParamSpec, TypedDict, TypeVar
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
-from ._database import advisory_lock, connection_pool, parse_database_url, require_postgres
+from ._database import (
+    SQLITE_BUSY_TIMEOUT,
+    advisory_lock,
+    connection_pool,
+    database_errors,
+    parse_database_url,
+    redact_url,
+    require_postgres,
+)
 from ._errors import AnswerTooLongError, SessionNotFoundError, UserError
 from ._models import ClaimCheck, EvidenceKind, Report, Turn, Verdict
 from .bank import QuestionBank, load_bank
@@ -61,6 +77,9 @@ END_SESSION = {"end": True}
 #: Makes a context manager that holds one session's lock: ``lock(session_id)``.
 SessionLock = Callable[[str], AbstractContextManager[None]]
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
 
 class InterviewState(TypedDict, total=False):
     session_id: str
@@ -78,6 +97,7 @@ class InterviewState(TypedDict, total=False):
     spent: list[dict[str, Any]]
     ended_early: bool
     report: dict[str, Any] | None
+    answer_ids: dict[str, int]  # client answer id -> its turn's index in the transcript
 
 
 @dataclass(frozen=True)
@@ -136,7 +156,13 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
             "prompt": pending["prompt"],
             "answer": answer,
         }
-        return {"transcript": [*state["transcript"], turn]}
+        update: dict[str, Any] = {"transcript": [*state["transcript"], turn]}
+        answer_id = reply.get("answer_id") if isinstance(reply, dict) else None
+        if answer_id:  # saved with the answer, in the same checkpoint
+            ids = dict(state.get("answer_ids") or {})
+            ids[str(answer_id)] = len(state["transcript"])
+            update["answer_ids"] = ids
+        return update
 
     def after_ask(state: InterviewState) -> str:
         return "report" if state.get("ended_early") else "grade"
@@ -332,12 +358,26 @@ def _settled(snapshot: Any) -> bool:
     return bool(snapshot.values.get("report")) or any(t.interrupts for t in snapshot.tasks)
 
 
+def _database_failures(
+    method: Callable[Concatenate[Interview, _P], _R],
+) -> Callable[Concatenate[Interview, _P], _R]:
+    """Make a database failure inside ``method`` one :class:`DatabaseError` naming the file."""
+
+    @functools.wraps(method)
+    def translated(self: Interview, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with database_errors(self.location):
+            return method(self, *args, **kwargs)
+
+    return translated
+
+
 class Interview:
     """Runs screening sessions: start one, answer it turn by turn, read its report.
 
     Front ends (terminal chat, web) only call these methods. ``session_lock`` serialises changes
     to one session (default: a lock per session in this process; :meth:`open_url` passes a
-    PostgreSQL advisory lock shared by every process on the database).
+    PostgreSQL advisory lock shared by every process on the database). ``location`` (the SQLite
+    file or database URL) names the database in :class:`agent._errors.DatabaseError` messages.
     """
 
     def __init__(
@@ -347,7 +387,9 @@ class Interview:
         graders: Callable[[str], Grader] | None = None,
         *,
         session_lock: SessionLock | None = None,
+        location: Path | str = "the session database",
     ) -> None:
+        self.location = location
         self.bank = bank or load_bank()
         self._graders: dict[str, Grader] = {}
         self._make_grader = graders or get_grader
@@ -363,14 +405,23 @@ class Interview:
     @classmethod
     @contextmanager
     def open(cls, db_path: Path | str, **kwargs: Any) -> Iterator[Interview]:
-        """An interview runner whose sessions live in the SQLite file ``db_path``."""
+        """An interview runner whose sessions live in the SQLite file ``db_path``.
+
+        A file that cannot be created, opened or written raises
+        :class:`agent._errors.DatabaseError`.
+        """
         path = Path(db_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False)
+        with database_errors(path, os_errors=True):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT)
+            try:
+                saver = SqliteSaver(conn)
+                saver.setup()
+            except BaseException:
+                conn.close()
+                raise
         try:
-            saver = SqliteSaver(conn)
-            saver.setup()
-            yield cls(saver, **kwargs)
+            yield cls(saver, location=path, **kwargs)
         finally:
             conn.close()
 
@@ -397,12 +448,17 @@ class Interview:
         pool = connection_pool(target, feature=feature, max_size=8, row_factory=dict_row)
         try:
             saver = PostgresSaver(pool)
-            with advisory_lock(pool, "checkpoint-schema", poll=0.1):  # instances starting at once
+            with (
+                database_errors(target),
+                advisory_lock(pool, "checkpoint-schema", poll=0.1),  # instances starting at once
+            ):
                 saver.setup()
-            yield cls(saver, session_lock=functools.partial(advisory_lock, pool), **kwargs)
+            lock = functools.partial(advisory_lock, pool)
+            yield cls(saver, session_lock=lock, location=redact_url(target), **kwargs)
         finally:
             pool.close()
 
+    @_database_failures
     def start(
         self,
         *,
@@ -437,6 +493,7 @@ class Interview:
             self.graph.invoke(initial, self._config(session_id), durability="sync")
             return self.current(session_id)
 
+    @_database_failures
     def current(self, session_id: str) -> Step:
         """The session's pending prompt, or its report if it has ended.
 
@@ -472,22 +529,37 @@ class Interview:
             answered=answered,
         )
 
-    def answer(self, session_id: str, text: str) -> Step:
+    @_database_failures
+    def answer(self, session_id: str, text: str, *, answer_id: str | None = None) -> Step:
         """Submit the candidate's answer to the pending prompt; return the next step.
 
         An answer over :data:`MAX_ANSWER_CHARS` raises :class:`AnswerTooLongError` and changes
         nothing, so the candidate can answer again.
+
+        ``answer_id`` (chosen by the client, one per answer) is saved with the answer: sending
+        the same id again returns where the session stands now and records nothing, even after
+        a restart or through another process on the same database.
         """
         if len(text) > MAX_ANSWER_CHARS:
             raise AnswerTooLongError(len(text), MAX_ANSWER_CHARS)
         with self._locked(session_id):
-            if self.current(session_id).done:
+            step = self.current(session_id)  # also finishes a run cut off after its save
+            if answer_id is not None and answer_id in self.answer_ids(session_id):
+                return step
+            if step.done:
                 raise UserError(f"session {session_id} has ended")
-            self.graph.invoke(
-                Command(resume={"answer": text}), self._config(session_id), durability="sync"
-            )
+            reply: dict[str, str] = {"answer": text}
+            if answer_id is not None:
+                reply["answer_id"] = answer_id
+            self.graph.invoke(Command(resume=reply), self._config(session_id), durability="sync")
             return self.current(session_id)
 
+    @_database_failures
+    def answer_ids(self, session_id: str) -> dict[str, int]:
+        """The client answer ids recorded in this session, each with its turn's index."""
+        return dict(self._values(session_id).get("answer_ids") or {})
+
+    @_database_failures
     def end(self, session_id: str) -> Step:
         """End the session now (the candidate left, or input ended) and build the report."""
         with self._locked(session_id):
@@ -497,6 +569,7 @@ class Interview:
                 )
             return self.current(session_id)
 
+    @_database_failures
     def delete(self, session_id: str) -> None:
         """Erase a session and its transcript from the checkpoint database (data retention)."""
         with self._locked(session_id):
@@ -505,6 +578,7 @@ class Interview:
             assert isinstance(checkpointer, BaseCheckpointSaver)
             checkpointer.delete_thread(session_id)
 
+    @_database_failures
     def transcript(self, session_id: str) -> list[Turn]:
         """The exchanges so far (prompt and answer, oldest first), in progress or finished.
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from statistics import mean
 from typing import Any
 
+from ._escape import markdown_text as _md
 from ._models import GraderInfo, QuestionResult, Report, TokenUsage, Turn, Verdict
 from .bank import QuestionBank
 from .grading.claim_probes import claims_to_verify
@@ -105,26 +106,22 @@ def _dollars(cost: float | None) -> str:
     return "unknown (model not in the price table)" if cost is None else f"${cost:.4f}"
 
 
-def _md_escape(text: str) -> str:
-    """Neutralise Markdown and HTML in candidate text so it renders as plain text."""
-    out = text.replace("\\", "\\\\").replace("<", "&lt;").replace(">", "&gt;")
-    for ch in "`*_[]|#":
-        out = out.replace(ch, "\\" + ch)
-    return " ".join(out.split())
-
-
 def render_markdown(report: Report) -> str:
-    """The report as Markdown, with every piece of candidate text escaped."""
+    """The report as Markdown; every string from the session, the bank or a model is plain text.
+
+    Candidate answers and quotes, model-phrased follow-ups and notes, ids and question texts
+    all go through :func:`~agent._escape.markdown_text`: HTML escaped, Markdown inert.
+    """
     lines = [
-        f"# Screening report: session {report.session_id}",
+        f"# Screening report: session {_md(report.session_id)}",
         "",
-        f"- Track: {report.track}",
+        f"- Track: {_md(report.track)}",
         f"- Status: {report.status}",
         f"- Overall: {report.overall if report.overall is not None else 'unscored'} / 5",
         f"- Prompt-tourist flag: **{'YES' if report.tourist.flagged else 'no'}**",
-        f"- Grader: {report.grader.name} {report.grader.version}"
+        f"- Grader: {_md(report.grader.name)} {_md(report.grader.version)}"
         + (" (degraded: a fallback grader took over for some answers)" if report.degraded else ""),
-        *([f"- Unscored answers: {', '.join(report.unscored)}"] if report.unscored else []),
+        *([f"- Unscored answers: {_md(', '.join(report.unscored))}"] if report.unscored else []),
         *(
             [
                 f"- Model calls: {report.usage.calls} ({report.usage.cache_hits} from cache), "
@@ -138,65 +135,66 @@ def render_markdown(report: Report) -> str:
         "",
         "## Prompt-tourist flag",
         "",
-        *[f"- {_md_escape(r)}" for r in report.tourist.reasons],
-        *[f"  > {_md_escape(q)}" for q in report.tourist.quotes],
+        *[f"- {_md(r)}" for r in report.tourist.reasons],
+        *[f"  > {_md(q)}" for q in report.tourist.quotes],
         "",
         "## Competencies",
         "",
         "| competency | score |",
         "|---|---|",
-        *[f"| {c} | {s} |" for c, s in report.competencies.items()],
+        *[f"| {_md(c)} | {s} |" for c, s in report.competencies.items()],
         "",
     ]
     if report.injection_attempts:
         lines += ["## Injection attempts (ignored by the grader)", ""]
-        lines += [f"> {_md_escape(q)}" for q in report.injection_attempts]
+        lines += [f"> {_md(q)}" for q in report.injection_attempts]
         lines.append("")
     for r in report.questions:
         v = r.verdict
         lines += [
-            f"## {r.question_id}: {r.text}",
+            f"## {_md(r.question_id)}: {_md(r.text)}",
             "",
-            f"Score: **{v.score if v.score is not None else 'unscored'}** / 5 ({r.competency})",
+            f"Score: **{v.score if v.score is not None else 'unscored'}** / 5 "
+            f"({_md(r.competency)})",
             "",
             "| criterion | score |",
             "|---|---|",
-            *[f"| {c} | {s} |" for c, s in v.criteria.items()],
+            *[f"| {_md(c)} | {s} |" for c, s in v.criteria.items()],
             "",
         ]
         if r.followups:
-            lines += ["Follow-ups asked:", *[f"- {f}" for f in r.followups], ""]
+            lines += ["Follow-ups asked:", *[f"- {_md(f)}" for f in r.followups], ""]
         for check in v.claim_checks:
             lines += [
-                f"Claim probed ({check.outcome}): {_md_escape(check.figure)}",
-                f"> {_md_escape(check.claim)}",
-                f"- Asked: {_md_escape(check.probe)}",
-                *[f"- {_md_escape(reason)}" for reason in check.reasons],
+                f"Claim probed ({_md(check.outcome)}): {_md(check.figure)}",
+                f"> {_md(check.claim)}",
+                f"- Asked: {_md(check.probe)}",
+                *[f"- {_md(reason)}" for reason in check.reasons],
                 "",
             ]
         if v.claims:
             lines.append("Measured claims (tied to a set or a method; worth probing):")
-            lines += [f"> {_md_escape(c)}" for c in v.claims]
+            lines += [f"> {_md(c)}" for c in v.claims]
             lines.append("")
         if v.evidence:
             lines.append("Evidence:")
-            lines += [f"- {_md_escape(e.note)}\n  > {_md_escape(e.quote)}" for e in v.evidence]
+            lines += [f"- {_md(e.note)}\n  > {_md(e.quote)}" for e in v.evidence]
             lines.append("")
         if v.flags:
-            lines += ["Flags:", *[f"- {_md_escape(f)}" for f in v.flags], ""]
+            lines += ["Flags:", *[f"- {_md(f)}" for f in v.flags], ""]
         if v.explanation:
-            lines += ["Why:", *[f"- {_md_escape(x)}" for x in v.explanation], ""]
+            lines += ["Why:", *[f"- {_md(x)}" for x in v.explanation], ""]
     if report.to_verify:
         lines += ["## Claims to verify in the next round", ""]
         for item in report.to_verify:
             lines += [
-                f"- **{item.question_id}**: {_md_escape(item.why)}",
-                f"  > {_md_escape(item.claim)}",
-                f"  Ask: {_md_escape(item.ask)}",
+                f"- **{_md(item.question_id)}**: {_md(item.why)}",
+                f"  > {_md(item.claim)}",
+                f"  Ask: {_md(item.ask)}",
             ]
         lines.append("")
     lines += ["## Transcript", ""]
     for t in report.transcript:
         label = "Question" if t.kind == "question" else "Follow-up"
-        lines += [f"**{label}:** {t.prompt}", "", f"> {_md_escape(t.answer) or '(no answer)'}", ""]
+        lines += [f"**{label}:** {_md(t.prompt)}", "", f"> {_md(t.answer) or '(no answer)'}", ""]
     return "\n".join(lines)

@@ -24,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import re
-import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .._errors import UserError
+from .._errors import OutputError, UserError
 from .._models import Question, Verdict
 from ..bank import QuestionBank
 from ..grading.base import Grader
@@ -46,8 +46,10 @@ from ..providers.cost import cost_usd
 from ..providers.structured import CallSpec, WireFormat, validate
 from .inputs import AnswerRow
 from .limits import Sleep
-from .output import GradesFile
+from .output import GradesFile, replace_text
 from .runner import BatchOptions, BatchResult, Progress, grade_rows, iter_judges
+
+log = logging.getLogger("screener")
 
 
 @dataclass(frozen=True)
@@ -106,14 +108,25 @@ class BatchStore:
         return self._by_custom_id.get(custom_id)
 
     def add(self, batch: StoredBatch) -> None:
-        """Record a submitted batch (written atomically before it is polled)."""
+        """Record a submitted batch (written atomically before it is polled).
+
+        The batch is already submitted, so a file that cannot be written (a full disk) does not
+        stop this run from collecting it: it is a warning that a re-run would submit again.
+        """
         self.batches.append(batch)
         self._by_custom_id.update(dict.fromkeys(batch.custom_ids, batch))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(_StoreFile(batches=self.batches).model_dump_json(indent=1))
-        os.replace(temp, self.path)
+        text = _StoreFile(batches=self.batches).model_dump_json(indent=1)
+        try:
+            replace_text(self.path, text, "--out", "run the same command again")
+        except OutputError as exc:
+            cause = os.strerror(exc.errno) if exc.errno else "cannot write"
+            log.warning(
+                "%s: batch %s not recorded (%s); this run still collects it, but a re-run after "
+                "an interruption would submit it again",
+                self.path,
+                batch.id,
+                cause,
+            )
 
     def clear(self) -> None:
         """Forget every batch (the run is complete)."""
@@ -450,8 +463,12 @@ async def grade_with_batch_api(
     options: BatchOptions,
     *,
     sleep: Sleep = asyncio.sleep,
+    on_failure: Callable[[int, str], None] | None = None,
 ) -> None:
-    """Grade ``rows`` with every judge's calls going through its provider's batch API."""
+    """Grade ``rows`` with every judge's calls going through its provider's batch API.
+
+    A row the grader fails on goes to ``on_failure(line, reason)`` (see :func:`grade_rows`).
+    """
     api = options.batch_api_options
     api = api if isinstance(api, BatchApiOptions) else BatchApiOptions()
     store = BatchStore(grades.path.with_name(grades.path.name + ".batches.json"))
@@ -499,6 +516,7 @@ async def grade_with_batch_api(
             progress,
             api.rows_in_flight,
             on_exhausted=exhausted,
+            on_failure=on_failure,
         )
     finally:
         await collector.close()

@@ -8,13 +8,16 @@ tourist flag and its reasons are :func:`~agent.grading.tourist.tourist_flag` ove
 verdicts. Candidates are ranked by ``overall_pct``, then ``overall``.
 
 The HTML report escapes every piece of candidate text (ids, answers, quotes, flags) and
-every other string too; it has no scripts and loads nothing.
+every other string too; it has no scripts and loads nothing. No cell of the CSV starts like a
+spreadsheet formula (:func:`~agent._escape.csv_cell`). Both files replace the old ones only once
+complete, so a full disk leaves the previous report in place.
 """
 
 from __future__ import annotations
 
 import csv
 import html
+import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,12 +25,13 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from .._escape import csv_cell
 from .._models import COMPETENCIES, TouristFlag, Verdict
 from ..bank import QuestionBank
 from ..grading.tourist import tourist_flag
 from ..interview import MAX_ANSWER_CHARS
 from .inputs import AnswerRow, read_answers
-from .output import read_rows
+from .output import read_rows, replace_text
 
 
 @dataclass
@@ -127,32 +131,45 @@ def _rank_key(c: Candidate) -> tuple[float, float, str]:
     return (-pct, -overall, c.candidate_id)
 
 
+#: What re-running does after a report could not be written.
+REWRITE = "run the same command again: every answer graded so far is kept, none is graded twice"
+
+
 def write_summary(path: Path, grades: Path) -> list[Candidate]:
-    """One CSV row per candidate, ranked: overall, per-competency means, tourist flag, reasons."""
+    """One CSV row per candidate, ranked: overall, per-competency means, tourist flag, reasons.
+
+    Every cell goes through :func:`~agent._escape.csv_cell`, so a candidate id or a competency
+    that starts like a formula is text in a spreadsheet. The file replaces the old one only once
+    it is complete; a failure is one :class:`~agent._errors.OutputError`.
+    """
     candidates = load_candidates(grades)
     competencies = sorted({c for cand in candidates for c in cand.competencies()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        head = ["rank", "candidate_id", "overall", "overall_pct", "answered", "unscored"]
-        writer.writerow([*head, *competencies, "graded_as", "tourist", "reasons"])
-        for rank, cand in enumerate(candidates, 1):
-            comps = cand.competencies()
-            flag = cand.flag()
-            writer.writerow(
-                [
-                    rank,
-                    cand.candidate_id,
-                    "" if cand.overall is None else f"{cand.overall:.2f}",
-                    "" if cand.overall_pct is None else f"{cand.overall_pct:.1f}",
-                    len(cand.answers),
-                    cand.unscored,
-                    *("" if c not in comps else f"{comps[c]:.2f}" for c in competencies),
-                    cand.kinds(),
-                    "n/a" if not flag.applicable else "true" if flag.flagged else "false",
-                    " | ".join(flag.reasons),
-                ]
-            )
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+
+    def write(cells: list[object]) -> None:
+        writer.writerow([csv_cell(cell) for cell in cells])
+
+    head = ["rank", "candidate_id", "overall", "overall_pct", "answered", "unscored"]
+    write([*head, *competencies, "graded_as", "tourist", "reasons"])
+    for rank, cand in enumerate(candidates, 1):
+        comps = cand.competencies()
+        flag = cand.flag()
+        write(
+            [
+                rank,
+                cand.candidate_id,
+                "" if cand.overall is None else f"{cand.overall:.2f}",
+                "" if cand.overall_pct is None else f"{cand.overall_pct:.1f}",
+                len(cand.answers),
+                cand.unscored,
+                *("" if c not in comps else f"{comps[c]:.2f}" for c in competencies),
+                cand.kinds(),
+                "n/a" if not flag.applicable else "true" if flag.flagged else "false",
+                " | ".join(flag.reasons),
+            ]
+        )
+    replace_text(path, buffer.getvalue(), "--summary", REWRITE)
     return candidates
 
 
@@ -309,6 +326,5 @@ def write_html(
     """Write the HTML report of ``grades`` (with the answers of ``answers`` when given)."""
     candidates = load_candidates(grades)
     text = render_html(candidates, bank, _answers_of(answers, bank, max_chars))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    replace_text(path, text, "--html", REWRITE)
     return candidates

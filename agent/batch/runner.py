@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .._errors import UserError
 from .._models import Question, TokenUsage, Verdict
 from ..bank import QuestionBank
 from ..grading.base import Grader, run_blocking
@@ -37,7 +38,7 @@ from ..interview import MAX_ANSWER_CHARS
 from ..report import total_usage
 from .inputs import AnswerFileError, AnswerRow, read_answers
 from .limits import LimitedModel, LimitSettings, ProviderLimits
-from .output import GradesFile, config_fingerprint, row_key, verdict_row
+from .output import GradesFile, config_fingerprint, refuse_overwrite, row_key, verdict_row
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,22 @@ class _Run:
     grades: GradesFile
     result: BatchResult
     pending: Callable[[], Iterator[tuple[AnswerRow, str]]]
+    source: Path
+    on_error: Callable[[AnswerFileError], None] | None
+
+    def failed(self, line: int, reason: str) -> None:
+        """A row the grader could not grade: one error line; the row is skipped, not written
+        (so the next run of the same command grades it again)."""
+        error = AnswerFileError(self.source, line, 1, "", f"not graded ({reason}); skipped")
+        self.result.errors.append(error)
+        if self.on_error is not None:
+            self.on_error(error)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line about a grader failure on a row: its type and first 200 characters."""
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _prepare(
@@ -156,7 +173,13 @@ def _prepare(
     options: BatchOptions,
     on_error: Callable[[AnswerFileError], None] | None,
 ) -> _Run:
-    """Steps 1 and 2 of the module docstring: scan the answers, resume the output."""
+    """Steps 1 and 2 of the module docstring: scan the answers, resume the output.
+
+    ``out`` is refused when it is the answers file (by inode) before anything is opened for
+    writing, and opened for appending before any row is graded, so an unwritable path fails
+    before a model is called.
+    """
+    refuse_overwrite({"ANSWERS": answers}, {"--out": out})
     router = grader if isinstance(grader, TakeHomeGrader) else TakeHomeGrader(grader)
     config = config_fingerprint(router, options.settings)
     hashes: dict[str, str] = {}
@@ -180,6 +203,8 @@ def _prepare(
     done, result.dropped = grades.resume(wanted)
     result.resumed = len(done)
     del wanted
+    if result.rows > result.resumed:
+        grades.open()
 
     def pending() -> Iterator[tuple[AnswerRow, str]]:
         for item in read_answers(answers, bank, max_chars=options.max_chars):
@@ -188,7 +213,7 @@ def _prepare(
                 if key not in done:
                     yield item, key
 
-    return _Run(router, grades, result, pending)
+    return _Run(router, grades, result, pending, answers, on_error)
 
 
 @contextmanager
@@ -224,13 +249,27 @@ async def run_batch(
             from .provider_batch import grade_with_batch_api
 
             await grade_with_batch_api(
-                run.pending(), run.router, bank, run.grades, result, progress, options
+                run.pending(),
+                run.router,
+                bank,
+                run.grades,
+                result,
+                progress,
+                options,
+                on_failure=run.failed,
             )
         else:
             limits = limit_models(run.router, options.limits)
             workers = options.limits.concurrency if limits else 1
             await grade_rows(
-                run.pending(), run.router.grade, bank, run.grades, result, progress, workers
+                run.pending(),
+                run.router.grade,
+                bank,
+                run.grades,
+                result,
+                progress,
+                workers,
+                on_failure=run.failed,
             )
             result.rate_limited = sum(lim.rate_limited for lim in limits.values())
     return result
@@ -249,10 +288,13 @@ async def grade_rows(
     workers: int,
     *,
     on_exhausted: Callable[[], None] | None = None,
+    on_failure: Callable[[int, str], None] | None = None,
 ) -> None:
     """Grade ``rows`` with ``workers`` concurrent workers, writing each verdict as it finishes.
 
-    Rows wait in a queue of ``2 * workers``, so only the rows in flight are in memory.
+    Rows wait in a queue of ``2 * workers``, so only the rows in flight are in memory. A row
+    the grader fails on (anything but a :class:`~agent._errors.UserError`, such as a full disk,
+    which stops the batch) goes to ``on_failure(line, reason)`` and the batch goes on.
     """
     queue: asyncio.Queue[tuple[AnswerRow, str] | None] = asyncio.Queue(maxsize=2 * workers)
 
@@ -266,7 +308,15 @@ async def grade_rows(
         while (item := await queue.get()) is not None:
             row, key = item
             question = bank.get(row.question_id)
-            verdict = await grade_one(question, row.answer)
+            try:
+                verdict = await grade_one(question, row.answer)
+            except UserError:
+                raise
+            except Exception as exc:
+                if on_failure is None:
+                    raise
+                on_failure(row.line, failure_reason(exc))
+                continue
             grades.append(verdict_row(row, verdict, key, question))
             tally = Tally.of(verdict)
             result.record(tally)
@@ -274,10 +324,29 @@ async def grade_rows(
         if on_exhausted is not None:
             on_exhausted()
 
-    async with asyncio.TaskGroup() as group:
-        group.create_task(produce())
-        for _ in range(workers):
-            group.create_task(work())
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(produce())
+            for _ in range(workers):
+                group.create_task(work())
+    except BaseExceptionGroup as failed:
+        error = _first_user_error(failed)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _first_user_error(group: BaseExceptionGroup[BaseException]) -> UserError | None:
+    """The user error (a full disk, say) a task group ended with, if any.
+
+    The CLI prints a :class:`~agent._errors.UserError` as one line; wrapped in a group it would
+    be a traceback. Any other failure stays the group it was.
+    """
+    for error in group.exceptions:
+        found = _first_user_error(error) if isinstance(error, BaseExceptionGroup) else error
+        if isinstance(found, UserError):
+            return found
+    return None
 
 
 def grade_file(

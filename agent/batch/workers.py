@@ -193,6 +193,8 @@ class WorkerPool:
                     tally = Tally(unscored, degraded, spent)
                     run.result.record(tally)
                     progress.advance(tally)
+                elif message[0] == "failed":
+                    run.failed(message[1], message[2])
                 elif message[0] == "done":
                     finished += 1
                     run.result.rate_limited += message[2]
@@ -263,7 +265,7 @@ def _describe(exc: BaseException) -> str:
 
 
 async def _grade(job: _Job) -> None:
-    from .runner import close_clients, limit_models
+    from .runner import close_clients, failure_reason, limit_models
 
     loop = asyncio.get_running_loop()
     router, tasks = job.router, job.tasks
@@ -290,7 +292,13 @@ async def _grade(job: _Job) -> None:
         while (item := await rows.get()) is not None:
             row, key = item
             question = job.bank.get(row.question_id)
-            verdict = await router.grade(question, row.answer)
+            try:
+                verdict = await router.grade(question, row.answer)
+            except UserError:
+                raise
+            except Exception as exc:  # one row the grader fails on: reported, then skipped
+                job.done.put(("failed", row.line, failure_reason(exc)))
+                continue
             line = row_line(verdict_row(row, verdict, key, question))
             usage = None if verdict.usage is None else verdict.usage.model_dump()
             job.done.put(("row", line, verdict.score is None, verdict.degraded, usage))

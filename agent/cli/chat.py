@@ -3,6 +3,10 @@
 On a TTY: a rich interface with multi-line answers (an empty line sends the answer) and
 "question k of n". Otherwise each line of standard input is one answer, and end of input ends the
 session with its report, so sessions can be scripted.
+
+A full disk, a read-only, locked or damaged session database stops the chat with one line that
+names the file and what to do, and once a session has started, how to resume it: every answer
+saved before is kept. The file is checked before the chat starts (``PRAGMA quick_check``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.table import Table
 
-from .._errors import AnswerTooLongError
+from .._database import check_sqlite
+from .._errors import AnswerTooLongError, DatabaseError
 from .._models import Report
 from ..grading.base import get_grader
 from ..interview import MAX_ANSWER_CHARS, Interview, Step
@@ -67,6 +72,7 @@ def chat(
     console = Console(stderr=False, highlight=False, soft_wrap=not tty)
     db_path = db or default_db()
     options = grader_options(fallback, base_url, samples, no_cache, escalate_to)
+    check_sqlite(db_path, option="--db")  # a damaged, read-only or locked file: one line
     with Interview.open(db_path, graders=lambda spec: get_grader(spec, options)) as interview:
         if resume:
             step = interview.current(resume)
@@ -87,40 +93,52 @@ def chat(
             file=sys.stderr,
             flush=True,
         )
-        if tty:
-            console.print(
-                Panel.fit(
-                    "Answer with concrete examples from your own work.\n"
-                    "Finish an answer with an empty line. Ctrl-D ends the interview; "
-                    "Ctrl-C pauses it (resume later).",
-                    title="screener",
-                )
-            )
-        while not step.done:
-            _show_prompt(console, step, tty)
-            try:
-                text = _read_answer(tty)
-            except KeyboardInterrupt:
-                print(
-                    f"\npaused; every answer so far is saved. Resume with: "
-                    f"screener chat --resume {step.session_id} --db {db_path}",
-                    file=sys.stderr,
-                )
-                raise typer.Exit(130) from None
-            if text is None:
-                if tty:
-                    console.print()
-                step = interview.end(step.session_id)
-                break
-            try:
-                step = interview.answer(step.session_id, text)
-            except AnswerTooLongError as exc:
-                print(f"screener: {exc}", file=sys.stderr, flush=True)
+        try:
+            step = _converse(interview, step, console, tty, db_path)
+        except DatabaseError as exc:
+            raise exc.then(
+                f"resume with: screener chat --resume {step.session_id} --db {db_path} "
+                "(the answers saved before this are kept)"
+            ) from None
         assert step.report is not None
         _show_report(console, step.report, tty)
         if report_out:
             for path in write_report(step.report, report_out):
                 print(f"report written to {path}", file=sys.stderr)
+
+
+def _converse(interview: Interview, step: Step, console: Console, tty: bool, db_path: Path) -> Step:
+    """Ask and record answers until the session ends; return its last step (with the report)."""
+    if tty:
+        console.print(
+            Panel.fit(
+                "Answer with concrete examples from your own work.\n"
+                "Finish an answer with an empty line. Ctrl-D ends the interview; "
+                "Ctrl-C pauses it (resume later).",
+                title="screener",
+            )
+        )
+    while not step.done:
+        _show_prompt(console, step, tty)
+        try:
+            text = _read_answer(tty)
+        except KeyboardInterrupt:
+            print(
+                f"\npaused; every answer so far is saved. Resume with: "
+                f"screener chat --resume {step.session_id} --db {db_path}",
+                file=sys.stderr,
+            )
+            raise typer.Exit(130) from None
+        if text is None:
+            if tty:
+                console.print()
+            step = interview.end(step.session_id)
+            break
+        try:
+            step = interview.answer(step.session_id, text)
+        except AnswerTooLongError as exc:
+            print(f"screener: {exc}", file=sys.stderr, flush=True)
+    return step
 
 
 def write_report(report: Report, target: Path) -> list[Path]:

@@ -20,6 +20,7 @@ from ..batch import (
     write_html,
     write_summary,
 )
+from ..batch.output import refuse_overwrite
 from ..batch.provider_batch import BatchApiOptions
 from ..batch.runner import Progress
 from ..grading.base import Grader, get_grader
@@ -129,6 +130,10 @@ def grade(
 
     Re-running the same command after an interruption grades only the rows OUT lacks.
     """
+    refuse_overwrite(
+        {"ANSWERS": answers, "--questions": questions, "--examples": examples},
+        {"--out": out, "--summary": summary, "--html": html},
+    )
     bank = load_bank()
     if questions is not None:
         bank = load_questions(questions, bank)

@@ -5,18 +5,21 @@ one, stores only its hash next to the data, and prints it once on standard outpu
 
 ``--database-url postgresql://...`` keeps everything in PostgreSQL, so several instances (behind
 a load balancer) can serve one deployment.
+
+Before it listens, ``serve`` checks its SQLite files (``PRAGMA quick_check`` and the write lock):
+a damaged, read-only or locked database stops it with one line naming the file and what to do
+(exit code 2), and nothing in the file is changed.
 """
 
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from .._database import is_postgres_url, parse_database_url
+from .._database import check_sqlite, is_postgres_url, parse_database_url
 from .._errors import UserError
 from .chat import default_db
 
@@ -49,10 +52,9 @@ def serve(
 ) -> None:
     """Serve the hiring manager's dashboard and the candidates' chat pages over HTTP."""
     try:
-        import uvicorn
-
-        from ..web import WebConfig, create_app, provision_manager_token
+        from ..web import WebConfig, provision_manager_token
         from ..web.config import MANAGER_TOKEN_ENV, manager_token_from_env
+        from ..web.server import run
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise UserError(
             f"screener serve needs the web extra ({exc.name} is missing): "
@@ -70,6 +72,9 @@ def serve(
         public_url=public_url,
         cookie_secure=bool(public_url and public_url.lower().startswith("https://")),
     )
+    if config.db_path is not None:  # refuse a damaged, read-only or locked file before starting
+        for path in (config.db_path, config.web_db_path):
+            check_sqlite(path, option="--db")
     generated = provision_manager_token(config, rotate=new_manager_token)
     shown_host = f"[{host}]" if ":" in host else host
     if generated:
@@ -84,15 +89,7 @@ def serve(
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
-        create_app(config),
-        host=host,
-        port=port,
-        access_log=False,  # it would log candidate tokens in paths; ours redacts them
-        log_config=_log_config(uvicorn.config.LOGGING_CONFIG),
-        server_header=False,
-        timeout_graceful_shutdown=5,
-    )
+    run(config, host, port)
 
 
 def _database(db: Path | None, database_url: str | None) -> tuple[Path | None, str | None]:
@@ -106,14 +103,3 @@ def _database(db: Path | None, database_url: str | None) -> tuple[Path | None, s
         return target, None
     assert is_postgres_url(target)
     return None, target
-
-
-def _log_config(base: dict[str, Any]) -> dict[str, Any]:
-    """uvicorn's logging config plus our token-redacting access log on standard error."""
-    config = copy.deepcopy(base)
-    config["loggers"]["screener.web.access"] = {
-        "handlers": ["default"],
-        "level": "INFO",
-        "propagate": False,
-    }
-    return config

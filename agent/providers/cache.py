@@ -2,6 +2,9 @@
 
 The key covers provider and model, the prompt and rubric hashes, the answer, the sample index and
 the call parameters. Only successful, validated replies are stored; errors never are.
+
+A cache file that is full, read-only, locked or damaged raises one
+:class:`agent._errors.DatabaseError` line naming it (``$SCREENER_CACHE`` or ``--no-cache``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_cache_dir
+
+from .._database import database_errors
+
+#: How the user chooses another cache file, for error messages.
+CACHE_OPTION = "$SCREENER_CACHE (or run with --no-cache)"
 
 
 def default_cache_path() -> Path:
@@ -39,15 +47,16 @@ class ResponseCache:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_cache_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._connect()
-        with self._lock, self._conn:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS responses "
-                "(key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
-            )
+        with database_errors(self.path, option=CACHE_OPTION, os_errors=True):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._connect()
+            with self._lock, self._conn:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute(
+                    "CREATE TABLE IF NOT EXISTS responses "
+                    "(key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
+                )
         self.hits = 0
         self.misses = 0
 
@@ -67,7 +76,7 @@ class ResponseCache:
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored reply, or None."""
         conn = self.conn
-        with self._lock:
+        with self._lock, database_errors(self.path, option=CACHE_OPTION):
             row = conn.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             self.misses += 1
@@ -79,7 +88,7 @@ class ResponseCache:
     def put(self, key: str, value: dict[str, Any]) -> None:
         """Store a validated reply."""
         conn = self.conn
-        with self._lock, conn:
+        with self._lock, database_errors(self.path, option=CACHE_OPTION), conn:
             conn.execute(
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?)",
                 (key, json.dumps(value, ensure_ascii=False), time.time()),

@@ -23,9 +23,17 @@ also carry the sign-in's CSRF token (``X-CSRF-Token`` header or ``csrf_token`` f
 The pages use these same API endpoints from their scripts.
 
 Several processes may serve one PostgreSQL database (``WebConfig.database_url``): candidate
-tokens, sign-ins, the stored manager token's hash and the answer rate limit are read from the
-database on every request, and interview state is locked per session there, so any process can
-serve any request. Nothing a request depends on is kept in one process's memory.
+tokens, sign-ins, the stored manager token's hash, the answer rate limit and the failed sign-ins
+are read from the database on every request, and interview state is locked per session there,
+so any process can serve any request. Only the abuse limits on reads and open streams per
+candidate token are kept in each process's memory (:mod:`agent.web.limits`), with the
+refusals each process remembers so that a flood costs no database work.
+
+Errors: every response carries the security headers (:class:`SecurityHeadersMiddleware` wraps
+the whole app); a JSON body nested deeper than ``MAX_JSON_DEPTH`` or holding an unpaired
+surrogate is 400; a database that is full, read-only, locked or damaged is 503 with a short
+message (one log line names the file and what to do); too many failed sign-ins, reads, open
+streams or answers are 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -33,9 +41,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +63,7 @@ from fastapi.responses import (
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import (
     MAX_ANSWER_CHARS,
@@ -64,8 +73,10 @@ from .. import (
     SessionNotFoundError,
     UserError,
 )
+from .._errors import DatabaseError
 from ..report import render_markdown
 from .config import WebConfig
+from .limits import CandidateLimits, SignInOutcome, SignInRefusals, address_key, retry_after
 from .schemas import Answer, CreateSession, InterviewView, SessionCreated, SessionList
 from .security import (
     AccessLogMiddleware,
@@ -75,8 +86,8 @@ from .security import (
     csrf_token,
     hashes_equal,
     new_token,
+    redact_path,
     token_hash,
-    token_matches,
 )
 from .service import RateLimit, ScreeningService
 from .store import AppStore
@@ -85,7 +96,18 @@ _HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "screener_manager"
 LOGIN_CSRF_COOKIE = "screener_login_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The deepest nesting of a JSON request body accepted (the API's bodies need 2).
+MAX_JSON_DEPTH = 32
+#: Seconds a client is asked to wait after a 503 (the database cannot save).
+UNAVAILABLE_RETRY_AFTER = 30
+#: What a client is told when the database cannot save or read (the log says which and why).
+UNAVAILABLE = (
+    "the server cannot save right now (its storage is full or unavailable); nothing is lost, "
+    "please try again in a few minutes"
+)
 access_logger = logging.getLogger("screener.web.access")
+security_logger = logging.getLogger("screener.web.security")
+error_logger = logging.getLogger("screener.web")
 
 
 @dataclass(frozen=True)
@@ -97,11 +119,57 @@ class CandidateSession:
 
 
 class WebState:
-    """What the routes share: the configuration and the service."""
+    """What the routes share: the configuration, the service and the abuse limits.
+
+    ``clock`` (wall time) times the failed-sign-in limits; tests replace it.
+    """
 
     def __init__(self, config: WebConfig, service: ScreeningService) -> None:
         self.config = config
         self.service = service
+        self.clock: Callable[[], float] = time.time
+        self.policy = config.sign_in
+        self.env_hash = token_hash(config.manager_token) if config.manager_token else None
+        self.refusals = SignInRefusals(lambda: self.clock())
+        self.limits = CandidateLimits(config.read_limit, config.read_window, config.stream_limit)
+
+    async def check_manager_token(self, request: Request, presented: str) -> SignInOutcome:
+        """Check a presented manager token under the failed-sign-in limits; log backing off."""
+        key = address_key(request.client.host if request.client else None)
+        wait = self.refusals.wait(key)
+        if wait > 0:  # refused here lately: no database work for a flood
+            return SignInOutcome(False, wait=wait)
+        outcome: SignInOutcome = await self.service.lookup(
+            self.service.check_manager_token,
+            key,
+            presented,
+            self.env_hash,
+            self.policy,
+            self.clock(),
+        )
+        if outcome.accepted:
+            self.refusals.forget(key)
+        elif outcome.wait > 0:
+            self.refusals.refuse(key, outcome.wait)
+        elif outcome.next_wait > 0:
+            self.refusals.refuse(key, outcome.next_wait)
+            capped = outcome.global_failures >= self.policy.global_limit
+            security_logger.warning(
+                "failed sign-in %d in a row from %s%s; backing off: its next attempt is "
+                "checked in %.0f s",
+                outcome.failures,
+                key,
+                " while failed sign-ins from all addresses are over their cap" if capped else "",
+                outcome.next_wait,
+            )
+        if outcome.global_failures == self.policy.global_limit and not outcome.wait:
+            security_logger.warning(
+                "%d failed sign-ins from all addresses in %.0f s: addresses that failed before "
+                "must wait until there are fewer",
+                outcome.global_failures,
+                self.policy.global_window,
+            )
+        return outcome
 
     async def manager_hash(self) -> str:
         """The manager token's hash: from the environment's token, else as stored now.
@@ -136,6 +204,33 @@ def _when(stamp: str | None, utc: bool = True) -> str:
         return stamp
 
 
+class _App(FastAPI):
+    """FastAPI with the security headers and the access log outside everything else, so that
+    Starlette's own error responses (500) carry the headers and are logged."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        return SecurityHeadersMiddleware(
+            AccessLogMiddleware(inner, logger=access_logger), logger=error_logger
+        )
+
+
+class _StreamResponse(StreamingResponse):
+    """A streaming response that calls ``release`` when it ends, however it ends."""
+
+    def __init__(self, content: AsyncIterator[str], release: Callable[[], None], **kw: Any):
+        super().__init__(content, **kw)
+        self._release: Callable[[], None] | None = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
 def create_app(config: WebConfig) -> FastAPI:
     """The web application. Opens the databases when it starts and closes them when it stops."""
     templates = _templates()
@@ -162,7 +257,7 @@ def create_app(config: WebConfig) -> FastAPI:
             app.state.web = WebState(config, service)
             yield
 
-    app = FastAPI(
+    app = _App(
         title="screener",
         lifespan=lifespan,
         docs_url=None,
@@ -190,7 +285,11 @@ def create_app(config: WebConfig) -> FastAPI:
         return cookie if await state.service.lookup(state.service.signed_in, cookie) else None
 
     async def require_manager(request: Request) -> None:
-        """Allow a manager API call: bearer token, or sign-in cookie (+ CSRF when unsafe)."""
+        """Allow a manager API call: bearer token, or sign-in cookie (+ CSRF when unsafe).
+
+        A wrong bearer token is a failed sign-in: too many from one address (or from all)
+        are refused unchecked with 429 and ``Retry-After``.
+        """
         state = web(request)
         header = request.headers.get("authorization")
         if header is not None:
@@ -198,7 +297,13 @@ def create_app(config: WebConfig) -> FastAPI:
             presented = presented.strip()
             if scheme.lower() != "bearer" or not presented:
                 raise _unauthorized()
-            if not token_matches(presented, await state.manager_hash()):
+            outcome = await state.check_manager_token(request, presented)
+            if outcome.wait > 0:
+                raise _too_many(
+                    "too many failed sign-ins from this address; wait and try again",
+                    outcome.wait,
+                )
+            if not outcome.accepted:
                 raise HTTPException(403, "wrong manager token")
             return
         cookie = await signed_in_cookie(request)
@@ -210,12 +315,21 @@ def create_app(config: WebConfig) -> FastAPI:
             ):
                 raise HTTPException(403, "missing or wrong CSRF token")
 
-    async def candidate(request: Request, token: str) -> CandidateSession:
-        """The session a candidate token opens; 404 (the same for any invalid token) if none."""
+    async def candidate(request: Request, token: str, read: bool = True) -> CandidateSession:
+        """The session a candidate token opens; 404 (the same for any invalid token) if none.
+
+        With ``read`` this takes one of the token's reads: 429 when they are used up, decided
+        before any lookup for a token already over its limit.
+        """
         state = web(request)
+        key = token_hash(token) if 0 < len(token) <= 200 else ""
+        if read and key and (wait := state.limits.read_wait(key)):
+            raise _too_many("too many requests for this interview; wait a moment", wait)
         row = await state.service.lookup(state.service.candidate_session, token)
         if row is None:
             raise HTTPException(404, "there is no interview at this address")
+        if read and (wait := state.limits.take_read(row.candidate_token_hash)):
+            raise _too_many("too many requests for this interview; wait a moment", wait)
         return CandidateSession(row.session_id, row.candidate_token_hash)
 
     # --- manager API ------------------------------------------------------------------------
@@ -231,6 +345,8 @@ def create_app(config: WebConfig) -> FastAPI:
         body = CreateSession.model_validate(await _json_body(request))
         try:
             row, token = await state.service.call(state.service.create_session, body)
+        except DatabaseError:
+            raise  # 503, below
         except UserError as exc:
             raise HTTPException(422, str(exc)) from None
         return SessionCreated(
@@ -309,18 +425,19 @@ def create_app(config: WebConfig) -> FastAPI:
     )
     async def submit_answer(request: Request, token: str) -> Any:
         state = web(request)
-        row = await candidate(request, token)
+        too_fast = "too many answers in a short time; wait a moment and send it again"
+        known = state.limits.answer_wait(token_hash(token)) if 0 < len(token) <= 200 else 0.0
+        if known:  # refused by the database lately: refused again here, with no lookup
+            raise _too_many(too_fast, known)
+        row = await candidate(request, token, read=False)
         wait = await state.service.lookup(state.service.answer_allowed, row.token_hash)
         if wait:
-            return JSONResponse(
-                {"detail": "too many answers in a short time; wait a moment and send it again"},
-                status_code=429,
-                headers={"Retry-After": str(max(1, math.ceil(wait)))},
-            )
+            state.limits.refuse_answers(row.token_hash, wait)
+            raise _too_many(too_fast, wait)
         body = Answer.model_validate(await _json_body(request))
         try:
             return await state.service.call(
-                state.service.submit_answer, row.session_id, body.answer
+                state.service.submit_answer, row.session_id, body.answer, body.answer_id
             )
         except AnswerTooLongError as exc:
             return JSONResponse(
@@ -328,6 +445,8 @@ def create_app(config: WebConfig) -> FastAPI:
             )
         except SessionNotFoundError:
             raise HTTPException(404, "there is no interview at this address") from None
+        except DatabaseError:
+            raise  # 503, below
         except UserError:
             raise HTTPException(409, "this interview has ended") from None
 
@@ -335,7 +454,17 @@ def create_app(config: WebConfig) -> FastAPI:
     async def stream(request: Request, token: str) -> StreamingResponse:
         state = web(request)
         row = await candidate(request, token)
-        view = await _candidate_view(state, row.session_id)
+        key = row.token_hash
+        if not state.limits.open_stream(key):
+            raise _too_many(
+                "this interview is already streaming in other windows; close one and reload",
+                2.0,
+            )
+        try:
+            view = await _candidate_view(state, row.session_id)
+        except BaseException:
+            state.limits.close_stream(key)
+            raise
         delay = state.config.stream_delay
 
         async def events() -> AsyncIterator[str]:
@@ -348,8 +477,9 @@ def create_app(config: WebConfig) -> FastAPI:
                     await asyncio.sleep(delay)
             yield _sse("done", view.model_dump(exclude={"history"}, exclude_none=True))
 
-        return StreamingResponse(
+        return _StreamResponse(
             events(),
+            release=lambda: state.limits.close_stream(key),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
@@ -360,7 +490,17 @@ def create_app(config: WebConfig) -> FastAPI:
     async def candidate_page(request: Request, token: str) -> HTMLResponse:
         try:
             await candidate(request, token)
-        except HTTPException:
+        except HTTPException as exc:
+            if exc.status_code == 429:
+                response = page(
+                    "message.html",
+                    429,
+                    title="Please wait",
+                    message="This page was loaded too many times in a short while. "
+                    "Please wait a minute, then reload it; your answers are saved.",
+                )
+                response.headers.update(exc.headers or {})
+                return response
             return page(
                 "message.html",
                 404,
@@ -406,7 +546,19 @@ def create_app(config: WebConfig) -> FastAPI:
         presented = form.get("csrf_token", "")
         if not expected or not presented or not hashes_equal(expected, presented):
             return _login_page(request, state, "The form expired; please sign in again.", 403)
-        if not token_matches(form.get("token", "").strip(), await state.manager_hash()):
+        outcome = await state.check_manager_token(request, form.get("token", "").strip())
+        if outcome.wait > 0:
+            seconds = retry_after(outcome.wait)
+            refused = _login_page(
+                request,
+                state,
+                f"Too many failed sign-ins from your address. Try again in {seconds} "
+                + ("second." if seconds == "1" else "seconds."),
+                429,
+            )
+            refused.headers["Retry-After"] = seconds
+            return refused
+        if not outcome.accepted:
             return _login_page(request, state, "That is not the manager token.", 403)
         cookie = await state.service.lookup(state.service.sign_in, state.config.sign_in_ttl)
         response = RedirectResponse("/manage", status_code=303)
@@ -481,9 +633,25 @@ def create_app(config: WebConfig) -> FastAPI:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
+    @app.exception_handler(DatabaseError)
+    async def database_unavailable(request: Request, exc: DatabaseError) -> Response:
+        # One line for the operator, naming the file and what to do; the client learns only
+        # that it should try again.
+        error_logger.error("cannot serve %s %s: %s", request.method, _log_path(request), exc)
+        headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=headers)
+        response = page(
+            "message.html",
+            503,
+            title="Try again in a few minutes",
+            message="The server cannot save right now. Nothing is lost; please try again "
+            "in a few minutes.",
+        )
+        response.headers.update(headers)
+        return response
+
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(AccessLogMiddleware, logger=access_logger)
     return app
 
 
@@ -506,6 +674,14 @@ async def _candidate_view(
     except SessionNotFoundError:
         raise HTTPException(404, "there is no interview at this address") from None
     return view
+
+
+def _too_many(detail: str, wait: float) -> HTTPException:
+    return HTTPException(429, detail, headers={"Retry-After": retry_after(wait)})
+
+
+def _log_path(request: Request) -> str:
+    return redact_path(request.url.path)
 
 
 def _unauthorized() -> HTTPException:
@@ -543,14 +719,51 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 
 async def _json_body(request: Request) -> Any:
-    """The request's JSON body; 415 unless it is sent as JSON, 400 if it is not valid JSON."""
+    """The request's JSON body; 415 unless it is sent as JSON, 400 if it is not valid JSON,
+    is nested deeper than ``MAX_JSON_DEPTH`` or holds an unpaired surrogate (``\\udc80``).
+
+    Its size is limited before this by :class:`BodyLimitMiddleware` (413).
+    """
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise HTTPException(415, "send the body as application/json")
+    too_deep = f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep"
     try:
-        return json.loads(await request.body())
+        data = json.loads(await request.body())
+    except RecursionError:
+        raise HTTPException(400, too_deep) from None
     except (ValueError, UnicodeDecodeError):
         raise HTTPException(400, "the body is not valid JSON") from None
+    problem = _json_problem(data)
+    if problem == "depth":
+        raise HTTPException(400, too_deep)
+    if problem == "surrogate":
+        raise HTTPException(
+            400, "the JSON body holds an unpaired surrogate escape (such as \\udc80)"
+        )
+    return data
+
+
+def _json_problem(data: Any) -> str | None:
+    """What is wrong with ``data``: ``"depth"`` if it nests deeper than ``MAX_JSON_DEPTH``,
+    ``"surrogate"`` if a string in it cannot be encoded as UTF-8, else None.
+
+    Iterative, so hostile input cannot exhaust the stack.
+    """
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "surrogate"
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return "depth"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 async def _form(request: Request) -> dict[str, str]:

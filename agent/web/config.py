@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._database import is_postgres_url, redact_url
 from .._errors import UserError
-from .security import MIN_MANAGER_TOKEN_CHARS, new_token, token_hash
+from .limits import SignInPolicy
+from .security import GENERATE_TOKEN, new_token, token_hash, token_weakness
 from .store import MANAGER_TOKEN_KEY, AppStore, app_db_path
 
 #: Environment variable holding the manager token (otherwise one is generated and stored).
@@ -46,6 +47,15 @@ class WebConfig:
     """Mark cookies ``Secure`` even when the request came over plain HTTP (behind TLS proxy)."""
     max_followups: int = 1
     """Follow-up probes per question at most."""
+    read_limit: int = 30
+    """Reads (chat page, interview state, event stream) per candidate token per
+    ``read_window`` seconds, with bursts up to this many; per server process."""
+    read_window: float = 60.0
+    stream_limit: int = 2
+    """Event streams one candidate token may have open at once; per server process."""
+    sign_in: SignInPolicy = field(default_factory=SignInPolicy)
+    """How failed sign-ins back off, per address and across addresses (see
+    :mod:`agent.web.limits`); shared by every process on the database."""
 
     def __post_init__(self) -> None:
         if (self.db_path is None) == (self.database_url is None):
@@ -74,14 +84,20 @@ class WebConfig:
 
 
 def manager_token_from_env() -> str | None:
-    """``$SCREENER_MANAGER_TOKEN`` if set and long enough; a :class:`UserError` if too short."""
+    """``$SCREENER_MANAGER_TOKEN`` if set and hard to guess; a :class:`UserError` if it is not.
+
+    Refused: fewer than 32 characters, few different characters, or a low estimated entropy
+    (dictionary words, runs such as ``abcdef`` or ``123456``, repeats): see
+    :func:`agent.web.security.token_weakness`.
+    """
     token = os.environ.get(MANAGER_TOKEN_ENV, "").strip()
     if not token:
         return None
-    if len(token) < MIN_MANAGER_TOKEN_CHARS:
+    weakness = token_weakness(token)
+    if weakness:
         raise UserError(
-            f"{MANAGER_TOKEN_ENV} must be at least {MIN_MANAGER_TOKEN_CHARS} characters; "
-            'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            f"{MANAGER_TOKEN_ENV} is too easy to guess: {weakness}; "
+            f"generate one with: {GENERATE_TOKEN}"
         )
     return token
 

@@ -61,10 +61,20 @@ class InterviewView(_Body):
     history: list[HistoryTurn] | None = None
 
 
+#: What a client's answer id may look like (a UUID, or 16+ random bytes in hex or base64url).
+ANSWER_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+
+
 class Answer(_Body):
     """``POST /api/interview/{token}/answer``."""
 
     answer: str
+    answer_id: str | None = Field(
+        default=None,
+        pattern=ANSWER_ID_PATTERN,
+        description="Chosen by the client, one per answer and the same when it is sent again: "
+        "a repeat returns the current message and records nothing.",
+    )
 
 
 class SessionSummary(_Body):

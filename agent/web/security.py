@@ -5,10 +5,16 @@
   :func:`hmac.compare_digest`, so the comparison takes the same time wherever the hashes differ.
 - The answer rate limit (a sliding window per candidate token hash) is kept in the web database
   so that every server process shares it: :meth:`agent.web.store.AppStore.rate_limit`.
+- A manager token given in the environment must be hard to guess: :func:`token_weakness`
+  refuses short, repetitive, sequential or dictionary-like tokens by an estimate of their
+  entropy (``MIN_MANAGER_TOKEN_BITS``).
 - :class:`BodyLimitMiddleware`: refuses request bodies over a size with 413 before the app
   sees them.
 - :class:`SecurityHeadersMiddleware`: a strict Content-Security-Policy (no inline script), no
-  referrer (candidate URLs carry a token), no caching, no framing, no MIME sniffing.
+  referrer (candidate URLs carry a token), no caching, no framing, no MIME sniffing, on every
+  response; it wraps the whole application, and answers a clean 500 itself for an exception
+  that escapes it, so errors carry the headers too. (uvicorn's own replies to malformed HTTP
+  get them from :mod:`agent.web.server`.)
 - :class:`AccessLogMiddleware`: an access log whose paths never contain a token (uvicorn's own
   access log is switched off).
 """
@@ -19,6 +25,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import re
 import secrets
 import time
@@ -29,6 +36,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 TOKEN_BYTES = 32
 #: The shortest manager token accepted from the environment.
 MIN_MANAGER_TOKEN_CHARS = 32
+#: The least estimated entropy, in bits, of a manager token accepted from the environment.
+#: ``secrets.token_urlsafe(32)`` estimates at 230 or more, ``secrets.token_hex(16)`` at 120 or
+#: more, 32 random digits at 78 or more (of their 106); the weak tokens tried estimate below 64.
+MIN_MANAGER_TOKEN_BITS = 72
+#: Fewer different characters than this is refused whatever the length.
+MIN_DISTINCT_CHARS = 6
+#: How to make a good token, for messages.
+GENERATE_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 def new_token() -> str:
@@ -49,6 +64,112 @@ def hashes_equal(a: str, b: str) -> bool:
 def token_matches(presented: str, stored_hash: str) -> bool:
     """Whether ``presented`` is the token whose hash is ``stored_hash`` (constant time)."""
     return hashes_equal(token_hash(presented), stored_hash)
+
+
+# Words and runs a person picks (lower case; matched inside the token, case-insensitively).
+_GUESSABLE_WORDS = (
+    "password passwd secret token manager screener screening admin administrator root login "
+    "letmein welcome changeme default master access qwerty dragon monkey shadow sunshine "
+    "iloveyou football baseball trustno1 superman batman hunter test testing example sample "
+    "hello world company interview hiring recruit candidate server local prod production "
+    "staging develop development private public secure security key api bearer auth user "
+    "guest demo change this please"
+).split()
+_KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+#: Characters people put between words; each costs little.
+_SEPARATORS = frozenset("-_. ")
+#: Only this much of a token is read: a longer one has its entropy in the part read already.
+_ESTIMATE_CHARS = 256
+
+
+def token_entropy_bits(token: str) -> float:
+    """A conservative estimate of the bits of entropy in ``token`` (a zxcvbn-like reading).
+
+    The token is read left to right; at each place the longest of these is taken, each costing
+    few bits: a dictionary word, a year, a run along the alphabet or a keyboard row (or of one
+    character), a repeat of an earlier stretch, a separator (``-_.`` or a space). Everything
+    else costs log2 of the alphabet size implied by the character classes used (lower, upper,
+    digits, other). Only the first 256 characters are read.
+    """
+    token = token[:_ESTIMATE_CHARS]
+    if not token:
+        return 0.0
+    alphabet = 0
+    alphabet += 26 if any(c.islower() for c in token) else 0
+    alphabet += 26 if any(c.isupper() for c in token) else 0
+    alphabet += 10 if any(c.isdigit() for c in token) else 0
+    alphabet += 33 if any(not c.isalnum() for c in token) else 0
+    per_char = math.log2(max(alphabet, 2))
+    lowered = token.lower()
+    words_too = any(c.isalpha() for c in token)
+    bits, i, n = 0.0, 0, len(token)
+    while i < n:
+        length, cost = 1, (2.0 if token[i] in _SEPARATORS else per_char)
+        if words_too and _YEAR.match(token, i):  # a year among words, not in random digits
+            length, cost = 4, math.log2(200)
+        for word in _GUESSABLE_WORDS:  # a word: which of the list, and its capitalisation
+            if len(word) > length and lowered.startswith(word, i):
+                length, cost = len(word), math.log2(len(_GUESSABLE_WORDS)) + 1
+        run = _run_length(lowered, i)
+        if run >= 3 and run > length:  # a run: its first character, direction and length
+            length, cost = run, per_char + 1 + math.log2(run)
+        repeat = _repeat_length(lowered, i)
+        if repeat >= 3 and repeat > length:  # a repeat: where it was and how long
+            length, cost = repeat, math.log2(i) + math.log2(repeat) + 1
+        bits += cost
+        i += length
+    return bits
+
+
+def _run_length(text: str, start: int) -> int:
+    """Length of the run at ``start``: one character repeated, or a stretch of a keyboard row
+    or of the alphabet, forwards or backwards."""
+    n = len(text)
+    same = start + 1
+    while same < n and text[same] == text[start]:
+        same += 1
+    best = same - start
+    for row in _KEYBOARD_ROWS:
+        for line in (row, row[::-1]):
+            at = line.find(text[start])
+            if at < 0:
+                continue
+            k = 0
+            while start + k < n and at + k < len(line) and text[start + k] == line[at + k]:
+                k += 1
+            best = max(best, k)
+    return best
+
+
+def _repeat_length(text: str, start: int) -> int:
+    """Length of the longest stretch at ``start`` that already occurred before it."""
+    best = 0
+    for length in range(3, len(text) - start + 1):
+        if 0 <= text.find(text[start : start + length], 0, start + length - 1) < start:
+            best = length
+        else:
+            break
+    return best
+
+
+def token_weakness(token: str) -> str | None:
+    """Why ``token`` is too easy to guess for a manager token, or None if it is not."""
+    if len(token) < MIN_MANAGER_TOKEN_CHARS:
+        return (
+            f"it is {len(token)} characters long; "
+            f"at least {MIN_MANAGER_TOKEN_CHARS} characters are needed"
+        )
+    distinct = len(set(token))
+    if distinct < MIN_DISTINCT_CHARS:
+        return f"it uses only {distinct} different characters"
+    bits = token_entropy_bits(token)
+    if bits < MIN_MANAGER_TOKEN_BITS:
+        return (
+            f"it looks guessable (words, runs or repeats: about {bits:.0f} bits of entropy, "
+            f"at least {MIN_MANAGER_TOKEN_BITS} needed)"
+        )
+    return None
 
 
 def csrf_token(session_cookie: str) -> str:
@@ -147,29 +268,52 @@ _SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 
 
-class SecurityHeadersMiddleware:
-    """Add the security headers to every response, and ``no-store`` to all but static files."""
+def security_headers(path: str = "") -> list[tuple[bytes, bytes]]:
+    """The headers every response carries (``no-store`` too, except for static files)."""
+    extra = list(_SECURITY_HEADERS)
+    if not path.startswith("/static/"):
+        extra.append((b"cache-control", b"no-store"))
+    return extra
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeadersMiddleware:
+    """Add the security headers to every response, and ``no-store`` to all but static files.
+
+    Wraps the whole application (outside Starlette's own error handling), so that 404s, 405s,
+    400s and 500s carry the headers too. An exception that escapes the application is logged
+    once (with its traceback, on ``logger``) and, if no response was started, answered with a
+    plain 500 that shows nothing of it.
+    """
+
+    def __init__(self, app: ASGIApp, logger: logging.Logger | None = None) -> None:
         self.app = app
+        self.logger = logger or logging.getLogger("screener.web")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = str(scope.get("path", "")).startswith("/static/")
+        path = str(scope.get("path", ""))
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                extra = [(k, v) for k, v in _SECURITY_HEADERS if k not in present]
-                if not static and b"cache-control" not in present:
-                    extra.append((b"cache-control", b"no-store"))
+                extra = [(k, v) for k, v in security_headers(path) if k not in present]
                 message = {**message, "headers": headers + extra}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            self.logger.exception(
+                "unexpected error in %s %s", scope.get("method", "-"), redact_path(path)
+            )
+            if not started:
+                await _send_json(send_with_headers, 500, {"detail": "internal server error"})
 
 
 #: Path segments that follow these prefixes are secrets and are replaced in the access log.

@@ -10,6 +10,12 @@ Answers to one session never race: :class:`agent.Interview` holds the session's 
 changes it, a PostgreSQL advisory lock when several server processes share one database. A
 double-clicked "send" answers the pending prompt, then the next one, never the same one twice.
 
+An answer may carry the client's answer id: a repeat of an id already recorded returns where the
+session stands and records nothing (the id is saved with the answer, see :meth:`Interview.answer`).
+
+A full disk, a read-only, locked or damaged database surface as
+:class:`agent._errors.DatabaseError` from both threads (the app answers 503).
+
 No grading happens here: the service only starts sessions, forwards answers and reads reports.
 """
 
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from .. import Interview, Report, SessionNotFoundError, Step, Turn
+from .limits import SignInOutcome, SignInPolicy
 from .schemas import CreateSession, HistoryTurn, InterviewView, Progress, SessionSummary
 from .security import new_token, token_hash, token_matches
 from .store import MANAGER_TOKEN_KEY, AppStore, SessionRow
@@ -187,6 +194,24 @@ class ScreeningService:
         """The stored hash of the manager token, if one was generated (lookup thread)."""
         return self.store.get_setting(MANAGER_TOKEN_KEY)
 
+    def check_manager_token(
+        self,
+        address: str,
+        presented: str,
+        env_hash: str | None,
+        policy: SignInPolicy,
+        now: float | None = None,
+    ) -> SignInOutcome:
+        """Check a presented manager token under the failed-sign-in limits (lookup thread).
+
+        ``env_hash`` is the hash of ``$SCREENER_MANAGER_TOKEN`` if set, else the stored hash is
+        used (read now, so a rotation on any instance takes effect at once).
+        """
+        stored = env_hash or self.manager_token_hash() or ""  # nothing matches ""
+        return self.store.sign_in(
+            address, lambda: token_matches(presented, stored), policy, now=now
+        )
+
     def sign_in(self, ttl_seconds: float) -> str:
         """Record a new signed-in browser; return its secret cookie value."""
         cookie = new_token()
@@ -237,13 +262,16 @@ class ScreeningService:
         """
         return self.store.rate_limit(token_hash, self.answer_rate.limit, self.answer_rate.window)
 
-    def submit_answer(self, session_id: str, text: str) -> InterviewView:
+    def submit_answer(
+        self, session_id: str, text: str, answer_id: str | None = None
+    ) -> InterviewView:
         """Record the answer (on disk before this returns) and return the next message.
 
-        Raises :class:`agent.AnswerTooLongError` for an answer over the limit and
-        :class:`agent.UserError` once the interview has ended.
+        With ``answer_id``, a repeat of an answer already recorded returns the current message
+        and records nothing. Raises :class:`agent.AnswerTooLongError` for an answer over the
+        limit and :class:`agent.UserError` once the interview has ended.
         """
-        step = self.interview.answer(session_id, text)
+        step = self.interview.answer(session_id, text, answer_id=answer_id)
         if step.done:
             self._record_finish(session_id, step)
         return self._view(step)

@@ -13,9 +13,10 @@ Two backends behind one small interface (:class:`_Database`), with the same tabl
   processes share it.
 
 Everything that must agree across processes goes through the database: token lookups, sign-ins,
-the manager token's hash and the answer rate limit. Changes that read and then write run in one
-transaction holding a lock (SQLite: ``BEGIN IMMEDIATE``, the database's write lock; PostgreSQL:
-an advisory lock per key), so two processes can neither double-count nor lose an update.
+the manager token's hash, the answer rate limit and the failed sign-ins. Changes that read and
+then write run in one transaction holding a lock (SQLite: ``BEGIN IMMEDIATE``, the database's
+write lock; PostgreSQL: an advisory lock per key), so two processes can neither double-count nor
+lose an update.
 
 Tables::
 
@@ -23,6 +24,11 @@ Tables::
     sessions          session_id, candidate token hash, label, track, timestamps, summary
     manager_sessions  signed-in browsers: cookie hash, expiry
     rate_events       answer submissions per candidate token hash (the sliding window)
+    sign_in_failures  failed sign-ins in a row per client address (agent.web.limits)
+    sign_in_events    when each failed sign-in happened, from any address (the global cap)
+
+A full disk, a read-only file, a locked or damaged database raise
+:class:`agent._errors.DatabaseError` (one line naming the file); nothing is lost.
 """
 
 from __future__ import annotations
@@ -37,7 +43,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._database import LOCK_NAMESPACE, connection_pool, parse_database_url
+from .._database import (
+    LOCK_NAMESPACE,
+    SQLITE_BUSY_TIMEOUT,
+    connection_pool,
+    database_errors,
+    parse_database_url,
+)
+from .limits import SignInOutcome, SignInPolicy
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -73,7 +86,16 @@ CREATE TABLE IF NOT EXISTS rate_events (
     at  DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rate_events_key_at ON rate_events (key, at);
-CREATE INDEX IF NOT EXISTS rate_events_at ON rate_events (at)
+CREATE INDEX IF NOT EXISTS rate_events_at ON rate_events (at);
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+    address  TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_at  DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sign_in_events (
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_events_at ON sign_in_events (at)
 """
 
 MANAGER_TOKEN_KEY = "manager_token_sha256"
@@ -142,16 +164,27 @@ class _SQLite:
     """One SQLite connection in autocommit mode, shared by threads behind a lock."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.executescript(SCHEMA.format(rowid=""))
+        with database_errors(path, os_errors=True):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                str(path),
+                check_same_thread=False,
+                isolation_level=None,
+                timeout=SQLITE_BUSY_TIMEOUT,
+            )
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=FULL")
+                self._conn.execute("PRAGMA foreign_keys=ON")
+                self._conn.executescript(SCHEMA.format(rowid=""))
+            except BaseException:
+                self._conn.close()
+                raise
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> _Result:
-        with self._lock:
+        with self._lock, database_errors(self._path):
             return self._run(sql, params)
 
     def _run(self, sql: str, params: Sequence[object]) -> _Result:
@@ -161,7 +194,7 @@ class _SQLite:
     @contextmanager
     def transaction(self, lock: str) -> Iterator[_Executor]:
         """A transaction holding the database's write lock (every process), ``lock`` unused."""
-        with self._lock:
+        with self._lock, database_errors(self._path):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield _Bound(self._run)
@@ -180,6 +213,7 @@ class _Postgres:
 
     def __init__(self, url: str) -> None:
         # The server's worker thread and its lookup thread each use one connection at a time.
+        self._url = url
         self._pool: ConnectionPool[Any] = connection_pool(
             url, feature="PostgreSQL (postgresql:// URLs)", max_size=4
         )
@@ -193,13 +227,13 @@ class _Postgres:
             raise
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> _Result:
-        with self._pool.connection() as conn:
+        with database_errors(self._url), self._pool.connection() as conn:
             return _pg_run(conn, sql, params)
 
     @contextmanager
     def transaction(self, lock: str) -> Iterator[_Executor]:
         """A transaction holding the advisory lock ``lock`` (every process) until it ends."""
-        with self._pool.connection() as conn, conn.transaction():
+        with database_errors(self._url), self._pool.connection() as conn, conn.transaction():
             _pg_run(conn, "SELECT pg_advisory_xact_lock(?, hashtext(?))", (LOCK_NAMESPACE, lock))
             yield _Bound(lambda sql, params: _pg_run(conn, sql, params))
 
@@ -238,6 +272,7 @@ class AppStore:
         self.location = target
         self._db: _Database = _SQLite(target) if isinstance(target, Path) else _Postgres(target)
         self._last_sweep = 0.0
+        self._last_sign_in_sweep = 0.0
 
     @property
     def path(self) -> Path | None:
@@ -363,6 +398,66 @@ class AppStore:
     def rate_keys(self) -> int:
         """How many keys have events stored (for tests and diagnostics)."""
         row = self._db.execute("SELECT count(DISTINCT key) FROM rate_events").one()
+        return 0 if row is None else int(row[0])
+
+    # --- failed sign-ins (agent.web.limits) -------------------------------------------------
+
+    def sign_in(
+        self,
+        address: str,
+        matches: Callable[[], bool],
+        policy: SignInPolicy,
+        now: float | None = None,
+    ) -> SignInOutcome:
+        """Check a sign-in attempt from ``address`` (a key, see ``address_key``), or refuse it.
+
+        In one transaction: if ``policy`` says the address must wait, the attempt is refused
+        unchecked and not counted; else ``matches()`` decides, and a failure is counted for the
+        address and for all addresses, a success clears the address's record. Shared by every
+        process on the database; times are the servers' clocks.
+        """
+        now = time.time() if now is None else now
+        cutoff = now - policy.global_window
+        with self._db.transaction("sign-in") as tx:
+            row = tx.execute(
+                "SELECT failures, last_at FROM sign_in_failures WHERE address = ?", (address,)
+            ).one()
+            failures, last = (0, None) if row is None else (int(row[0]), float(row[1]))
+            if last is not None and now - last > policy.forget:
+                failures, last = 0, None
+            recent = tx.execute(
+                "SELECT count(*), min(at) FROM sign_in_events WHERE at > ?", (cutoff,)
+            ).one()
+            count = 0 if recent is None else int(recent[0])
+            oldest = None if recent is None or recent[1] is None else float(recent[1])
+            wait = policy.wait(failures, last, count, oldest, now)
+            if wait > 0:
+                return SignInOutcome(False, wait=wait, failures=failures, global_failures=count)
+            if matches():
+                if row is not None:
+                    tx.execute("DELETE FROM sign_in_failures WHERE address = ?", (address,))
+                return SignInOutcome(True)
+            failures += 1
+            tx.execute(
+                "INSERT INTO sign_in_failures(address, failures, last_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(address) DO UPDATE SET failures = excluded.failures, "
+                "last_at = excluded.last_at",
+                (address, failures, now),
+            )
+            tx.execute("DELETE FROM sign_in_events WHERE at <= ?", (cutoff,))
+            tx.execute("INSERT INTO sign_in_events(at) VALUES (?)", (now,))
+            count += 1
+            next_wait = policy.wait(failures, now, count, oldest if oldest else now, now)
+        if now - self._last_sign_in_sweep > policy.global_window:  # forget idle addresses
+            self._last_sign_in_sweep = now
+            self._db.execute(
+                "DELETE FROM sign_in_failures WHERE last_at <= ?", (now - policy.forget,)
+            )
+        return SignInOutcome(False, failures=failures, global_failures=count, next_wait=next_wait)
+
+    def sign_in_addresses(self) -> int:
+        """How many addresses have failed sign-ins on record (for tests and diagnostics)."""
+        row = self._db.execute("SELECT count(*) FROM sign_in_failures").one()
         return 0 if row is None else int(row[0])
 
     # --- manager sign-ins -------------------------------------------------------------------

@@ -10,6 +10,12 @@ Prints, per answer: the server's own time (the ``Server-Timing`` header, which i
 for the single interview worker thread) and the latency the client saw; and the error count.
 
     python evals/bench/web_load.py [--candidates 100] [--questions 3] [--think 0]
+                                   [--abuse-streams 0]
+
+With ``--abuse-streams N`` the candidates run twice on the same server, one after the other:
+first alone (the baseline), then while one more candidate token keeps N looping event streams
+and reads going for the whole second run. It prints both runs' latency, their ratio, and what
+the abusive token got (200s and 429s): the per-token limits should keep the ratio near 1.
 
 With no think time every candidate sends its next answer the moment the last one returns, so
 the server is saturated and the figures show queueing behind the single interview worker; with
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import re
@@ -30,8 +37,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -123,14 +132,15 @@ async def candidate(
     results.errors.append("did not finish within --max-turns")
 
 
-async def run(url: str, manager_token: str, args: argparse.Namespace) -> tuple[Results, float]:
-    results = Results()
+async def create_sessions(
+    url: str, manager_token: str, count: int, args: argparse.Namespace, results: Results
+) -> list[str]:
     headers = {"Authorization": f"Bearer {manager_token}"}
     async with httpx.AsyncClient(base_url=url, timeout=60.0) as manager:
         created = await asyncio.gather(
             *(
                 manager.post("/api/sessions", json={"questions": args.questions}, headers=headers)
-                for _ in range(args.candidates)
+                for _ in range(count)
             )
         )
     tokens = []
@@ -139,6 +149,33 @@ async def run(url: str, manager_token: str, args: argparse.Namespace) -> tuple[R
             tokens.append(response.json()["candidate_token"])
         else:
             results.errors.append(f"create {response.status_code}")
+    return tokens
+
+
+async def abuse(url: str, token: str, streams: int, stop: asyncio.Event) -> Counter[int]:
+    """One token's ``streams`` loops, each reading the event stream then the state, until stop."""
+    statuses: Counter[int] = Counter()
+
+    async def loop(client: httpx.AsyncClient) -> None:
+        while not stop.is_set():
+            for path in (f"/api/interview/{token}/stream", f"/api/interview/{token}"):
+                try:
+                    async with client.stream("GET", path) as response:
+                        async for _ in response.aiter_bytes():
+                            pass
+                        statuses[response.status_code] += 1
+                except httpx.HTTPError:
+                    statuses[0] += 1
+
+    limits = httpx.Limits(max_connections=streams)
+    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
+        await asyncio.gather(*(loop(client) for _ in range(streams)))
+    return statuses
+
+
+async def run(url: str, manager_token: str, args: argparse.Namespace) -> tuple[Results, float]:
+    results = Results()
+    tokens = await create_sessions(url, manager_token, args.candidates, args, results)
 
     async def one(n: int, token: str) -> None:
         # Each candidate has its own connection, as each has its own browser. Idle connections
@@ -170,6 +207,12 @@ def main() -> None:
         "--think", type=float, default=0.0, help="seconds each candidate waits before answering"
     )
     parser.add_argument("--deadline", type=float, default=300.0, help="seconds for the whole run")
+    parser.add_argument(
+        "--abuse-streams",
+        type=int,
+        default=0,
+        help="run again while one token keeps this many looping event streams (0: no)",
+    )
     args = parser.parse_args()
 
     token = secrets.token_urlsafe(32)
@@ -179,7 +222,11 @@ def main() -> None:
         proc = start_server(Path(tmp) / "sessions.sqlite", port, token)
         try:
             wait_ready(url, proc)
+            if args.abuse_streams:  # a short warm-up, so the grader is loaded before the baseline
+                warm = argparse.Namespace(**{**vars(args), "candidates": 2, "think": 0.0})
+                asyncio.run(run(url, token, warm))
             results, wall = asyncio.run(run(url, token, args))
+            abused = asyncio.run(run_abused(url, token, args)) if args.abuse_streams else None
         finally:
             proc.terminate()
             try:
@@ -188,11 +235,66 @@ def main() -> None:
                 proc.kill()
                 proc.wait()
 
-    answers = len(results.client_ms)
     print(
         f"candidates at once: {args.candidates} ({args.questions} questions each, offline grader,"
         f" think time {args.think:g} s)"
     )
+    report("alone" if abused else "", results, wall)
+    if abused is None:
+        return
+    with_abuse, abused_wall, statuses = abused
+    report(f"with one token looping {args.abuse_streams} streams", with_abuse, abused_wall)
+    ratio = percentile(with_abuse.client_ms, 50) / percentile(results.client_ms, 50)
+    ratio95 = percentile(with_abuse.client_ms, 95) / percentile(results.client_ms, 95)
+    print(f"others' client latency, with abuse / alone: p50 x{ratio:.2f}, p95 x{ratio95:.2f}")
+    got = ", ".join(f"{code or 'error'}: {n}" for code, n in sorted(statuses.items()))
+    print(f"the abusive token's requests: {got}")
+
+
+def abuser_process(url: str, token: str, streams: int, stop: Any, out: Any) -> None:
+    """The abusive token, in a process of its own (as it would be on a machine of its own)."""
+
+    async def go() -> Counter[int]:
+        done = asyncio.Event()
+
+        async def watch() -> None:
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
+            done.set()
+
+        watcher = asyncio.create_task(watch())
+        statuses = await abuse(url, token, streams, done)
+        await watcher
+        return statuses
+
+    out.put(dict(asyncio.run(go())))
+
+
+async def run_abused(
+    url: str, manager_token: str, args: argparse.Namespace
+) -> tuple[Results, float, Counter[int]]:
+    """The candidates run again (new sessions) while one more token abuses the streams."""
+    tokens = await create_sessions(url, manager_token, 1, args, Results())
+    context = multiprocessing.get_context("spawn")
+    stop, out = context.Event(), context.Queue()
+    abuser = context.Process(
+        target=abuser_process, args=(url, tokens[0], args.abuse_streams, stop, out)
+    )
+    abuser.start()
+    await asyncio.sleep(2.0)  # the streams are going before the candidates start
+    try:
+        results, wall = await run(url, manager_token, args)
+    finally:
+        stop.set()
+    statuses = Counter(out.get(timeout=60))
+    abuser.join(timeout=10)
+    return results, wall, statuses
+
+
+def report(label: str, results: Results, wall: float) -> None:
+    answers = len(results.client_ms)
+    if label:
+        print(f"-- {label}")
     print(f"finished interviews: {results.finished}; answers: {answers}; wall: {wall:.1f} s")
     print(f"throughput: {answers / wall:.0f} answers/s")
     print(

@@ -10,7 +10,6 @@ import pytest
 from conftest import STRONG_ANSWERS, TOURIST_ANSWER
 
 from agent import Question, QuestionBank, Verdict, get_grader
-from agent._errors import GraderError
 from agent.batch import BatchOptions, LimitSettings, grade_file
 from agent.batch.workers import most_workers, share, usable_workers
 from agent.grading.base import Grader, GraderInfo, GraderOptions
@@ -74,27 +73,46 @@ class Exploding(Grader):
 
     info = GraderInfo(name="exploding", version="1")
 
-    def __init__(self) -> None:
+    def __init__(self, *, fail: bool = True) -> None:
         self.offline = get_grader("offline")
+        self.fail = fail
 
     async def grade(self, question: Question, answer: str) -> Verdict:
-        if "candidate 10)" in answer:
+        if self.fail and "candidate 10)" in answer:
             raise RuntimeError("boom on candidate 10")
         return await self.offline.grade(question, answer)
 
 
-def test_a_failing_worker_is_one_error_and_leaves_no_process(
-    tmp_path: Path, bank: QuestionBank
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_row_the_grader_fails_on_is_one_error_and_the_rest_are_graded(
+    tmp_path: Path, bank: QuestionBank, workers: int
 ) -> None:
     answers = write_jsonl(tmp_path / "answers.jsonl", *ROWS)
     out = tmp_path / "out.jsonl"
-    with pytest.raises(
-        GraderError, match=r"RuntimeError: boom on candidate 10 \(.*test_workers.py:\d+\)"
-    ):
-        grade_file(answers, out, bank, Exploding(), BatchOptions(workers=2))
+    seen: list[str] = []
+    result = grade_file(
+        answers,
+        out,
+        bank,
+        Exploding(),
+        BatchOptions(workers=workers),
+        on_error=lambda e: seen.append(str(e)),
+    )
     assert not multiprocessing.active_children()
+    lines = [i for i, r in enumerate(ROWS, 1) if "candidate 10)" in r["answer"]]
+    failed = len(lines)
+    assert 0 < failed < len(ROWS)
+    assert sorted(seen) == sorted(
+        f"{answers}:{line}:1: not graded (RuntimeError: boom on candidate 10); skipped"
+        for line in lines
+    )
+    assert len(result.errors) == failed and result.graded == len(ROWS) - failed
     kept = by_pair(out)
-    assert len(kept) < len(ROWS) and all(r["score"] is not None for r in kept.values())
+    assert len(kept) == len(ROWS) - failed and all(r["score"] is not None for r in kept.values())
+    # The skipped row was not written, so the same command run again grades it (and only it).
+    again = grade_file(answers, out, bank, Exploding(fail=False), BatchOptions(workers=workers))
+    assert (again.resumed, again.graded, again.errors) == (len(ROWS) - failed, failed, [])
+    assert len(by_pair(out)) == len(ROWS)
 
 
 def test_limits_are_shared_out_among_workers_and_add_up_to_the_whole() -> None:

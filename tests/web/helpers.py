@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
 
-#: A long random manager token for tests that pass one in.
-MANAGER_TOKEN = "test-manager-token-0123456789-abcdefghijklmnopqrstuvwxyz"
+#: A random manager token (made by secrets.token_urlsafe(32)) for tests that pass one in.
+MANAGER_TOKEN = "7J5UmcSJI-s_go2x5bRnef2RFcCyYEG9Bo08GJJyanE"
 #: Headers of a manager API call.
 MANAGER = {"Authorization": f"Bearer {MANAGER_TOKEN}"}
 
@@ -60,6 +63,8 @@ class ServerProcess:
 
     Its data is the SQLite file ``db``, or the database ``database_url`` (then ``db`` only
     places the log files). With ``wait=False`` call :meth:`wait_ready` before using it.
+    ``argv`` (given the port) replaces the ``screener serve`` command line (see
+    :func:`app_server`).
     """
 
     def __init__(
@@ -70,6 +75,7 @@ class ServerProcess:
         *extra: str,
         database_url: str | None = None,
         wait: bool = True,
+        argv: Callable[[int], list[str]] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -78,9 +84,14 @@ class ServerProcess:
         logs = db.parent / f"serve-{self.port}"
         self.stdout_path, self.stderr_path = logs.with_suffix(".out"), logs.with_suffix(".err")
         data = ["--database-url", database_url] if database_url else ["--db", str(db)]
+        command = (
+            argv(self.port)
+            if argv is not None
+            else [exe, "serve", "--host", "127.0.0.1", "--port", str(self.port), *data, *extra]
+        )
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.proc = subprocess.Popen(
-                [exe, "serve", "--host", "127.0.0.1", "--port", str(self.port), *data, *extra],
+                command,
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
@@ -140,6 +151,31 @@ class ServerProcess:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def app_server(
+    db: Path,
+    env: dict[str, str],
+    *,
+    hang_after_save: Path | None = None,
+    fail_after_save: bool = False,
+    **settings: Any,
+) -> ServerProcess:
+    """The app under uvicorn as ``screener serve`` runs it (``agent.web.server.run``), with
+    ``WebConfig`` settings (the SQLite file ``db``, the test manager token) and test faults:
+    see ``appserver.py``."""
+    config = {"db_path": str(db), "manager_token": MANAGER_TOKEN, **settings}
+    script = str(Path(__file__).with_name("appserver.py"))
+
+    def argv(port: int) -> list[str]:
+        command = [sys.executable, script, "--port", str(port), "--config", json.dumps(config)]
+        if hang_after_save:
+            command += ["--hang-after-save", str(hang_after_save)]
+        if fail_after_save:
+            command.append("--fail-after-save")
+        return command
+
+    return ServerProcess("", db, env, argv=argv)
 
 
 def serve_env(base: dict[str, str], manager_token: str | None = None) -> dict[str, str]:

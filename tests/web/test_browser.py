@@ -14,17 +14,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from agent.web.service import CLOSING_MESSAGE
 
 from .helpers import (
     HALLUCINATION,
+    MANAGER,
+    MANAGER_TOKEN,
     PROBE_ANSWER,
+    STRONG,
     TOURIST,
     XSS_IMG,
     XSS_SCRIPT,
     ServerProcess,
+    app_server,
     serve_env,
 )
 
@@ -212,3 +217,91 @@ def test_manager_and_candidate_in_a_real_browser(
     assert [d[0] for d in dialogs] == ["confirm"]
     assert (shots / "candidate.png").stat().st_size > 10_000
     assert (shots / "manager.png").stat().st_size > 10_000
+
+
+def test_a_reply_lost_in_the_browser_then_send_again_records_the_answer_once(
+    browser: Any, screener_exe: str, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    env = serve_env(cli_env, MANAGER_TOKEN)
+    with ServerProcess(screener_exe, tmp_path / "lost" / "s.sqlite", env) as server:
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            created = api.post("/api/sessions", json={"question_ids": ["regression-suite"]})
+            session_id = created.json()["session_id"]
+            url = created.json()["candidate_url"]
+            context = browser.new_context(viewport={"width": 1000, "height": 760})
+            page = context.new_page()
+            page.set_default_timeout(15000)
+            lost: list[str] = []
+
+            def reply_lost(route: Any) -> None:
+                route.fetch()  # the server records the answer ...
+                lost.append(route.request.post_data_json["answer_id"])
+                route.abort()  # ... and its reply never reaches the page
+
+            page.route("**/answer", reply_lost, times=1)
+            page.goto(url)
+            page.wait_for_selector("#answer-form", state="visible")
+            page.fill("#answer", STRONG)
+            page.click("#send")
+            page.wait_for_selector("#answer-error:not([hidden])")
+            assert "please send it again" in page.inner_text("#answer-error")
+            assert page.input_value("#answer") == STRONG  # the answer is still in the box
+            page.screenshot(path=str(shots / "candidate-reply-lost.png"), full_page=True)
+            sent: list[str] = []
+            page.on(
+                "request",
+                lambda r: (
+                    sent.append(r.post_data_json["answer_id"]) if r.method == "POST" else None
+                ),
+            )
+            page.click("#send")  # the same answer, with the same id
+            _wait_turn(page, 0)
+            assert sent == lost and len(lost[0]) == 32
+            api.post(f"/api/sessions/{session_id}/end")
+            report = api.get(f"/api/sessions/{session_id}/report").json()
+    assert [turn["answer"] for turn in report["transcript"]] == [STRONG]  # recorded once
+
+
+def test_the_sign_in_page_says_when_to_try_again(
+    browser: Any, screener_exe: str, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    env = serve_env(cli_env, MANAGER_TOKEN)
+    with ServerProcess(screener_exe, tmp_path / "login" / "s.sqlite", env) as server:
+        page = browser.new_context(viewport={"width": 1000, "height": 700}).new_page()
+        page.set_default_timeout(15000)
+        for _ in range(6):  # five free failures, then the sixth starts a wait
+            page.goto(server.url + "/manage/login")
+            page.fill("#token", "not-the-token")
+            page.click("button[type=submit]")
+            assert "That is not the manager token." in page.inner_text(".error")
+        page.goto(server.url + "/manage/login")
+        page.fill("#token", MANAGER_TOKEN)  # refused unchecked while the address waits
+        with page.expect_response("**/manage/login") as refused:
+            page.click("button[type=submit]")
+        assert refused.value.status == 429 and refused.value.headers["retry-after"] == "1"
+        assert "Try again in 1 second." in page.inner_text(".error")
+        page.screenshot(path=str(shots / "login-backing-off.png"), full_page=True)
+        page.wait_for_timeout(1200)
+        page.goto(server.url + "/manage/login")
+        page.fill("#token", MANAGER_TOKEN)
+        page.click("button[type=submit]")
+        page.wait_for_url(server.url + "/manage")
+    assert "failed sign-in 6 in a row from 127.0.0.1" in server.stderr
+
+
+def test_a_reader_over_the_limit_is_told_to_reload_later_not_that_the_link_is_bad(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "busy" / "s.sqlite", cli_env, read_limit=4) as server:
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            url = api.post("/api/sessions", json={}).json()["candidate_url"]
+        page = browser.new_context(viewport={"width": 1000, "height": 600}).new_page()
+        page.set_default_timeout(15000)
+        page.goto(url)  # three reads: the page, the state, the stream
+        page.wait_for_selector("#answer-form", state="visible")
+        page.reload()  # the page is the fourth; the state is refused
+        page.wait_for_selector(".msg.system")
+        shown = page.inner_text(".msg.system")
+        assert "The server is busy. Nothing is lost; please reload this page in" in shown
+        assert "not valid" not in shown
+        page.screenshot(path=str(shots / "candidate-busy.png"), full_page=True)

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agent.web import WebConfig, security
+from agent.web.limits import SignInPolicy
 from agent.web.store import AppStore
 
 from .helpers import (
@@ -46,7 +47,11 @@ def manager_calls(sid: str) -> list[tuple[str, str, dict[str, object] | None]]:
 # --- manager endpoints refuse missing and wrong tokens ----------------------------------------
 
 
-def test_every_manager_endpoint_refuses_a_missing_or_wrong_token(client: TestClient) -> None:
+def test_every_manager_endpoint_refuses_a_missing_or_wrong_token(
+    make_client: Callable[..., TestClient],
+) -> None:
+    # Backing off is tested on its own.
+    client = make_client(sign_in=SignInPolicy(free_failures=1000))
     created = create(client, question_ids=CORE)
     sid, candidate_token = created["session_id"], created["candidate_token"]
     bad_headers: list[tuple[dict[str, str], int]] = [
@@ -70,7 +75,11 @@ def test_every_manager_endpoint_refuses_a_missing_or_wrong_token(client: TestCli
     assert [(s["session_id"], s["status"]) for s in sessions] == [(sid, "in_progress")]
 
 
-def test_refusals_do_not_reveal_whether_a_session_exists(client: TestClient) -> None:
+def test_refusals_do_not_reveal_whether_a_session_exists(
+    make_client: Callable[..., TestClient],
+) -> None:
+    # Backing off is tested on its own.
+    client = make_client(sign_in=SignInPolicy(free_failures=1000))
     sid = create(client)["session_id"]
     candidate = {"Authorization": "Bearer " + create(client)["candidate_token"]}
     for headers in ({}, candidate):

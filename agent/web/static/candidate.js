@@ -16,6 +16,16 @@
   const fmt = new Intl.NumberFormat("en");
   let busy = false;
   let overShown = false;
+  // The id of the answer being sent: kept until the server has replied about it, so that a
+  // send repeated after a lost reply is recognised and recorded once.
+  let answerId = null;
+
+  function newAnswerId() {
+    // crypto.getRandomValues also works on plain http (randomUUID needs a secure context).
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
 
   function length(text) {
     return Array.from(text).length; // code points, as the server counts them
@@ -127,6 +137,11 @@
 
   async function load() {
     const response = await fetch(api + "?include=history", { headers: { Accept: "application/json" } });
+    if (response.status === 429 || response.status === 503) {
+      const wait = response.headers.get("Retry-After") || "a few";
+      bubble("system", "The server is busy. Nothing is lost; please reload this page in " + wait + " seconds.");
+      return;
+    }
     if (!response.ok) {
       bubble("system", "This interview link is not valid, or it has been withdrawn.");
       return;
@@ -156,12 +171,13 @@
     busy = true;
     sendButton.disabled = true;
     showError("");
+    if (!answerId) answerId = newAnswerId();
     let response;
     try {
       response = await fetch(api + "/answer", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ answer: text }),
+        body: JSON.stringify({ answer: text, answer_id: answerId }),
       });
     } catch (err) {
       showError("Could not reach the server. Your answer is still here; please send it again.");
@@ -177,11 +193,15 @@
     } else if (response.status === 422 || response.status === 413) {
       showError(typeof data.detail === "string" ? data.detail : "That answer could not be accepted; please shorten it.");
     } else if (response.status === 409) {
+      answerId = null;
       form.hidden = true;
       await streamMessage();
+    } else if (response.status === 503) {
+      showError("The server cannot save answers right now. Your answer is still here; please send it again in a few minutes.");
     } else if (!response.ok) {
       showError("Something went wrong. Your answer is still here; please send it again.");
     } else {
+      answerId = null; // recorded (now or by an earlier send): the next answer gets a new id
       bubble("candidate", text.trim() ? text : "(no answer)", "You");
       box.value = "";
       form.hidden = true;
