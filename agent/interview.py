@@ -212,8 +212,14 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
         question = bank.get(qid)
         answers = "\n\n".join(t["answer"] for t in state["transcript"] if t["question_id"] == qid)
         if used < state["max_followups"] and not declined and pending["kind"] == "question":
-            # A figure with no method or set behind it: ask how it was measured first.
-            claim = claim_to_probe(last_answer)
+            # A figure with no method or set behind it: ask how it was measured first. Once a
+            # figure fell apart when asked about, the candidate's other figures are asked about.
+            doubted = any(
+                c["check"]["outcome"] == "weakened"
+                for mine in state.get("claim_checks", {}).values()
+                for c in mine
+            )
+            claim = claim_to_probe(last_answer, doubted=doubted)
             if claim is not None:
                 focus = f"how the {claim.figure} was measured, on what, and against what"
                 text = run_blocking(

@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--provider", default="offline")
     parser.add_argument("--max-followups", type=int, default=1)
+    parser.add_argument(
+        "--verbose", action="store_true", help="print each probed claim, its probe and the reading"
+    )
     args = parser.parse_args(argv)
     path = args.folder / "sessions.jsonl"
     candidates = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
@@ -72,6 +75,17 @@ def main(argv: list[str] | None = None) -> int:
                     f"{c['candidate_id']} {kind:24s} flagged={report.tourist.flagged!s:5s} "
                     f"scores={scores} probed claims: {', '.join(checks) or 'none'}"
                 )
+                if args.verbose:
+                    for q in report.questions:
+                        for ch in q.verdict.claim_checks:
+                            reply = turns[q.question_id]["probe_reply"]
+                            lines.append(
+                                f"    {q.question_id}: {ch.outcome}: {'; '.join(ch.reasons)}\n"
+                                f"      claim: {ch.claim}\n      probe: {ch.probe}\n"
+                                f"      reply: {reply}"
+                            )
+                if args.verbose:
+                    lines.append(f"    tourist: {'; '.join(report.tourist.reasons)}")
     for kind in sorted(totals):
         read = ", ".join(f"{n} {o}" for o, n in outcomes[kind].most_common()) or "none probed"
         print(f"{kind}: flagged {flagged[kind]}/{totals[kind]}; probed claims read as: {read}")

@@ -112,6 +112,75 @@ def test_a_changed_vaguer_or_unmeasurable_reply_weakens_the_claim(
     assert reason in " ".join(check.reasons)
 
 
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (
+            "The analytics team maintained that pipeline; I only saw the result on their "
+            "dashboard, and I don't have the breakdown to hand.",
+            "hands it elsewhere",
+        ),
+        (
+            "The 58% is from the vendor's published benchmark for that model, and the 83% is "
+            "what our own check gave, so it is a comparable setup.",
+            "hands it elsewhere",
+        ),
+        (
+            "We were careful: 83% accuracy means about 110 of the 250 questions came out right, "
+            "and before it was 58%.",
+            "counts do not match",
+        ),
+        (
+            "The questions were generated from our docs, so there wasn't really a labelling step; "
+            "the 58% I worked out from last quarter's escalations.",
+            "hands it elsewhere",
+        ),
+        (
+            "We followed standard practice for the split, as you would expect, and the gain was "
+            "clearly robust.",
+            "hands it elsewhere",
+        ),
+    ],
+)
+def test_a_reply_that_hands_the_figure_elsewhere_or_does_not_add_up_weakens_it(
+    probe: claim_probes.ClaimProbe, reply: str, reason: str
+) -> None:
+    check = check_reply(probe, reply)
+    assert check.outcome == "weakened", check.reasons
+    assert reason in check.reasons[0]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # counts and a set, no method word
+        "All 250, from March's tickets. 145 of 250 right on the old prompt, 208 of 250 on the "
+        "new one, the same 250 both times.",
+        # an honest caveat next to the concrete method
+        "Two of us wrote the expected answer for each of the 250 questions; 145 of 250 were right "
+        "before and 208 of 250 after. The speed-up I mentioned I didn't measure, honestly.",
+        # the claimed figure again, with other figures of other quantities
+        "Exact match against the labels two of us wrote: 83% on the 250, and 58% on the same 250 "
+        "before. Only 0.4% of live traffic hit the fallback, and 3% of questions had no answer.",
+    ],
+)
+def test_a_concrete_reply_backs_the_claim_whatever_its_words(
+    probe: claim_probes.ClaimProbe, reply: str
+) -> None:
+    check = check_reply(probe, reply)
+    assert check.outcome == "supported", check.reasons
+
+
+def test_a_figure_said_roughly_is_not_changed_by_its_exact_value() -> None:
+    found = claim_to_probe("Our recall went from about half to more than eighty percent.")
+    assert found is not None and found.figure == "80%"
+    reply = (
+        "300 questions from the support logs, two of us marked the right article for each: "
+        "152 of 300 (51%) before, 252 of 300 (84%) after."
+    )
+    assert check_reply(found, reply).outcome == "supported"
+
+
 def test_an_injection_in_the_reply_is_not_read_as_a_method(
     probe: claim_probes.ClaimProbe,
 ) -> None:
@@ -308,3 +377,35 @@ def test_a_before_after_of_plain_counts_is_asked_about_without_failing() -> None
     probe = claim_to_probe("Escalations went from 14 to 3 a week on our 200 tickets.")
     assert probe is not None
     assert probe.figure == "3" and "14" in probe.prompt and "200 tickets" in probe.prompt
+
+
+COMPLETE = (
+    "I re-ran the old and new retriever on 300 support tickets that two of us had labelled, and "
+    "exact-match accuracy went from 61% to 79% on those 300."
+)
+
+
+def test_once_a_figure_falls_apart_a_complete_looking_figure_is_asked_about_too(
+    interview: Interview,
+) -> None:
+    assert claim_to_probe(COMPLETE) is None  # on its own, nothing to ask
+    step = interview.start(question_ids=["before-after", "retrieval-quality"], max_followups=1)
+    step = interview.answer(step.session_id, REHEARSED)
+    assert step.kind == "probe"
+    step = interview.answer(
+        step.session_id, "The platform team owned that; I only saw the number on the dashboard."
+    )
+    assert step.kind == "question" and step.question_id == "retrieval-quality"
+    step = interview.answer(step.session_id, COMPLETE)
+    assert step.kind == "probe" and "79%" in (step.prompt or "")  # the doubt carries over
+    end = interview.answer(step.session_id, "I'd have to check the notebook for that one.")
+    assert end.done and end.report is not None
+    outcomes = [c.outcome for q in end.report.questions for c in q.verdict.claim_checks]
+    assert outcomes == ["weakened", "weakened"]
+    assert end.report.tourist.flagged
+
+
+def test_a_complete_looking_figure_is_not_asked_about_without_doubt(interview: Interview) -> None:
+    step = interview.start(question_ids=["retrieval-quality"], max_followups=1)
+    step = interview.answer(step.session_id, COMPLETE)
+    assert step.done or step.kind != "probe" or "79%" not in (step.prompt or "")

@@ -87,6 +87,65 @@ _WEAK_HOW = re.compile(
     r"impressions?|just (?:tried|tested|checked)|played (?:around )?with)\b",
     re.I,
 )
+#: A reply that hands the figure to someone or something else, or admits it was not measured:
+#: the measurement belongs to another team or a tool, the figure was estimated, extrapolated
+#: or borrowed (a vendor's published number), or the numbers are not to hand.
+_NOT_MEASURED = re.compile(
+    r"\b(?:"
+    # not to hand, not remembered, not known
+    r"(?:don'?t|do not|didn'?t|did not) (?:have|know|remember|recall)(?: \w+){0,4} "
+    r"(?:numbers?|figures?|split|breakdown|details?|exactly|to hand|memori[sz]ed|offhand)|"
+    r"(?:can'?t|cannot|couldn'?t) (?:tell you|recall|remember|say)(?: exactly)?|"
+    r"not sure (?:exactly )?(?:how|what|who)|no idea (?:how|what)|"
+    # someone else measured it
+    r"(?:another|other|the (?:platform|data|qa|analytics|bi|ops|infra\w*)) (?:team|folks|side)"
+    r"(?: \w+){0,3} (?:maintained|owned|handled|measured|did|ran|prepared|confirm\w*|"
+    r"took care)|"
+    r"(?:sat|was|lived) with (?:the )?(?:platform|data|other|another)\b|"
+    r"(?:consumption|receiving|business) side|"
+    r"my (?:manager|lead|boss|colleague|teammate)(?: \w+){0,4} (?:prepared?|did|ran|checked?|"
+    r"confirm\w*|measured|calculated)|"
+    r"i (?:only|just) (?:see|saw|got|used) the (?:result|number|figure|dashboard)|i can ask|"
+    # estimated, not measured
+    r"extrapolat\w+|ballpark|rough (?:figure|estimate|number|guess)|educated guess|"
+    r"(?:initial|first|general|overall) (?:impression|feeling|sense)|"
+    r"more like \d[\d.,]*|closer to \d[\d.,]*|when i think about it|"
+    r"informal(?:ly)?|i guess|we guess\w*|(?:did not|didn'?t|never) (?:test|measure|run|"
+    r"check|validate|track)\w*(?: it)?(?: (?:that|so|again|formally|properly|ourselves))?|"
+    r"(?:no|didn'?t|did not) (?:need|bother) to (?:measure|validate|re-?validate|check|label)|"
+    r"(?:not|wasn'?t) (?:measured|labell?ed|tracked|recorded)|"
+    r"(?:don'?t|do not|didn'?t) want to overstate|rather not (?:overstate|go into)|"
+    r"(?:i'?d|i would|we'?d) (?:have to|need to) (?:check|look|ask|confirm)|"
+    r"(?:wasn'?t|was not|isn'?t|there was no|there wasn'?t)(?: really)?(?: a| any)? "
+    r"(?:labell?ing|labels?|human review|ground truth|manual check)\w*|"
+    r"we (?:just )?assumed|worked (?:it )?out from|"
+    r"\w+-something|"
+    # a tool or a report said so
+    r"(?:comes?|came) (?:straight |right )?(?:out of|from) (?:the|that|our|its|their) "
+    r"(?:[\w-]+ ){0,2}(?:framework|tool|dashboard|report|platform|stack|stage|layer|system)|"
+    r"what the (?:[\w-]+ ){0,2}(?:dashboard|tool|framework|report) (?:showed|said|gave|reported)|"
+    r"(?:from|of) (?:an|the) (?:earlier|older|previous|other) (?:version|project|set|study)|"
+    r"another (?:clinic|company|customer|client|team'?s?|deployment|group|org\w*)|"
+    r"comparable (?:deployment|setup|system|project)|rather than ours|"
+    r"consultants?|case stud(?:y|ies)|blog post|conference talk|white ?paper|"
+    # borrowed: a vendor's or a benchmark's number given as one's own
+    r"vendor'?s?|model card|published (?:score|rate|number|figure|benchmark|result)s?|"
+    r"leaderboard|(?:their|its) (?:docs|documentation|marketing)|"
+    # the method is a norm, not a measurement
+    r"standard practice|best practices?|as you(?:'d| would) expect|one should|as a rule|"
+    r"industry[- ]standard|everybody uses?|is (?:the )?standard|"
+    r"made it (?:really |very |pretty )?(?:clear|obvious)|the direction was"
+    r")\b",
+    re.I,
+)
+#: A count out of a total in a reply: "22 of 40", "4,900 out of 50,000", "3,000 of them".
+_OUT_OF = re.compile(
+    r"(?<![\w.])(\d[\d,]*)\s?(?:of|out of|/)\s?(?:the )?(\d[\d,]*|them|those)\b", re.I
+)
+#: A count out of a total ("22 of 40", "284/400"): a figure somebody counted.
+_COUNT_OF = re.compile(r"\b\d[\d,]*\s?(?:of|out of|/)\s?\d[\d,]*\b", re.I)
+#: A number in the reply (after number words are made digits).
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 _INTEGER = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\d.,])\d+(?![\d.,]?\d)")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent\b)")
 
@@ -125,6 +184,7 @@ def _measurement(figure: Figure) -> bool:
 
 def _written(figure: Figure) -> str:
     text = _APPROX.sub("", figure.text.strip())
+    text = re.sub(r"\s*percent$", "%", text, flags=re.I)  # "80 percent" -> "80%"
     unit = figure.unit
     if unit and unit.lower() in _MEASURE_UNITS and not text.endswith(unit):
         text += unit if unit in ("%", "x") else f" {unit}"
@@ -187,11 +247,15 @@ def _clean(text: str) -> str:
     return strip_injection(plain_text(text))
 
 
-def claim_to_probe(answer: str) -> ClaimProbe | None:
+def claim_to_probe(answer: str, *, doubted: bool = False) -> ClaimProbe | None:
     """The figure in ``answer`` most worth asking about, with the follow-up; ``None`` when the
     answer already rests on a figure tied to a method and a set in its own sentence, or has no
     measured figure. A missing baseline alone is
     left to the bank's probes, which ask for it; the claim probe asks for it when it also asks how.
+
+    ``doubted``: a figure the candidate gave earlier fell apart when asked about. Then a figure
+    that looks complete is asked about too, as a careful interviewer would stop taking the
+    candidate's figures on trust.
 
     Figures that cannot be true, or that are about work not done ("we would"), are not probed:
     they already earn nothing. The figure that matters most is a before -> after pair, then a
@@ -199,7 +263,7 @@ def claim_to_probe(answer: str) -> ClaimProbe | None:
     """
     said = sentences(_clean(answer))
     found = read_claims(said)
-    if any(
+    if not doubted and any(
         c.method and c.measured_on and not c.problems and not c.hypothetical for c in found.claims
     ):
         return None  # the answer rests on a figure already tied to how and on what
@@ -208,7 +272,7 @@ def claim_to_probe(answer: str) -> ClaimProbe | None:
         for c in found.claims
         if not c.problems
         and not c.hypothetical
-        and {"method", "set"} & set(_lacks(c))
+        and (doubted or {"method", "set"} & set(_lacks(c)))
         and (any(_measurement(f) for f in c.figures) or c.pairs)
     ]
     if not candidates:
@@ -254,12 +318,16 @@ def _metric_word(claim: str) -> str | None:
 def _changed_numbers(probe: ClaimProbe, reply: str) -> list[str]:
     """Figures of the claim that the reply gives again with another value."""
     changed = []
-    size = _integer(probe.measured_on)
-    if size is not None and probe.measured_on is not None:
-        noun = re.sub(r"[^a-z]", "", probe.measured_on.split()[-1].lower()).rstrip("s")
+    measured_on = probe.measured_on
+    if _integer(measured_on) is None:  # "the evaluation set": the size is in the claim's words
+        sized = _SIZED.search(normalise_numbers(probe.claim))
+        measured_on = f"{sized.group(1)} {sized.group(2)}" if sized else None
+    size = _integer(measured_on)
+    if size is not None and measured_on is not None:
+        noun = re.sub(r"[^a-z]", "", measured_on.split()[-1].lower()).rstrip("s")
         for m in re.finditer(rf"(\d[\d,]*)\s?(?:[a-z-]+\s)?{noun}s?\b", reply, re.I):
             value = int(m.group(1).replace(",", ""))
-            if value != size and abs(value - size) > 0.02 * size:
+            if value != size and 0.02 * size < abs(value - size) and size / 3 <= value <= 3 * size:
                 changed.append(f"the set was {size} {noun}s in the answer and {value} in the reply")
                 break
     claim = normalise_numbers(probe.claim)
@@ -271,15 +339,73 @@ def _changed_numbers(probe: ClaimProbe, reply: str) -> list[str]:
         if (metric and metric in part.lower()) or _RESTATED.search(part)
         for x in _PERCENT.findall(part)
     ]
-    if claimed and said and not set(said) & set(claimed):
+    anywhere = {float(x) for x in _PERCENT.findall(reply)}
+    # A claim said roughly ("more than eighty percent", "about a third") allows more leeway.
+    rough = bool(
+        re.search(
+            r"\b(?:like|about|around|roughly|more than|over|almost|nearly|"
+            r"approximately|under|less than|half|third|quarter)\b|~",
+            claim,
+            re.I,
+        )
+    )
+    if claimed and said and not set(said) & set(claimed) and not anywhere & set(claimed):
         near = min(said, key=lambda v: min(abs(v - c) for c in claimed))
-        far = min(abs(near - c) for c in claimed)
-        if far > 1.5:
+        far, closest = min((abs(near - c), c) for c in claimed)
+        # A shifted figure is near the one it replaces (83% -> "around 80%"); a figure far from
+        # every claimed one (0.55% of live chats against a 20% attack rate) is another quantity.
+        if max(1.5, 0.1 * closest if rough else 0.0) < far <= max(8.0, 0.4 * closest):
             changed.append(
                 f"the answer gave {', '.join(f'{c:g}%' for c in claimed)}; the reply gives "
                 f"{', '.join(f'{v:g}%' for v in said)}"
             )
     return changed
+
+
+def _counts_that_disagree(reply: str) -> list[str]:
+    """Counts out of a total that no percentage of the same sentence matches, when the sentence
+    gives one: "72% precision means about 3,000 of the 50,000" (6%). A real engineer's counts
+    and percentages agree ("21 of 140, 15%"); an invented pair often does not."""
+    found = []
+    for part in sentences(reply):
+        if not _PERCENT.search(part):
+            continue
+        for m in _OUT_OF.finditer(part):
+            linked = _linked_share(part, m)
+            if linked is None:
+                continue
+            count = float(m.group(1).replace(",", ""))
+            if m.group(2).isalpha():  # "of them": the total is the largest number said before
+                before = [float(n.replace(",", "")) for n in _NUMBER.findall(part[: m.start()])]
+                total = max(before, default=0.0)
+            else:
+                total = float(m.group(2).replace(",", ""))
+            if not 0 < count <= total or total < 10 or count + total == 100:  # "70/30" a split
+                continue
+            share = 100 * count / total
+            tolerance = max(2.0, 0.15 * linked)
+            complement = abs(100 - share - linked) <= max(2.0, 0.05 * linked)  # "3 of 40 failed"
+            if abs(share - linked) > tolerance and not complement:
+                found.append(f"{m.group(0)} is {share:.0f}%, not {linked:g}%")
+    return found
+
+
+def _linked_share(part: str, count: re.Match[str]) -> float | None:
+    """The percentage the sentence equates with this count, if it does: right after it ("84
+    wrong (16.8%)", "22 of 40, 55%"), or before it with a link ("72% precision means about
+    3,000 of them", "98% ..., so basically 4,900 out of 50,000")."""
+    after = re.match(
+        r"\s*(?:\(|,|=|or|is|which is|i\.e\.)?\s*(\d+(?:\.\d+)?)\s?%", part[count.end() :]
+    )
+    if after:
+        return float(after.group(1))
+    before = part[max(0, count.start() - 70) : count.start()]
+    linked = re.search(
+        r"(\d+(?:\.\d+)?)\s?%[^:;%]{0,40}?\b(?:means?|meaning|so|i\.e\.|that is|which is)\b"
+        r"[^:;%\d]{0,25}$",
+        before,
+    )
+    return float(linked.group(1)) if linked else None
 
 
 def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
@@ -302,22 +428,39 @@ def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
     changed = _changed_numbers(probe, text)
     how = [m.group(0) for m in _HOW.finditer(text)]
     weak = [m.group(0) for m in _WEAK_HOW.finditer(text)]
+    not_measured = [m.group(0) for m in _NOT_MEASURED.finditer(text)]
+    counts = [m.group(0) for m in _COUNT_OF.finditer(text)]
+    # How concrete the reply is: the distinct numbers it gives, a count out of a total worth two.
+    concrete = len({n.replace(",", "") for n in _NUMBER.findall(text)}) + 2 * bool(counts)
     if changed:
         return check("weakened", *[f"a figure changed: {c}" for c in changed])
-    if weak and len(how) < 2:
+    disagree = _counts_that_disagree(text)
+    if disagree:
+        return check("weakened", f"the reply's counts do not match its percentages ({disagree[0]})")
+    if not_measured and concrete < 5 + 3 * (len(not_measured) > 1):
+        return check(
+            "weakened",
+            f"asked how the {probe.figure} was measured, the reply hands it elsewhere or "
+            f'admits it was not measured ("{not_measured[0]}")',
+        )
+    if weak and len(how) < 2 and concrete < 4:
         return check(
             "weakened",
             f"the method described ({weak[0]}) cannot produce a figure like {probe.figure}"
             + (f" on {probe.measured_on}" if probe.measured_on else ""),
         )
-    if not how:
+    if how and (concrete >= 2 or len(how) >= 2):
+        said = ", ".join(dict.fromkeys(how[:4]))
+        return check("supported", f"the reply says how the {probe.figure} was measured ({said})")
+    if concrete >= 4:
+        said = ", ".join(counts[:2]) or f"{concrete} figures"
         return check(
-            "weakened",
-            f"the reply restates the result without saying how the {probe.figure} was measured",
+            "supported",
+            f"the reply gives the set and the counts behind the {probe.figure} ({said})",
         )
     return check(
-        "supported",
-        f"the reply says how the {probe.figure} was measured ({', '.join(dict.fromkeys(how[:4]))})",
+        "weakened",
+        f"the reply restates the result without saying how the {probe.figure} was measured",
     )
 
 

@@ -41,6 +41,11 @@ def _probe_backed(verdict: Verdict) -> bool:
     return any(c.outcome == "supported" for c in verdict.claim_checks)
 
 
+def _probe_weakened(verdict: Verdict) -> bool:
+    """The figure the answer rested on was probed, and the reply did not back it."""
+    return bool(verdict.claim_checks) and not _probe_backed(verdict)
+
+
 def _impossible(verdict: Verdict) -> bool:
     return any(f.startswith("figures that cannot be true") for f in verdict.flags)
 
@@ -171,11 +176,20 @@ def tourist_flag(
     recycled = _recycled(verdicts)
     # One claim template across answers backs nothing until a follow-up's reply backs it.
     template = {i for i in templated(verdicts) if not _probe_backed(verdicts[i])}
+    # The claim a probe asked about was the one the answer's score rested on: if the reply did
+    # not back it, the answer's other figures do not back it for this test either.
+    weakened_answers = {i for i, v in enumerate(verdicts) if _probe_weakened(v)}
+    # And when every figure a follow-up checked fell apart, the figures nobody checked do not
+    # back an answer either: a careful interviewer stops taking the rest on trust.
+    checked_none_held = bool(weakened_answers) and not any(map(_probe_backed, verdicts))
+    if checked_none_held:
+        weakened_answers = set(range(len(verdicts)))
     other = [v for v in verdicts if other_track_work(v, (tracks or {}).get(v.question_id))]
     backed = [
         v
         for i, v in enumerate(verdicts)
-        if (is_backed(v) or any(v is o for o in other)) and i not in recycled | template
+        if (is_backed(v) or any(v is o for o in other))
+        and i not in recycled | template | weakened_answers
     ]
     needed = min(2, math.ceil(n / 2))
     flagged = len(backed) < needed
@@ -210,6 +224,11 @@ def tourist_flag(
         reasons.append(
             f"{len(weakened)} figure(s) not backed when the interviewer asked how they were "
             f"measured: " + "; ".join(f"{c.figure} ({c.reasons[0]})" for c in weakened[:3])
+        )
+    if checked_none_held and len(verdicts) > len(weakened):
+        reasons.append(
+            "no figure a follow-up asked about was backed, so the figures no follow-up asked "
+            "about are not taken on trust either (see the claims to verify)"
         )
     if n > len(verdicts):
         reasons.append(f"the session ended with {n - len(verdicts)} question(s) not reached")

@@ -196,3 +196,39 @@ def test_one_claim_pasted_into_every_answer_is_not_backing(bank: QuestionBank) -
     flag = tourist_flag(session)
     assert flag.flagged
     assert any("same figures are given as the evidence" in r for r in flag.reasons)
+
+
+def _checked(verdict: Verdict, outcome: str) -> Verdict:
+    from agent._models import ClaimCheck
+
+    check = ClaimCheck(
+        claim=verdict.claims[0] if verdict.claims else "a figure",
+        figure="83%",
+        probe="How was the 83% measured?",
+        outcome=outcome,  # type: ignore[arg-type]
+        reasons=["the reply hands it elsewhere"],
+    )
+    return verdict.model_copy(update={"claim_checks": [check]})
+
+
+def test_an_answer_whose_probed_figure_fell_apart_does_not_back_the_session(
+    strong: list[Verdict],
+) -> None:
+    # One probe weakened, one supported: the weakened answer no longer counts, the rest do.
+    mixed = [_checked(strong[0], "weakened"), _checked(strong[1], "supported"), strong[2]]
+    flag = tourist_flag(mixed)
+    assert not flag.flagged and "2 of 3" in flag.reasons[0]
+    # Two weakened: one backed answer is too few.
+    two = [_checked(strong[0], "weakened"), _checked(strong[1], "weakened"), strong[2]]
+    assert tourist_flag(two).flagged
+
+
+def test_when_no_probed_figure_held_the_unchecked_figures_are_not_taken_on_trust(
+    strong: list[Verdict],
+) -> None:
+    session = [_checked(strong[0], "weakened"), strong[1], strong[2]]
+    flag = tourist_flag(session)
+    assert flag.flagged and "0 of 3" in flag.reasons[0]
+    assert any("not taken on trust" in r for r in flag.reasons)
+    # Without any probe, the same answers back the session as before.
+    assert not tourist_flag(strong).flagged
