@@ -140,6 +140,21 @@ def test_a_changed_vaguer_or_unmeasurable_reply_weakens_the_claim(
             "clearly robust.",
             "hands it elsewhere",
         ),
+        (
+            "How would you measure it at your company? And who labels sets like that there? We "
+            "did something similar, roughly.",
+            "hands it elsewhere",
+        ),
+        (
+            "I'm not sure why the bookkeeping matters; it worked, and I'd push back on needing "
+            "a labeller for every number.",
+            "hands it elsewhere",
+        ),
+        (
+            "It was closer to 90, not the 250, and the 58% was on a slightly different version "
+            "of the set.",
+            "hands it elsewhere",
+        ),
     ],
 )
 def test_a_reply_that_hands_the_figure_elsewhere_or_does_not_add_up_weakens_it(

@@ -120,6 +120,18 @@ _NOT_MEASURED = re.compile(
     r"(?:labell?ing|labels?|human review|ground truth|manual check)\w*|"
     r"we (?:just )?assumed|worked (?:it )?out from|"
     r"\w+-something|"
+    # defensive: the question itself is waved away
+    r"(?:not sure|don'?t (?:really )?(?:get|see)|do not see) why|push back|misses the point|"
+    r"scepticism|skepticism|nobody does that|in real life|recite|fast[- ]moving|"
+    r"we kind of|our (?:own )?judge?ment|felt (?:comfortable|confident|good)|"
+    r"the direction was|was obvious (?:to|when)|"
+    # not the same set or not a real label
+    r"slightly different (?:version|set|setup|suite|data)|"
+    r"(?:weren'?t|wasn'?t|were not|was not|not) (?:on |run on )?(?:exactly |quite )?the same "
+    r"(?:queries|questions|set|items|cases|data|tickets|suite)|"
+    r"labell?ed by (?:the |our )?(?:model|llm|gpt)|(?:evaluated|tested|measured|scored) on "
+    r"(?:the |our )?training (?:data|set)|(?:the|our) training data|"
+    r"\d[\d,]*,? not (?:the )?(?:\d[\d,]*|[a-z]+ (?:thousand|hundred)|thousand|hundred)\b|"
     # a tool or a report said so
     r"(?:comes?|came) (?:straight |right )?(?:out of|from) (?:the|that|our|its|their) "
     r"(?:[\w-]+ ){0,2}(?:framework|tool|dashboard|report|platform|stack|stage|layer|system)|"
@@ -327,7 +339,7 @@ def _changed_numbers(probe: ClaimProbe, reply: str) -> list[str]:
         noun = re.sub(r"[^a-z]", "", measured_on.split()[-1].lower()).rstrip("s")
         for m in re.finditer(rf"(\d[\d,]*)\s?(?:[a-z-]+\s)?{noun}s?\b", reply, re.I):
             value = int(m.group(1).replace(",", ""))
-            if value != size and 0.02 * size < abs(value - size) and size / 3 <= value <= 3 * size:
+            if value != size and 0.02 * size < abs(value - size) and size / 4 <= value <= 4 * size:
                 changed.append(f"the set was {size} {noun}s in the answer and {value} in the reply")
                 break
     claim = normalise_numbers(probe.claim)
@@ -429,6 +441,8 @@ def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
     how = [m.group(0) for m in _HOW.finditer(text)]
     weak = [m.group(0) for m in _WEAK_HOW.finditer(text)]
     not_measured = [m.group(0) for m in _NOT_MEASURED.finditer(text)]
+    if text.count("?") >= 2:  # asked how, the candidate asks the interviewer back
+        not_measured.append("questions put back to the interviewer")
     counts = [m.group(0) for m in _COUNT_OF.finditer(text)]
     # How concrete the reply is: the distinct numbers it gives, a count out of a total worth two.
     concrete = len({n.replace(",", "") for n in _NUMBER.findall(text)}) + 2 * bool(counts)
