@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ._errors import DatabaseError, MissingDependencyError, UserError
+from ._errors import NO_ROOM, DatabaseError, MissingDependencyError, UserError
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -171,7 +171,6 @@ def _fetch_bool(conn: Any, sql: str, params: tuple[object, ...]) -> bool:
 # SQLite's primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
-_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 # PostgreSQL SQLSTATEs: disk full, out of memory, read-only transaction, data or index damaged,
 # lock not available (class 08 and the server shutting down are "unavailable").
@@ -241,7 +240,7 @@ def _classify(location: Path | str, exc: BaseException) -> tuple[str | None, str
         return None, detail
     if isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
         reason = exc.strerror or detail
-        if exc.errno in _NO_ROOM:
+        if exc.errno in NO_ROOM:
             return "full", reason
         if exc.errno in _NOT_WRITABLE:
             return "read-only", reason

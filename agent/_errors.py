@@ -115,6 +115,10 @@ class MissingDependencyError(UserError):
         )
 
 
+#: errno values that mean "no room": the fix is to free space, not to choose another path.
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
 class OutputError(UserError):
     """A file could not be written: names the file, the cause and what to do.
 
@@ -122,12 +126,9 @@ class OutputError(UserError):
     e.g. "run the same command again; the rows already written are kept".
     """
 
-    #: errno values that mean "no room": the fix is to free space, not to choose another path.
-    NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-
     def __init__(self, path: Path | str, error: OSError, option: str, then: str) -> None:
         self.path, self.errno = str(path), error.errno
-        if error.errno in self.NO_ROOM:
+        if error.errno in NO_ROOM:
             fix = "free some space"
         else:
             fix = f"make it writable or give {option} another path"

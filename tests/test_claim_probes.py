@@ -422,5 +422,6 @@ def test_once_a_figure_falls_apart_a_complete_looking_figure_is_asked_about_too(
 
 def test_a_complete_looking_figure_is_not_asked_about_without_doubt(interview: Interview) -> None:
     step = interview.start(question_ids=["retrieval-quality"], max_followups=1)
-    step = interview.answer(step.session_id, COMPLETE)
-    assert step.done or step.kind != "probe" or "79%" not in (step.prompt or "")
+    end = interview.answer(step.session_id, COMPLETE)
+    assert end.done and end.report is not None  # no follow-up of any kind was needed
+    assert [c for q in end.report.questions for c in q.verdict.claim_checks] == []

@@ -154,8 +154,6 @@ _NOT_MEASURED = re.compile(
 _OUT_OF = re.compile(
     r"(?<![\w.])(\d[\d,]*)\s?(?:of|out of|/)\s?(?:the )?(\d[\d,]*|them|those)\b", re.I
 )
-#: A count out of a total ("22 of 40", "284/400"): a figure somebody counted.
-_COUNT_OF = re.compile(r"\b\d[\d,]*\s?(?:of|out of|/)\s?\d[\d,]*\b", re.I)
 #: A number in the reply (after number words are made digits).
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 _INTEGER = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\d.,])\d+(?![\d.,]?\d)")
@@ -443,7 +441,11 @@ def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
     not_measured = [m.group(0) for m in _NOT_MEASURED.finditer(text)]
     if text.count("?") >= 2:  # asked how, the candidate asks the interviewer back
         not_measured.append("questions put back to the interviewer")
-    counts = [m.group(0) for m in _COUNT_OF.finditer(text)]
+    counts = [
+        m.group(0)
+        for m in _OUT_OF.finditer(text)
+        if m.group(2)[0].isdigit() and not re.search(r"\bthe\b", m.group(0), re.I)
+    ]
     # How concrete the reply is: the distinct numbers it gives, a count out of a total worth two.
     concrete = len({n.replace(",", "") for n in _NUMBER.findall(text)}) + 2 * bool(counts)
     if changed:

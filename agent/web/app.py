@@ -76,7 +76,7 @@ from .. import (
 from .._errors import DatabaseError
 from ..report import render_markdown
 from .config import WebConfig
-from .limits import CandidateLimits, SignInOutcome, SignInRefusals, address_key, retry_after
+from .limits import CandidateLimits, Deadlines, SignInOutcome, address_key, retry_after
 from .schemas import Answer, CreateSession, InterviewView, SessionCreated, SessionList
 from .security import (
     AccessLogMiddleware,
@@ -130,7 +130,7 @@ class WebState:
         self.clock: Callable[[], float] = time.time
         self.policy = config.sign_in
         self.env_hash = token_hash(config.manager_token) if config.manager_token else None
-        self.refusals = SignInRefusals(lambda: self.clock())
+        self.refusals = Deadlines(lambda: self.clock())
         self.limits = CandidateLimits(config.read_limit, config.read_window, config.stream_limit)
 
     async def check_manager_token(self, request: Request, presented: str) -> SignInOutcome:

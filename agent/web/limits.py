@@ -15,7 +15,7 @@ database, so every server process on it shares them (:meth:`agent.web.store.AppS
   a manager who mistyped is make them wait for ``forget`` seconds.
 
 Refused attempts are not counted (waiting is the only way on), are answered with 429 and
-``Retry-After``, and are remembered in this process (:class:`SignInRefusals`) so that a flood
+``Retry-After``, and are remembered in this process (:class:`Deadlines`) so that a flood
 from a backing-off address costs no database work.
 
 **Candidate tokens** (:class:`CandidateLimits`, kept in each process's memory): reads (the chat
@@ -120,7 +120,7 @@ class SignInOutcome:
 class Deadlines:
     """Keys that must wait until a time, remembered in this process's memory.
 
-    Used for addresses refused lately (:attr:`SignInRefusals`: refused again with no database
+    Used for addresses refused lately (refused again with no database
     work until their wait is over; the database stays the authority, shared by every process)
     and for candidate tokens told to wait before answering again.
     """
@@ -150,10 +150,6 @@ class Deadlines:
     def forget(self, key: str) -> None:
         """Drop what is remembered about ``key`` (after a successful sign-in, say)."""
         self._until.pop(key, None)
-
-
-#: Addresses refused lately (see :class:`Deadlines`).
-SignInRefusals = Deadlines
 
 
 # --- candidate tokens ------------------------------------------------------------------------
@@ -246,7 +242,6 @@ __all__ = [
     "Deadlines",
     "SignInOutcome",
     "SignInPolicy",
-    "SignInRefusals",
     "address_key",
     "retry_after",
 ]
