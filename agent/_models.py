@@ -418,8 +418,9 @@ class TouristFlag(_Strict):
     quotes: list[str] = Field(default_factory=list)
     applicable: bool = Field(
         default=True,
-        description="False when no answer was about the candidate's own work (answer-key "
-        "take-home questions only): the flag means nothing there.",
+        description="False when the flag cannot be judged: no answer was about the "
+        "candidate's own work (answer-key take-home questions only), or the interview ended "
+        "early with too few answers. The reasons say which.",
     )
 
 
@@ -455,6 +456,10 @@ class Report(_Strict):
     transcript: list[Turn]
     grader: GraderInfo
     unscored: list[str] = Field(default_factory=list, description="Question ids left unscored.")
+    planned: int | None = Field(
+        default=None,
+        description="Questions the session meant to ask (more than answered when it ended early).",
+    )
     degraded: bool = Field(default=False, description="A fallback grader graded some answer.")
     usage: TokenUsage = Field(default_factory=TokenUsage)
     to_verify: list[ClaimToVerify] = Field(

@@ -12,7 +12,7 @@ from statistics import mean
 from typing import Any
 
 from ._escape import markdown_text as _md
-from ._models import GraderInfo, QuestionResult, Report, TokenUsage, Turn, Verdict
+from ._models import GraderInfo, QuestionResult, Report, TokenUsage, TouristFlag, Turn, Verdict
 from .bank import QuestionBank
 from .grading.claim_probes import claims_to_verify
 from .grading.tourist import tourist_flag
@@ -62,12 +62,19 @@ def build_report(
         session_id=session_id,
         track=track,
         status="ended-early" if ended_early else "complete",
+        planned=planned,
         overall=overall,
         competencies={c: round(mean(s), 2) for c, s in by_competency.items()},
         questions=results,
         tourist=flag,
         injection_attempts=injections,
-        recommendation=_recommend(overall, flag.flagged, bool(injections), len(results)),
+        recommendation=_recommend(
+            overall,
+            flag.flagged,
+            bool(injections),
+            len(results),
+            ended_early and not flag.applicable,
+        ),
         transcript=turns,
         grader=grader,
         to_verify=claims_to_verify([r.verdict for r in results]),
@@ -88,9 +95,16 @@ def total_usage(used: Sequence[TokenUsage]) -> TokenUsage:
     )
 
 
-def _recommend(overall: float | None, tourist: bool, injection: bool, answered: int) -> str:
+def _recommend(
+    overall: float | None, tourist: bool, injection: bool, answered: int, too_short: bool
+) -> str:
     if answered == 0 or overall is None:
         text = "No answers to assess; reschedule or decline."
+    elif too_short:
+        text = (
+            f"The interview ended after {answered} answer(s), too few to judge; invite the "
+            "candidate to finish before deciding."
+        )
     elif tourist:
         text = "Do not advance on this evidence: answers were not backed by concrete figures."
     elif overall >= 3.5:
@@ -100,6 +114,11 @@ def _recommend(overall: float | None, tourist: bool, injection: bool, answered: 
     if injection:
         text += " The candidate's text addressed the grader; review the flagged passages."
     return text + " This report recommends; the hiring manager decides."
+
+
+def flag_word(flag: TouristFlag) -> str:
+    """YES, no, or not judged (the reasons say why)."""
+    return "not judged" if not flag.applicable else "YES" if flag.flagged else "no"
 
 
 def _dollars(cost: float | None) -> str:
@@ -116,9 +135,14 @@ def render_markdown(report: Report) -> str:
         f"# Screening report: session {_md(report.session_id)}",
         "",
         f"- Track: {_md(report.track)}",
-        f"- Status: {report.status}",
+        f"- Status: {report.status}"
+        + (
+            f" ({len(report.questions)} of {report.planned} questions answered)"
+            if report.planned and report.planned > len(report.questions)
+            else ""
+        ),
         f"- Overall: {report.overall if report.overall is not None else 'unscored'} / 5",
-        f"- Prompt-tourist flag: **{'YES' if report.tourist.flagged else 'no'}**",
+        f"- Prompt-tourist flag: **{flag_word(report.tourist)}**",
         f"- Grader: {_md(report.grader.name)} {_md(report.grader.version)}"
         + (" (degraded: a fallback grader took over for some answers)" if report.degraded else ""),
         *([f"- Unscored answers: {_md(', '.join(report.unscored))}"] if report.unscored else []),

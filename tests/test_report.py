@@ -155,9 +155,31 @@ def test_build_report_tourist_and_early_end(bank: QuestionBank) -> None:
         planned=3,
     )
     assert report.status == "ended-early"
-    assert report.tourist.flagged is True
+    # One vague answer before the candidate left: not judged, and the early end is the reason.
+    assert (report.tourist.flagged, report.tourist.applicable) == (False, False)
+    assert "1 of 3 questions answered, too few to judge" in report.tourist.reasons[0]
+    assert report.recommendation.startswith("The interview ended after 1 answer(s)")
+    markdown = render_markdown(report)
+    assert "- Status: ended-early (1 of 3 questions answered)" in markdown
+    assert "- Prompt-tourist flag: **not judged**" in markdown
+    # Two vague answers of three: judged on those two.
+    answers = {"regression-suite": TOURIST_ANSWER, "hallucination-debug": TOURIST_ANSWER}
+    report = build_report(
+        bank,
+        session_id="s3",
+        track="ai-engineer",
+        transcript=_transcript(bank, answers),
+        verdicts=_verdicts(bank, answers),
+        ended_early=True,
+        grader=OfflineGrader().info,
+        planned=3,
+    )
+    assert (report.tourist.flagged, report.tourist.applicable) == (True, True)
     assert report.recommendation.startswith("Do not advance")
-    assert any("not reached" in r for r in report.tourist.reasons)
+    assert any(
+        "2 of 3 questions answered; the flag is judged on those" in r
+        for r in report.tourist.reasons
+    )
 
 
 def test_report_round_trips_through_json(interview: Interview) -> None:

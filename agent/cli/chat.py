@@ -28,7 +28,7 @@ from .._errors import AnswerTooLongError, DatabaseError
 from .._models import Report
 from ..grading.base import get_grader
 from ..interview import MAX_ANSWER_CHARS, Interview, Step
-from ..report import render_markdown
+from ..report import flag_word, render_markdown
 from ._options import (
     BaseUrl,
     EscalateTo,
@@ -195,8 +195,9 @@ def _show_report(console: Console, report: Report, tty: bool) -> None:
     for r in report.questions:
         for evidence in r.verdict.evidence[:2]:
             console.print(f"  {r.question_id}: \u201c{evidence.quote}\u201d", markup=False)
-    flag = "[bold red]YES[/bold red]" if report.tourist.flagged else "[green]no[/green]"
-    console.print(f"Prompt-tourist flag: {flag}")
+    word = flag_word(report.tourist)
+    style = {"YES": "bold red", "no": "green"}.get(word, "yellow")
+    console.print(f"Prompt-tourist flag: [{style}]{word}[/{style}]")
     for reason in report.tourist.reasons:
         console.print(f"  - {reason}", markup=False)
     console.print(Markdown(f"**Recommendation.** {report.recommendation}"))

@@ -20,6 +20,10 @@ from .claim_probes import templated
 
 _MEASURED = {EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY}
 
+#: An interview that ended early with fewer answers than this is not judged: one answer is too
+#: little to call anyone a tourist, and the questions never reached say nothing about them.
+MIN_ANSWERS_TO_JUDGE = 2
+
 
 def is_backed(verdict: Verdict) -> bool:
     """True when an answer is backed by measured, coherent evidence (LABELLING section 7).
@@ -152,12 +156,14 @@ def tourist_flag(
 ) -> TouristFlag:
     """Decide the flag for a whole session and say why.
 
-    ``planned`` is the number of questions the session meant to ask; questions left unanswered
-    when a session ends early count as not backed. ``tracks`` maps question ids to their track:
-    with it, AI-engineer answers backed by measured classical-ML work count as backed (the
-    hiring guide's test is concrete numbers, not the kind of system) and the reasons say the
-    candidate fits the ML-engineer track better. Answers to answer-key take-home questions
-    (a technical question with a correct answer) do not count either way.
+    ``planned`` is the number of questions the session meant to ask. A session that ended early
+    is judged on the questions answered, and not judged at all (``applicable`` False, the early
+    end named as the reason) with fewer than :data:`MIN_ANSWERS_TO_JUDGE` of them. ``tracks``
+    maps question ids to their track: with it, AI-engineer answers backed by measured
+    classical-ML work count as backed (the hiring guide's test is concrete numbers, not the kind
+    of system) and the reasons say the candidate fits the ML-engineer track better. Answers to
+    answer-key take-home questions (a technical question with a correct answer) do not count
+    either way.
     """
     keyed = [v for v in verdicts if v.question_kind == "answer-key"]
     verdicts = [v for v in verdicts if v.question_kind != "answer-key"]  # a right answer, not work
@@ -170,9 +176,31 @@ def tourist_flag(
                 "own measured work, which these questions do not ask for"
             ],
         )
-    n = max(len(verdicts), (planned or 0) - len(keyed))
+    # Judged on what was answered: questions an early end left unreached say nothing either way.
+    n = len(verdicts)
+    planned_here = max(n, (planned or 0) - len(keyed))
     if not verdicts:
-        return TouristFlag(flagged=False, reasons=["no questions were answered; nothing to assess"])
+        return TouristFlag(
+            flagged=False,
+            applicable=False,
+            reasons=[
+                f"the interview ended before any of its {planned_here} question(s) was answered; "
+                "nothing to assess"
+                if planned_here
+                else "no questions were answered; nothing to assess"
+            ],
+        )
+    early = planned_here > n
+    if early and n < MIN_ANSWERS_TO_JUDGE:
+        return TouristFlag(
+            flagged=False,
+            applicable=False,
+            reasons=[
+                f"the interview ended early: {n} of {planned_here} questions answered, too few "
+                f"to judge (the flag needs at least {MIN_ANSWERS_TO_JUDGE} answers); read the "
+                "answer given, or invite the candidate to finish"
+            ],
+        )
     recycled = _recycled(verdicts)
     # One claim template across answers backs nothing until a follow-up's reply backs it.
     template = {i for i in templated(verdicts) if not _probe_backed(verdicts[i])}
@@ -230,8 +258,11 @@ def tourist_flag(
             "no figure a follow-up asked about was backed, so the figures no follow-up asked "
             "about are not taken on trust either (see the claims to verify)"
         )
-    if n > len(verdicts):
-        reasons.append(f"the session ended with {n - len(verdicts)} question(s) not reached")
+    if early:
+        reasons.append(
+            f"the interview ended early: {n} of {planned_here} questions answered; the flag is "
+            "judged on those"
+        )
     if empty:
         ids = ", ".join(v.question_id for v in empty)
         reasons.append(f"no answer to {len(empty)} question(s): {ids}")

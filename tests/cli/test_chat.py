@@ -117,9 +117,12 @@ def test_eof_ends_the_session_early(
     report = load_report(out)
     assert report.status == "ended-early"
     assert [t.answer for t in report.transcript] == [TOURIST_ANSWER, TOURIST_PROBE_ANSWER]
-    assert report.tourist.flagged is True
+    # One question of three answered: too little to call anyone a tourist, and it says why.
+    assert (report.tourist.flagged, report.tourist.applicable) == (False, False)
+    assert "1 of 3 questions answered, too few to judge" in report.tourist.reasons[0]
     assert (tmp_path / "report.md").exists()
-    assert "- Status: ended-early" in proc.stdout
+    assert "- Status: ended-early (1 of 3 questions answered)" in proc.stdout
+    assert "- Prompt-tourist flag: **not judged**" in proc.stdout
 
 
 def test_question_ids_in_order(screener_exe: str, cli_env: dict[str, str], tmp_path: Path) -> None:

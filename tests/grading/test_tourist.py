@@ -85,17 +85,31 @@ def test_one_strong_answer_of_three_is_not_enough(bank: QuestionBank) -> None:
     assert tourist_flag(two).flagged is False
 
 
-def test_planned_counts_questions_not_reached(strong: list[Verdict]) -> None:
+def test_an_early_end_is_judged_on_what_was_answered(
+    bank: QuestionBank, strong: list[Verdict]
+) -> None:
     one = strong[:1]
     assert tourist_flag(one).flagged is False, "one backed answer of one is enough"
+    # One answer of three: too little to judge, and the early end is the reason given.
     flag = tourist_flag(one, planned=3)
-    assert flag.flagged is True
-    assert any("2 question(s) not reached" in r for r in flag.reasons)
-    assert "1 of 3" in flag.reasons[0]
-    # Two backed answers of three planned are enough, and the gap is still reported.
+    assert (flag.flagged, flag.applicable) == (False, False)
+    assert "ended early: 1 of 3 questions answered, too few to judge" in flag.reasons[0]
+    vague = verdicts(bank, {"before-after": TOURIST_ANSWER})
+    flag = tourist_flag(vague, planned=3)
+    assert (flag.flagged, flag.applicable) == (False, False), "unreached questions are no evidence"
+    # Two of three: judged on the two, with the early end said.
     two = tourist_flag(strong[:2], planned=3)
-    assert two.flagged is False
-    assert any("1 question(s) not reached" in r for r in two.reasons)
+    assert (two.flagged, two.applicable) == (False, True)
+    assert any(
+        "ended early: 2 of 3 questions answered; the flag is judged on those" in r
+        for r in two.reasons
+    )
+    tourists = verdicts(
+        bank, {"regression-suite": TOURIST_ANSWER, "hallucination-debug": TOURIST_ANSWER}
+    )
+    judged = tourist_flag(tourists, planned=3)
+    assert (judged.flagged, judged.applicable) == (True, True)
+    assert judged.reasons[0].startswith("0 of 2 answers backed")
 
 
 def test_planned_smaller_than_answered_is_ignored(strong: list[Verdict]) -> None:
