@@ -1,8 +1,9 @@
 """``screener chat``: a screening interview in the terminal.
 
-On a TTY: a rich interface with multi-line answers (an empty line sends the answer) and
-"question k of n". Otherwise each line of standard input is one answer, and end of input ends the
-session with its report, so sessions can be scripted.
+On a TTY: a multi-line answer editor (Enter starts a new line, Alt+Enter sends; pasted text
+arrives whole; a counter shows the limit; ``/skip`` records no answer after a confirmation; see
+:mod:`agent.cli._editor`) and "question k of n". Otherwise each line of standard input is one
+answer, and end of input ends the session with its report, so sessions can be scripted.
 
 A full disk, a read-only, locked or damaged session database stops the chat with one line that
 names the file and what to do, and once a session has started, how to resume it: every answer
@@ -29,6 +30,7 @@ from .._models import Report
 from ..grading.base import get_grader
 from ..interview import MAX_ANSWER_CHARS, Interview, Step
 from ..report import flag_word, render_markdown
+from ._editor import HELP, AnswerEditor
 from ._options import (
     BaseUrl,
     EscalateTo,
@@ -109,19 +111,17 @@ def chat(
 
 def _converse(interview: Interview, step: Step, console: Console, tty: bool, db_path: Path) -> Step:
     """Ask and record answers until the session ends; return its last step (with the report)."""
+    editor = AnswerEditor(MAX_ANSWER_CHARS) if tty else None
     if tty:
         console.print(
             Panel.fit(
-                "Answer with concrete examples from your own work.\n"
-                "Finish an answer with an empty line. Ctrl-D ends the interview; "
-                "Ctrl-C pauses it (resume later).",
-                title="screener",
+                f"Answer with concrete examples from your own work.\n{HELP}", title="screener"
             )
         )
     while not step.done:
         _show_prompt(console, step, tty)
         try:
-            text = _read_answer(tty)
+            text = editor.read() if editor else _read_line()
         except KeyboardInterrupt:
             print(
                 f"\npaused; every answer so far is saved. Resume with: "
@@ -156,28 +156,14 @@ def _show_prompt(console: Console, step: Step, tty: bool) -> None:
     header = f"[{label} - question {step.question_number} of {step.total_questions}]"
     if tty:
         console.print(f"\n[bold cyan]{header}[/bold cyan]\n[bold]{step.prompt}[/bold]")
-        console.print(f"[dim](up to {MAX_ANSWER_CHARS:,} characters)[/dim]")
     else:
         print(f"{header} {step.prompt}", flush=True)
 
 
-def _read_answer(tty: bool) -> str | None:
-    """One answer: a line of stdin, or on a TTY lines up to an empty line. None at end of input."""
-    if not tty:
-        line = sys.stdin.readline()
-        return None if line == "" else line.rstrip("\n")
-    lines: list[str] = []
-    try:
-        while True:
-            line = input("> " if not lines else "  ")
-            if not line.strip():
-                if lines:
-                    break
-                continue  # an empty first line does not send an empty answer by accident
-            lines.append(line)
-    except EOFError:
-        return "\n".join(lines) if lines else None
-    return "\n".join(lines)
+def _read_line() -> str | None:
+    """One answer per line of standard input; None at end of input."""
+    line = sys.stdin.readline()
+    return None if line == "" else line.rstrip("\n")
 
 
 def _show_report(console: Console, report: Report, tty: bool) -> None:
