@@ -115,6 +115,20 @@ class Step:
     report: Report | None = None
 
 
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of the session list: where a session stands, and its headline figures."""
+
+    session_id: str
+    track: str
+    status: Literal["in progress", "complete", "ended-early"]
+    answered: int
+    total_questions: int
+    last_activity: str  # ISO 8601, UTC: the session's newest checkpoint
+    overall: float | None = None
+    tourist: bool | None = None  # None while in progress, or when the flag was not judged
+
+
 def _question_prompt(bank: QuestionBank, question_id: str) -> dict[str, Any]:
     question = bank.get(question_id)
     return {"question_id": question_id, "kind": "question", "probe": None, "prompt": question.text}
@@ -574,6 +588,39 @@ class Interview:
                     Command(resume=END_SESSION), self._config(session_id), durability="sync"
                 )
             return self.current(session_id)
+
+    @_database_failures
+    def sessions(self) -> list[SessionSummary]:
+        """Every session in the database, the most recently active first."""
+        checkpointer = self.graph.checkpointer
+        assert isinstance(checkpointer, BaseCheckpointSaver)
+        latest: dict[str, str] = {}
+        for saved in checkpointer.list(None):
+            thread = saved.config["configurable"]["thread_id"]
+            ts = saved.checkpoint["ts"]
+            if ts > latest.get(thread, ""):
+                latest[thread] = ts
+        summaries = []
+        for thread, ts in sorted(latest.items(), key=lambda item: item[1], reverse=True):
+            values = self._values(thread)
+            if not values.get("question_ids"):
+                continue  # a session that never finished starting
+            report = Report.model_validate(values["report"]) if values.get("report") else None
+            summaries.append(
+                SessionSummary(
+                    session_id=thread,
+                    track=values.get("track", ""),
+                    status=report.status if report else "in progress",
+                    answered=len({t["question_id"] for t in values.get("transcript", [])}),
+                    total_questions=len(values["question_ids"]),
+                    last_activity=ts,
+                    overall=report.overall if report else None,
+                    tourist=report.tourist.flagged
+                    if report and report.tourist.applicable
+                    else None,
+                )
+            )
+        return summaries
 
     @_database_failures
     def delete(self, session_id: str) -> None:

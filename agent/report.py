@@ -6,6 +6,7 @@ transcript, the follow-ups asked, and the reasons behind the prompt-tourist flag
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from statistics import mean
@@ -171,8 +172,7 @@ def render_markdown(report: Report) -> str:
     ]
     if report.injection_attempts:
         lines += ["## Injection attempts (ignored by the grader)", ""]
-        lines += [f"> {_md(q)}" for q in report.injection_attempts]
-        lines.append("")
+        lines += [line for q in report.injection_attempts for line in (f"> {_md(q)}", "")]
     for r in report.questions:
         v = r.verdict
         lines += [
@@ -197,9 +197,8 @@ def render_markdown(report: Report) -> str:
                 "",
             ]
         if v.claims:
-            lines.append("Measured claims (tied to a set or a method; worth probing):")
-            lines += [f"> {_md(c)}" for c in v.claims]
-            lines.append("")
+            lines += ["Measured claims (tied to a set or a method; worth probing):", ""]
+            lines += [line for c in v.claims for line in (f"> {_md(c)}", "")]  # one quote each
         if v.evidence:
             lines.append("Evidence:")
             lines += [f"- {_md(e.note)}\n  > {_md(e.quote)}" for e in v.evidence]
@@ -222,3 +221,27 @@ def render_markdown(report: Report) -> str:
         label = "Question" if t.kind == "question" else "Follow-up"
         lines += [f"**{label}:** {_md(t.prompt)}", "", f"> {_md(t.answer) or '(no answer)'}", ""]
     return "\n".join(lines)
+
+
+_PAGE_STYLE = (
+    "body{font:15px/1.5 system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem;"
+    "color:#1b1f24}table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #c8ccd1;"
+    "padding:.25rem .6rem;text-align:left}blockquote{margin:.3rem 0 .3rem 1rem;padding-left:.8rem;"
+    "border-left:3px solid #8a939c;color:#3d444d}h2{margin-top:2rem}"
+)
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML page: :func:`render_markdown`, rendered.
+
+    Every supplied string is already plain text in the Markdown (HTML escaped, Markdown inert),
+    and the renderer passes no raw HTML through, so nothing a candidate wrote becomes markup.
+    """
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(render_markdown(report))
+    title = html.escape(f"Screening report: session {report.session_id}")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{_PAGE_STYLE}</style></head><body>\n{body}</body></html>\n"
+    )

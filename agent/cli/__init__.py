@@ -8,7 +8,7 @@ import sys
 import typer
 
 from .._errors import UserError
-from . import bank_cmds, chat, eval_cmd, grade, serve, train_cmd
+from . import bank_cmds, chat, eval_cmd, grade, serve, sessions_cmd, train_cmd
 
 app = typer.Typer(
     name="screener",
@@ -26,6 +26,8 @@ app.command("questions")(bank_cmds.questions)
 app.command("validate")(bank_cmds.validate)
 app.command("schema")(bank_cmds.schema)
 app.command("serve")(serve.serve)
+app.command("sessions")(sessions_cmd.sessions)
+app.command("report")(sessions_cmd.report)
 
 
 def main() -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -48,3 +52,18 @@ def grader_options(
         cache=not no_cache,
         escalate_to=escalate_to,
     )
+
+
+def runnable(*words: str | Path) -> str:
+    """A ``screener`` command line that runs as printed, from where this one was started.
+
+    The program is named as it was started (``.venv/bin/screener`` after the README's install),
+    or ``screener`` when that is what the PATH finds; every argument is shell-quoted.
+    """
+    program = sys.argv[0] if sys.argv and sys.argv[0] else "screener"
+    on_path = shutil.which("screener")
+    if on_path and Path(on_path).resolve() == Path(program).resolve():
+        program = "screener"
+    elif not Path(program).name.startswith("screener"):
+        program = "screener"  # started some other way (python -c, a test runner)
+    return shlex.join([program, *map(str, words)])

@@ -39,6 +39,7 @@ from ._options import (
     Provider,
     Samples,
     grader_options,
+    runnable,
 )
 
 
@@ -89,18 +90,15 @@ def chat(
                 provider=provider,
                 max_followups=max_followups,
             )
+        resume_with = runnable("chat", "--resume", step.session_id, "--db", db_path)
         print(
-            f"session {step.session_id} (resume with: screener chat --resume {step.session_id}"
-            f" --db {db_path})",
-            file=sys.stderr,
-            flush=True,
+            f"session {step.session_id} (resume with: {resume_with})", file=sys.stderr, flush=True
         )
         try:
-            step = _converse(interview, step, console, tty, db_path)
+            step = _converse(interview, step, console, tty, resume_with)
         except DatabaseError as exc:
             raise exc.then(
-                f"resume with: screener chat --resume {step.session_id} --db {db_path} "
-                "(the answers saved before this are kept)"
+                f"resume with: {resume_with} (the answers saved before this are kept)"
             ) from None
         assert step.report is not None
         _show_report(console, step.report, tty)
@@ -109,7 +107,9 @@ def chat(
                 print(f"report written to {path}", file=sys.stderr)
 
 
-def _converse(interview: Interview, step: Step, console: Console, tty: bool, db_path: Path) -> Step:
+def _converse(
+    interview: Interview, step: Step, console: Console, tty: bool, resume_with: str
+) -> Step:
     """Ask and record answers until the session ends; return its last step (with the report)."""
     editor = AnswerEditor(MAX_ANSWER_CHARS) if tty else None
     if tty:
@@ -124,8 +124,7 @@ def _converse(interview: Interview, step: Step, console: Console, tty: bool, db_
             text = editor.read() if editor else _read_line()
         except KeyboardInterrupt:
             print(
-                f"\npaused; every answer so far is saved. Resume with: "
-                f"screener chat --resume {step.session_id} --db {db_path}",
+                f"\npaused; every answer so far is saved. Resume with: {resume_with}",
                 file=sys.stderr,
             )
             raise typer.Exit(130) from None
@@ -147,7 +146,7 @@ def write_report(report: Report, target: Path) -> list[Path]:
     base.parent.mkdir(parents=True, exist_ok=True)
     json_path, md_path = base.with_suffix(".json"), base.with_suffix(".md")
     json_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    md_path.write_text(render_markdown(report) + "\n", encoding="utf-8")
+    md_path.write_text(render_markdown(report).rstrip("\n") + "\n", encoding="utf-8")
     return [json_path, md_path]
 
 

@@ -29,7 +29,7 @@ CORE_PROMPTS = [
 ]
 PROMPT_LINE = re.compile(r"^\[(Question|Follow-up) - question (\d+) of (\d+)\] ")
 SESSION_LINE = re.compile(
-    r"^session (\S+) \(resume with: screener chat --resume (\S+) --db (.+)\)$"
+    r"^session (\S+) \(resume with: (?:\S*/)?screener chat --resume (\S+) --db (.+)\)$"
 )
 
 
