@@ -1,7 +1,9 @@
 """``screener serve``: the web front end (manager dashboard and candidate chat) under uvicorn.
 
 The manager token comes from ``$SCREENER_MANAGER_TOKEN``; otherwise the first start generates
-one, stores only its hash next to the data, and prints it once on standard output.
+one, stores only its hash next to the data, and prints it once on standard output. The port is
+bound first: a start that cannot listen (the port is taken) stops with one line and makes no
+token, so the next start still prints one.
 
 ``--database-url postgresql://...`` keeps everything in PostgreSQL, so several instances (behind
 a load balancer) can serve one deployment.
@@ -54,7 +56,7 @@ def serve(
     try:
         from ..web import WebConfig, provision_manager_token
         from ..web.config import MANAGER_TOKEN_ENV, manager_token_from_env
-        from ..web.server import run
+        from ..web.server import listen, run
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise UserError(
             f"screener serve needs the web extra ({exc.name} is missing): "
@@ -75,6 +77,8 @@ def serve(
     if config.db_path is not None:  # refuse a damaged, read-only or locked file before starting
         for path in (config.db_path, config.web_db_path):
             check_sqlite(path, option="--db")
+    sock = listen(host, port)  # before any token is made: a start that fails changes nothing
+    port = sock.getsockname()[1]  # the port chosen, for --port 0
     generated = provision_manager_token(config, rotate=new_manager_token)
     shown_host = f"[{host}]" if ":" in host else host
     if generated:
@@ -89,7 +93,7 @@ def serve(
         file=sys.stderr,
         flush=True,
     )
-    run(config, host, port)
+    run(config, sock)
 
 
 def _database(db: Path | None, database_url: str | None) -> tuple[Path | None, str | None]:

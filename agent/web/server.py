@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 import copy
+import errno
+import socket
 from typing import Any
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from .._errors import UserError
 from .app import create_app
 from .config import WebConfig
 from .security import security_headers
@@ -48,18 +51,44 @@ def log_config(base: dict[str, Any] | None = None) -> dict[str, Any]:
     return config
 
 
-def run(config: WebConfig, host: str, port: int) -> None:
-    """Serve the app built from ``config`` on ``host:port`` until interrupted."""
-    uvicorn.run(
-        create_app(config),
-        host=host,
-        port=port,
-        http=SecureH11Protocol,
-        access_log=False,  # it would log candidate tokens in paths; ours redacts them
-        log_config=log_config(),
-        server_header=False,
-        timeout_graceful_shutdown=5,
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, or one line saying why it cannot be.
+
+    ``screener serve`` binds before it creates or prints anything, so a start that fails here
+    (the port is taken, the address is not this machine's) changes nothing.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        reason = (
+            "the port is in use (another server?)"
+            if exc.errno == errno.EADDRINUSE
+            else (exc.strerror or str(exc))
+        )
+        raise UserError(
+            f"cannot listen on {host}:{port}: {reason}; choose another --port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(config: WebConfig, sock: socket.socket) -> None:
+    """Serve the app built from ``config`` on the bound ``sock`` until interrupted."""
+    host, port = sock.getsockname()[:2]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            host=host,
+            port=port,
+            http=SecureH11Protocol,
+            access_log=False,  # it would log candidate tokens in paths; ours redacts them
+            log_config=log_config(),
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
     )
+    server.run(sockets=[sock])
 
 
-__all__ = ["SecureH11Protocol", "log_config", "run"]
+__all__ = ["SecureH11Protocol", "listen", "log_config", "run"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.web import WebConfig
-from agent.web.server import run
+from agent.web.server import listen, run
 from agent.web.service import ScreeningService
 
 PATHS = ("db_path", "app_db_path")
@@ -43,7 +43,7 @@ def main() -> None:
 
     if args.hang_after_save or args.fail_after_save:
         ScreeningService.submit_answer = after_save  # type: ignore[method-assign]
-    run(config, "127.0.0.1", args.port)
+    run(config, listen("127.0.0.1", args.port))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
 import signal
 import sys
 from pathlib import Path
@@ -156,3 +158,46 @@ def test_serve_refuses_a_short_environment_token(
     result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "s.sqlite")])
     assert isinstance(result.exception, UserError)
     assert "at least 32 characters" in str(result.exception)
+
+
+@pytest.mark.slow
+def test_a_busy_port_stops_the_start_before_any_token_is_made(
+    screener_exe: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    db = tmp_path / "busy" / "s.sqlite"
+    env = serve_env(cli_env)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        refused = subprocess.run(
+            [screener_exe, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(db)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert refused.returncode == 2
+    assert refused.stdout == "", "no token printed"
+    assert refused.stderr.strip() == (
+        f"screener: error: cannot listen on 127.0.0.1:{port}: the port is in use (another "
+        "server?); choose another --port"
+    )
+    assert provision_manager_token(WebConfig(db_path=db), rotate=False) is not None, (
+        "the failed start stored no token hash, so a token can still be made"
+    )
+
+
+@pytest.mark.slow
+def test_after_a_failed_start_the_next_start_prints_the_token(
+    screener_exe: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    db = tmp_path / "again" / "s.sqlite"
+    env = serve_env(cli_env)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        argv = [screener_exe, "serve", "--port", str(port), "--db", str(db)]
+        assert subprocess.run(argv, capture_output=True, env=env, timeout=60).returncode == 2
+    with ServerProcess(screener_exe, db, env) as server:
+        token = server.printed_token()
+        assert token and len(token) >= 43
+        ok = httpx.get(server.url + "/api/sessions", headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 200
