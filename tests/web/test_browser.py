@@ -135,6 +135,7 @@ def test_manager_and_candidate_in_a_real_browser(
         candidate.set_default_timeout(15000)
         _watch_dialogs(candidate, dialogs)
         candidate.goto(candidate_url)
+        candidate.click("#start")
         candidate.wait_for_selector("#answer-form", state="visible")
         assert candidate.inner_text("#progress") == "Question 1 of 2"
         assert candidate.inner_text(".msg.interviewer .body") == (
@@ -240,6 +241,7 @@ def test_a_reply_lost_in_the_browser_then_send_again_records_the_answer_once(
 
             page.route("**/answer", reply_lost, times=1)
             page.goto(url)
+            page.click("#start")
             page.wait_for_selector("#answer-form", state="visible")
             page.fill("#answer", STRONG)
             page.click("#send")
@@ -297,7 +299,8 @@ def test_a_reader_over_the_limit_is_told_to_reload_later_not_that_the_link_is_ba
             url = api.post("/api/sessions", json={}).json()["candidate_url"]
         page = browser.new_context(viewport={"width": 1000, "height": 600}).new_page()
         page.set_default_timeout(15000)
-        page.goto(url)  # three reads: the page, the state, the stream
+        page.goto(url)  # three reads: the page, the state, and the stream once started
+        page.click("#start")
         page.wait_for_selector("#answer-form", state="visible")
         page.reload()  # the page is the fourth; the state is refused
         page.wait_for_selector(".msg.system")
@@ -305,3 +308,62 @@ def test_a_reader_over_the_limit_is_told_to_reload_later_not_that_the_link_is_ba
         assert "The server is busy. Nothing is lost; please reload this page in" in shown
         assert "not valid" not in shown
         page.screenshot(path=str(shots / "candidate-busy.png"), full_page=True)
+
+
+# --- the candidate page: introduction, empty answers, drafts, keyboard and screen readers -------
+
+
+def _new_interview(server: ServerProcess, **body: Any) -> tuple[str, str]:
+    """Create a session through the API; return its id and the candidate's URL."""
+    with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+        created = api.post("/api/sessions", json=body).json()
+    return created["session_id"], created["candidate_url"]
+
+
+def _candidate_page(browser: Any, height: int = 860) -> Any:
+    page = browser.new_context(viewport={"width": 1000, "height": height}).new_page()
+    page.set_default_timeout(15000)
+    return page
+
+
+def _focused(page: Any) -> str:
+    return str(page.evaluate("document.activeElement.id"))
+
+
+def test_the_introduction_names_the_track_the_questions_and_the_time_then_start_asks(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "intro" / "s.sqlite", cli_env) as server:
+        _, url = _new_interview(
+            server, track="ai-engineer", questions=3, candidate_label="Private Label"
+        )
+        page = _candidate_page(browser)
+        page.goto(url)
+        page.wait_for_selector("#intro", state="visible")
+        assert page.inner_text("h1") == "AI engineer screening interview"
+        facts = page.inner_text("#intro-facts")
+        assert "3 questions" in facts and "follow-up" in facts
+        assert "About 15 minutes" in facts and "estimate" in facts
+        intro = page.inner_text("#intro")
+        assert "saved as you go" in intro and "come back to the same link" in intro
+        assert "Private Label" not in page.inner_text("body")  # the label is the manager's
+        assert page.is_hidden("#answer-form") and page.locator(".msg").count() == 0
+        page.screenshot(path=str(shots / "candidate-intro.png"), full_page=True)
+
+        page.keyboard.press("Tab")  # Start is the first stop, and Enter presses it
+        assert _focused(page) == "start"
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#answer-form", state="visible")
+        page.wait_for_function("document.activeElement.id === 'answer'")
+        assert page.is_hidden("#intro") and page.is_hidden("#resume-note")
+        assert page.inner_text("#progress") == "Question 1 of 3"
+        assert page.inner_text(".msg.interviewer .body") == "Show me a regression suite you wrote."
+
+        # A candidate coming back to a session under way goes straight on.
+        page.fill("#answer", STRONG)
+        page.click("#send")
+        _wait_turn(page, 0)
+        page.reload()
+        page.wait_for_selector("#answer-form", state="visible")
+        assert page.is_hidden("#intro") and page.is_visible("#resume-note")
+        assert page.locator(".msg.candidate .body").all_inner_texts() == [STRONG]

@@ -1,7 +1,11 @@
-// The candidate's chat page. Candidate text is only ever put on the page with textContent.
+// The candidate's chat page. Candidate and session text is only ever put on the page with
+// textContent.
 "use strict";
 (function () {
   const chat = document.getElementById("chat");
+  const intro = document.getElementById("intro");
+  const startButton = document.getElementById("start");
+  const resumeNote = document.getElementById("resume-note");
   const log = document.getElementById("log");
   const form = document.getElementById("answer-form");
   const box = document.getElementById("answer");
@@ -30,6 +34,8 @@
   function length(text) {
     return Array.from(text).length; // code points, as the server counts them
   }
+
+  // --- the conversation -----------------------------------------------------------------------
 
   function bubble(who, text, label) {
     const item = document.createElement("li");
@@ -85,6 +91,12 @@
     showProgress(view);
   }
 
+  function ask() {
+    form.hidden = false;
+    updateCounter();
+    box.focus();
+  }
+
   // Stream the interviewer's current message (server-sent events), then show the answer box.
   function streamMessage() {
     return new Promise(function (resolve) {
@@ -117,12 +129,8 @@
         const view = JSON.parse(event.data);
         if (body) body.textContent = view.message;
         if (streaming) streaming.classList.remove("streaming");
-        if (view.status === "done") {
-          finish(view);
-        } else {
-          form.hidden = false;
-          box.focus();
-        }
+        if (view.status === "done") finish(view);
+        else ask();
         resolve(view);
       });
       source.onerror = function () {
@@ -133,6 +141,15 @@
         resolve(null);
       };
     });
+  }
+
+  function showHistory(history) {
+    let number = 0;
+    for (const exchange of history) {
+      if (exchange.kind === "question") number += 1;
+      bubble("interviewer", exchange.prompt, (exchange.kind === "probe" ? "Follow-up " : "Question ") + number);
+      bubble("candidate", exchange.answer.trim() ? exchange.answer : "(no answer)", "You");
+    }
   }
 
   async function load() {
@@ -147,27 +164,38 @@
       return;
     }
     const view = await response.json();
-    let number = 0;
-    for (const turn of view.history || []) {
-      if (turn.kind === "question") number += 1;
-      bubble("interviewer", turn.prompt, (turn.kind === "probe" ? "Follow-up " : "Question ") + number);
-      bubble("candidate", turn.answer.trim() ? turn.answer : "(no answer)", "You");
-    }
+    const history = view.history || [];
+    showHistory(history);
     if (view.status === "done") {
       finish(view);
       return;
     }
+    if (!history.length) {
+      intro.hidden = false; // a first visit: the introduction, then Start
+      return;
+    }
+    resumeNote.hidden = !history.length;
     await streamMessage();
   }
 
-  async function send(event) {
+  function start() {
+    intro.hidden = true;
+    streamMessage();
+  }
+
+  // --- sending --------------------------------------------------------------------------------
+
+  function send(event) {
     event.preventDefault();
     if (busy) return;
-    const text = box.value;
-    if (length(text) > max) {
+    if (length(box.value) > max) {
       updateCounter();
       return;
     }
+    deliver(box.value);
+  }
+
+  async function deliver(text) {
     busy = true;
     sendButton.disabled = true;
     showError("");
@@ -210,6 +238,7 @@
     updateCounter();
   }
 
+  startButton.addEventListener("click", start);
   box.addEventListener("input", updateCounter);
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
