@@ -330,6 +330,14 @@ def _focused(page: Any) -> str:
     return str(page.evaluate("document.activeElement.id"))
 
 
+def _transcript(server: ServerProcess, session_id: str) -> list[str]:
+    """End the session and return the answers its report recorded."""
+    with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+        api.post(f"/api/sessions/{session_id}/end")
+        report = api.get(f"/api/sessions/{session_id}/report").json()
+    return [turn["answer"] for turn in report["transcript"]]
+
+
 def test_the_introduction_names_the_track_the_questions_and_the_time_then_start_asks(
     browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
 ) -> None:
@@ -367,3 +375,49 @@ def test_the_introduction_names_the_track_the_questions_and_the_time_then_start_
         page.wait_for_selector("#answer-form", state="visible")
         assert page.is_hidden("#intro") and page.is_visible("#resume-note")
         assert page.locator(".msg.candidate .body").all_inner_texts() == [STRONG]
+
+
+def test_an_empty_answer_is_sent_only_once_confirmed_and_recorded_as_no_answer(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "empty" / "s.sqlite", cli_env) as server:
+        session_id, url = _new_interview(
+            server, question_ids=["regression-suite", "hallucination-debug"]
+        )
+        page = _candidate_page(browser, height=700)
+        posts: list[str] = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        page.goto(url)
+        page.click("#start")
+        page.wait_for_selector("#answer-form", state="visible")
+        dialog = page.get_by_role("dialog", name="Send an empty answer?")
+
+        page.fill("#answer", "  \n\t ")
+        page.click("#send")
+        dialog.wait_for(state="visible")
+        assert "recorded as no answer and the interview moves on" in dialog.inner_text()
+        assert _focused(page) == "keep-writing"  # the safe choice has the focus
+        page.screenshot(path=str(shots / "candidate-empty-answer.png"), full_page=True)
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden")
+        assert _focused(page) == "answer"
+
+        page.keyboard.press("Control+Enter")  # the keyboard way asks too
+        dialog.wait_for(state="visible")
+        page.click("#keep-writing")
+        dialog.wait_for(state="hidden")
+        assert _focused(page) == "answer" and page.input_value("#answer") == "  \n\t "
+        assert posts == [] and page.locator(".msg.candidate").count() == 0
+
+        page.click("#send")
+        dialog.wait_for(state="visible")
+        page.click("#send-empty")
+        _wait_turn(page, 0)
+        assert page.inner_text(".msg.candidate .body") == "(no answer)"
+        assert page.inner_text("#progress") == "Question 2 of 2"  # moved on, no follow-up
+        last = page.inner_text(".msg.interviewer:last-of-type .body")
+        assert last == "Walk me through a hallucination you debugged."
+        assert _focused(page) == "answer" and page.input_value("#answer") == ""
+        assert len(posts) == 1
+        answers = _transcript(server, session_id)
+    assert answers == ["  \n\t "]

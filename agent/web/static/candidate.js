@@ -14,6 +14,7 @@
   const errorLine = document.getElementById("answer-error");
   const progress = document.getElementById("progress");
   const closing = document.getElementById("closing");
+  const confirmEmpty = document.getElementById("confirm-empty");
   const max = Number(chat.dataset.max);
   const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
   const api = "/api/interview/" + encodeURIComponent(token);
@@ -187,12 +188,22 @@
 
   function send(event) {
     event.preventDefault();
-    if (busy) return;
+    if (busy || confirmEmpty.open) return;
     if (length(box.value) > max) {
       updateCounter();
       return;
     }
+    if (!box.value.trim()) {
+      confirmEmpty.returnValue = ""; // Escape leaves the last value in place
+      confirmEmpty.showModal();
+      return;
+    }
     deliver(box.value);
+  }
+
+  function confirmed() {
+    if (confirmEmpty.returnValue === "send") deliver(box.value);
+    else box.focus(); // Keep writing, or Escape
   }
 
   async function deliver(text) {
@@ -244,6 +255,13 @@
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
   form.addEventListener("submit", send);
+  document.getElementById("keep-writing").addEventListener("click", function () {
+    confirmEmpty.close("keep");
+  });
+  document.getElementById("send-empty").addEventListener("click", function () {
+    confirmEmpty.close("send");
+  });
+  confirmEmpty.addEventListener("close", confirmed);
   updateCounter();
   load();
 })();
