@@ -330,6 +330,15 @@ def _focused(page: Any) -> str:
     return str(page.evaluate("document.activeElement.id"))
 
 
+def _drafts(page: Any) -> dict[str, str]:
+    drafts: dict[str, str] = page.evaluate(
+        """Object.fromEntries(Object.keys(localStorage)
+              .filter((k) => k.startsWith('screener-draft:'))
+              .map((k) => [k, localStorage.getItem(k)]))"""
+    )
+    return drafts
+
+
 def _transcript(server: ServerProcess, session_id: str) -> list[str]:
     """End the session and return the answers its report recorded."""
     with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
@@ -421,3 +430,48 @@ def test_an_empty_answer_is_sent_only_once_confirmed_and_recorded_as_no_answer(
         assert len(posts) == 1
         answers = _transcript(server, session_id)
     assert answers == ["  \n\t "]
+
+
+def test_a_draft_stays_in_the_browser_across_a_reload_and_goes_once_the_answer_is_sent(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "draft" / "s.sqlite", cli_env) as server:
+        session_id, url = _new_interview(
+            server, question_ids=["regression-suite", "hallucination-debug"]
+        )
+        token = url.rsplit("/", 1)[1]
+        page = _candidate_page(browser)
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.post_data or "") if r.method == "POST" else None)
+        page.goto(url)
+        page.click("#start")
+        page.wait_for_selector("#answer-form", state="visible")
+        assert "A draft is kept on this device" in page.inner_text("#answer-help")
+        half = STRONG[:120]
+        page.locator("#answer").press_sequentially(half)
+        assert _drafts(page) == {f"screener-draft:{token}:0": half}
+
+        page.reload()  # a draft under way: no introduction, the text is back
+        page.wait_for_selector("#answer-form", state="visible")
+        assert page.is_hidden("#intro")
+        assert page.input_value("#answer") == half
+        assert page.inner_text("#counter") == f"{len(half)} / 8,000 characters"
+        page.screenshot(path=str(shots / "candidate-draft.png"), full_page=True)
+        assert sent == []  # the draft was never sent anywhere
+
+        page.fill("#answer", STRONG)
+        page.click("#send")
+        _wait_turn(page, 0)
+        assert [json.loads(body)["answer"] for body in sent] == [STRONG]
+        assert _drafts(page) == {}
+        page.reload()
+        page.wait_for_selector("#answer-form", state="visible")
+        assert page.input_value("#answer") == ""  # no stale draft on the next question
+        last = page.inner_text(".msg.interviewer:last-of-type .body")
+        assert last == "Walk me through a hallucination you debugged."
+        page.fill("#answer", "a draft of the second answer")
+        assert list(_drafts(page)) == [f"screener-draft:{token}:1"]
+        _transcript(server, session_id)  # the manager ends it: the page drops its drafts
+        page.reload()
+        page.wait_for_selector("#closing", state="visible")
+        assert _drafts(page) == {}

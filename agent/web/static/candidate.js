@@ -1,5 +1,6 @@
 // The candidate's chat page. Candidate and session text is only ever put on the page with
-// textContent.
+// textContent. The answer being written is kept as a draft in this browser's localStorage (it
+// leaves the device only when the candidate sends it) and dropped once the server has it.
 "use strict";
 (function () {
   const chat = document.getElementById("chat");
@@ -12,6 +13,7 @@
   const counter = document.getElementById("counter");
   const sendButton = document.getElementById("send");
   const errorLine = document.getElementById("answer-error");
+  const draftNote = document.getElementById("draft-note");
   const progress = document.getElementById("progress");
   const closing = document.getElementById("closing");
   const confirmEmpty = document.getElementById("confirm-empty");
@@ -19,8 +21,13 @@
   const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
   const api = "/api/interview/" + encodeURIComponent(token);
   const fmt = new Intl.NumberFormat("en");
+  const draftPrefix = "screener-draft:" + token + ":";
+  const drafts = draftStorage();
   let busy = false;
   let overShown = false;
+  // How many answers were recorded before the prompt on screen: its place in the interview,
+  // which keys its draft.
+  let turn = 0;
   // The id of the answer being sent: kept until the server has replied about it, so that a
   // send repeated after a lost reply is recognised and recorded once.
   let answerId = null;
@@ -34,6 +41,54 @@
 
   function length(text) {
     return Array.from(text).length; // code points, as the server counts them
+  }
+
+  // --- drafts ---------------------------------------------------------------------------------
+
+  function draftStorage() {
+    // localStorage may be switched off, or throw when the browser blocks site data.
+    try {
+      const store = window.localStorage;
+      store.setItem(draftPrefix + "check", "1");
+      store.removeItem(draftPrefix + "check");
+      return store;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function readDraft(index) {
+    if (!drafts) return "";
+    try {
+      return drafts.getItem(draftPrefix + index) || "";
+    } catch (err) {
+      return "";
+    }
+  }
+
+  function saveDraft() {
+    if (!drafts) return;
+    try {
+      if (box.value) drafts.setItem(draftPrefix + turn, box.value);
+      else drafts.removeItem(draftPrefix + turn);
+    } catch (err) {
+      // Storage is full: the answer is still in the box, only the copy is missing.
+    }
+  }
+
+  function dropDrafts(keep) {
+    // Forget this interview's drafts, except the one for prompt number ``keep`` if given.
+    if (!drafts) return;
+    try {
+      const stale = [];
+      for (let i = 0; i < drafts.length; i += 1) {
+        const key = drafts.key(i);
+        if (key && key.startsWith(draftPrefix) && key !== draftPrefix + keep) stale.push(key);
+      }
+      stale.forEach(function (key) { drafts.removeItem(key); });
+    } catch (err) {
+      // Storage went away meanwhile: nothing is left to forget.
+    }
   }
 
   // --- the conversation -----------------------------------------------------------------------
@@ -86,6 +141,7 @@
   }
 
   function finish(view) {
+    dropDrafts(null);
     form.hidden = true;
     closing.hidden = false;
     closing.textContent = view.message;
@@ -93,6 +149,8 @@
   }
 
   function ask() {
+    // The answer box for the prompt on screen, holding its draft if one was kept.
+    box.value = readDraft(turn);
     form.hidden = false;
     updateCounter();
     box.focus();
@@ -167,11 +225,13 @@
     const view = await response.json();
     const history = view.history || [];
     showHistory(history);
+    turn = history.length;
     if (view.status === "done") {
       finish(view);
       return;
     }
-    if (!history.length) {
+    dropDrafts(turn);
+    if (!history.length && !readDraft(turn)) {
       intro.hidden = false; // a first visit: the introduction, then Start
       return;
     }
@@ -243,14 +303,20 @@
       answerId = null; // recorded (now or by an earlier send): the next answer gets a new id
       bubble("candidate", text.trim() ? text : "(no answer)", "You");
       box.value = "";
+      turn += 1;
+      dropDrafts(turn); // the server has it: only a draft for the next prompt is worth keeping
       form.hidden = true;
       await streamMessage();
     }
     updateCounter();
   }
 
+  draftNote.hidden = !drafts;
   startButton.addEventListener("click", start);
-  box.addEventListener("input", updateCounter);
+  box.addEventListener("input", function () {
+    updateCounter();
+    saveDraft();
+  });
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
