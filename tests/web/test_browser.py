@@ -475,3 +475,93 @@ def test_a_draft_stays_in_the_browser_across_a_reload_and_goes_once_the_answer_i
         page.reload()
         page.wait_for_selector("#closing", state="visible")
         assert _drafts(page) == {}
+
+
+def _contrast(foreground: list[float], background: list[float]) -> float:
+    def luminance(rgb: list[float]) -> float:
+        def channel(value: float) -> float:
+            c = value / 255
+            return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (channel(v) for v in rgb[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+#: The colour of an element's text and of the first opaque background behind it, as numbers.
+_COLOURS = """(selector) => {
+    const rgb = (css) => css.match(/[\\d.]+/g).map(Number);
+    const element = document.querySelector(selector);
+    let behind = element;
+    while (behind && rgb(getComputedStyle(behind).backgroundColor)[3] === 0) {
+        behind = behind.parentElement;
+    }
+    return [rgb(getComputedStyle(element).color), rgb(getComputedStyle(behind).backgroundColor)];
+}"""
+
+
+def test_the_candidate_page_is_labelled_keyboard_driven_and_readable(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "a11y" / "s.sqlite", cli_env) as server:
+        _, url = _new_interview(server, question_ids=["regression-suite", "hallucination-debug"])
+        page = _candidate_page(browser)
+        page.goto(url)
+        page.click("#start")
+        page.wait_for_selector("#answer-form", state="visible")
+
+        unlabelled = page.evaluate(
+            """[...document.querySelectorAll('input, textarea, select')]
+                 .filter((e) => !e.labels.length && !e.getAttribute('aria-label')).length"""
+        )
+        assert unlabelled == 0
+        assert page.get_by_label("Your answer").count() == 1
+        for name in ("Send answer", "Start the interview", "Send empty", "Keep writing"):
+            assert page.get_by_role("button", name=name, include_hidden=True).count() == 1
+        assert page.get_attribute("#log", "aria-live") == "polite"
+        assert page.get_attribute("#progress", "aria-live") == "polite"
+        assert page.get_attribute("#answer-error", "role") == "alert"
+
+        # Each new question takes the focus to the answer box, which the question describes.
+        first = "Show me a regression suite you wrote."
+        assert _focused(page) == "answer"
+        described = page.get_attribute("#answer", "aria-describedby") or ""
+        assert described.split()[0] == "current-prompt"
+        assert page.inner_text("#current-prompt") == first
+        page.keyboard.press("Tab")
+        assert _focused(page) == "send"
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline == "solid"  # the focus can be seen
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.type(HALLUCINATION[:40])
+        page.keyboard.press("Control+Enter")
+        _wait_turn(page, 0)
+        page.wait_for_function("document.activeElement.id === 'answer'")
+        assert page.inner_text("#current-prompt") not in ("", first)
+        assert page.locator("#current-prompt").count() == 1
+
+        for selector in (
+            "#progress",
+            ".msg.interviewer .tag",
+            ".msg.candidate .tag",
+            "#counter",
+            "#answer-help",
+            ".msg.interviewer .body",
+            "#send",
+        ):
+            foreground, background = page.evaluate(_COLOURS, selector)
+            assert _contrast(foreground, background) >= 4.5, selector
+
+        for _ in range(4):
+            if page.is_visible("#closing"):
+                break
+            answered = page.locator(".msg.candidate").count()
+            page.fill("#answer", PROBE_ANSWER)
+            page.keyboard.press("Control+Enter")
+            _wait_turn(page, answered)
+        assert page.is_visible("#closing") and _focused(page) == "closing"
+        foreground, background = page.evaluate(_COLOURS, "#closing")
+        assert _contrast(foreground, background) >= 4.5
+        page.screenshot(path=str(shots / "candidate-finished.png"), full_page=True)

@@ -111,6 +111,14 @@
     return body;
   }
 
+  function markCurrentPrompt(body) {
+    // The answer box is described by the prompt it answers (aria-describedby="current-prompt"),
+    // so a screen reader reads the question when focus lands in the box.
+    const previous = document.getElementById("current-prompt");
+    if (previous) previous.removeAttribute("id");
+    body.id = "current-prompt";
+  }
+
   function labelFor(view) {
     if (view.status === "done") return "";
     return (view.kind === "probe" ? "Follow-up" : "Question") + " " + view.question;
@@ -134,6 +142,7 @@
     counter.textContent = fmt.format(n) + " / " + fmt.format(max) + " characters";
     const over = n > max;
     counter.classList.toggle("over", over);
+    box.setAttribute("aria-invalid", over ? "true" : "false");
     sendButton.disabled = busy || over;
     if (over) showError("Your answer is over the limit of " + fmt.format(max) + " characters; please shorten it.");
     else if (overShown) showError("");
@@ -146,6 +155,7 @@
     closing.hidden = false;
     closing.textContent = view.message;
     showProgress(view);
+    closing.focus();
   }
 
   function ask() {
@@ -163,6 +173,7 @@
       let body = null;
       let streaming = null;
       let text = "";
+      log.setAttribute("aria-busy", "true"); // announced once whole, not word by word
       source.addEventListener("state", function (event) {
         const head = JSON.parse(event.data);
         showProgress(head);
@@ -174,6 +185,7 @@
           streaming.classList.add("streaming");
         } else {
           body = bubble("interviewer", "", labelFor(head));
+          markCurrentPrompt(body);
           streaming = body.parentElement;
           streaming.classList.add("streaming");
         }
@@ -185,6 +197,7 @@
       });
       source.addEventListener("done", function (event) {
         source.close();
+        log.setAttribute("aria-busy", "false");
         const view = JSON.parse(event.data);
         if (body) body.textContent = view.message;
         if (streaming) streaming.classList.remove("streaming");
@@ -194,6 +207,7 @@
       });
       source.onerror = function () {
         source.close();
+        log.setAttribute("aria-busy", "false");
         if (!body) {
           bubble("system", "This interview could not be loaded. Check the link, or reload the page.");
         }
@@ -204,11 +218,13 @@
 
   function showHistory(history) {
     let number = 0;
+    log.setAttribute("aria-busy", "true");
     for (const exchange of history) {
       if (exchange.kind === "question") number += 1;
       bubble("interviewer", exchange.prompt, (exchange.kind === "probe" ? "Follow-up " : "Question ") + number);
       bubble("candidate", exchange.answer.trim() ? exchange.answer : "(no answer)", "You");
     }
+    log.setAttribute("aria-busy", "false");
   }
 
   async function load() {
