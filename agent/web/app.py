@@ -100,6 +100,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_JSON_DEPTH = 32
 #: Seconds a client is asked to wait after a 503 (the database cannot save).
 UNAVAILABLE_RETRY_AFTER = 30
+#: The candidate's time estimate per question, follow-ups included (shown as an estimate).
+MINUTES_PER_QUESTION = 5
+#: How the candidate page names a track; another track is named by its id.
+TRACK_TITLES = {"ai-engineer": "AI engineer", "ml-engineer": "ML engineer"}
 #: What a client is told when the database cannot save or read (the log says which and why).
 UNAVAILABLE = (
     "the server cannot save right now (its storage is full or unavailable); nothing is lost, "
@@ -112,10 +116,13 @@ error_logger = logging.getLogger("screener.web")
 
 @dataclass(frozen=True)
 class CandidateSession:
-    """The session a candidate token opened, and the token's hash (the rate-limit key)."""
+    """The session a candidate token opened, the token's hash (the rate-limit key), and what the
+    candidate's introduction tells them: the track and the number of questions."""
 
     session_id: str
     token_hash: str
+    track: str
+    total_questions: int
 
 
 class WebState:
@@ -330,7 +337,9 @@ def create_app(config: WebConfig) -> FastAPI:
             raise HTTPException(404, "there is no interview at this address")
         if read and (wait := state.limits.take_read(row.candidate_token_hash)):
             raise _too_many("too many requests for this interview; wait a moment", wait)
-        return CandidateSession(row.session_id, row.candidate_token_hash)
+        return CandidateSession(
+            row.session_id, row.candidate_token_hash, row.track, row.total_questions
+        )
 
     # --- manager API ------------------------------------------------------------------------
 
@@ -489,7 +498,7 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.get("/i/{token}", response_class=HTMLResponse)
     async def candidate_page(request: Request, token: str) -> HTMLResponse:
         try:
-            await candidate(request, token)
+            row = await candidate(request, token)
         except HTTPException as exc:
             if exc.status_code == 429:
                 response = page(
@@ -508,7 +517,14 @@ def create_app(config: WebConfig) -> FastAPI:
                 message="This interview link is not valid, or it has been withdrawn. "
                 "Please check the link you were sent.",
             )
-        return page("candidate.html", title="Screening interview")
+        return page(
+            "candidate.html",
+            title="Screening interview",
+            track=_track_title(row.track),
+            questions=row.total_questions,
+            minutes=row.total_questions * MINUTES_PER_QUESTION,
+            followups=web(request).config.max_followups > 0,
+        )
 
     # --- manager pages ----------------------------------------------------------------------
 
@@ -674,6 +690,11 @@ async def _candidate_view(
     except SessionNotFoundError:
         raise HTTPException(404, "there is no interview at this address") from None
     return view
+
+
+def _track_title(track: str) -> str:
+    """A track as the candidate reads it: ``ai-engineer`` is "AI engineer"."""
+    return TRACK_TITLES.get(track, track.replace("-", " ").capitalize())
 
 
 def _too_many(detail: str, wait: float) -> HTTPException:

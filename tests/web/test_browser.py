@@ -135,6 +135,7 @@ def test_manager_and_candidate_in_a_real_browser(
         candidate.set_default_timeout(15000)
         _watch_dialogs(candidate, dialogs)
         candidate.goto(candidate_url)
+        candidate.click("#start")
         candidate.wait_for_selector("#answer-form", state="visible")
         assert candidate.inner_text("#progress") == "Question 1 of 2"
         assert candidate.inner_text(".msg.interviewer .body") == (
@@ -240,6 +241,7 @@ def test_a_reply_lost_in_the_browser_then_send_again_records_the_answer_once(
 
             page.route("**/answer", reply_lost, times=1)
             page.goto(url)
+            page.click("#start")
             page.wait_for_selector("#answer-form", state="visible")
             page.fill("#answer", STRONG)
             page.click("#send")
@@ -297,7 +299,8 @@ def test_a_reader_over_the_limit_is_told_to_reload_later_not_that_the_link_is_ba
             url = api.post("/api/sessions", json={}).json()["candidate_url"]
         page = browser.new_context(viewport={"width": 1000, "height": 600}).new_page()
         page.set_default_timeout(15000)
-        page.goto(url)  # three reads: the page, the state, the stream
+        page.goto(url)  # three reads: the page, the state, and the stream once started
+        page.click("#start")
         page.wait_for_selector("#answer-form", state="visible")
         page.reload()  # the page is the fourth; the state is refused
         page.wait_for_selector(".msg.system")
@@ -305,3 +308,260 @@ def test_a_reader_over_the_limit_is_told_to_reload_later_not_that_the_link_is_ba
         assert "The server is busy. Nothing is lost; please reload this page in" in shown
         assert "not valid" not in shown
         page.screenshot(path=str(shots / "candidate-busy.png"), full_page=True)
+
+
+# --- the candidate page: introduction, empty answers, drafts, keyboard and screen readers -------
+
+
+def _new_interview(server: ServerProcess, **body: Any) -> tuple[str, str]:
+    """Create a session through the API; return its id and the candidate's URL."""
+    with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+        created = api.post("/api/sessions", json=body).json()
+    return created["session_id"], created["candidate_url"]
+
+
+def _candidate_page(browser: Any, height: int = 860) -> Any:
+    page = browser.new_context(viewport={"width": 1000, "height": height}).new_page()
+    page.set_default_timeout(15000)
+    return page
+
+
+def _focused(page: Any) -> str:
+    return str(page.evaluate("document.activeElement.id"))
+
+
+def _drafts(page: Any) -> dict[str, str]:
+    drafts: dict[str, str] = page.evaluate(
+        """Object.fromEntries(Object.keys(localStorage)
+              .filter((k) => k.startsWith('screener-draft:'))
+              .map((k) => [k, localStorage.getItem(k)]))"""
+    )
+    return drafts
+
+
+def _transcript(server: ServerProcess, session_id: str) -> list[str]:
+    """End the session and return the answers its report recorded."""
+    with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+        api.post(f"/api/sessions/{session_id}/end")
+        report = api.get(f"/api/sessions/{session_id}/report").json()
+    return [turn["answer"] for turn in report["transcript"]]
+
+
+def test_the_introduction_names_the_track_the_questions_and_the_time_then_start_asks(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "intro" / "s.sqlite", cli_env) as server:
+        _, url = _new_interview(
+            server, track="ai-engineer", questions=3, candidate_label="Private Label"
+        )
+        page = _candidate_page(browser)
+        page.goto(url)
+        page.wait_for_selector("#intro", state="visible")
+        assert page.inner_text("h1") == "AI engineer screening interview"
+        facts = page.inner_text("#intro-facts")
+        assert "3 questions" in facts and "follow-up" in facts
+        assert "About 15 minutes" in facts and "estimate" in facts
+        intro = page.inner_text("#intro")
+        assert "saved as you go" in intro and "come back to the same link" in intro
+        assert "Private Label" not in page.inner_text("body")  # the label is the manager's
+        assert page.is_hidden("#answer-form") and page.locator(".msg").count() == 0
+        page.screenshot(path=str(shots / "candidate-intro.png"), full_page=True)
+
+        page.keyboard.press("Tab")  # Start is the first stop, and Enter presses it
+        assert _focused(page) == "start"
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#answer-form", state="visible")
+        page.wait_for_function("document.activeElement.id === 'answer'")
+        assert page.is_hidden("#intro") and page.is_hidden("#resume-note")
+        assert page.inner_text("#progress") == "Question 1 of 3"
+        assert page.inner_text(".msg.interviewer .body") == "Show me a regression suite you wrote."
+
+        # A candidate coming back to a session under way goes straight on.
+        page.fill("#answer", STRONG)
+        page.click("#send")
+        _wait_turn(page, 0)
+        page.reload()
+        page.wait_for_selector("#answer-form", state="visible")
+        assert page.is_hidden("#intro") and page.is_visible("#resume-note")
+        assert page.locator(".msg.candidate .body").all_inner_texts() == [STRONG]
+
+
+def test_an_empty_answer_is_sent_only_once_confirmed_and_recorded_as_no_answer(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "empty" / "s.sqlite", cli_env) as server:
+        session_id, url = _new_interview(
+            server, question_ids=["regression-suite", "hallucination-debug"]
+        )
+        page = _candidate_page(browser, height=700)
+        posts: list[str] = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        page.goto(url)
+        page.click("#start")
+        page.wait_for_selector("#answer-form", state="visible")
+        dialog = page.get_by_role("dialog", name="Send an empty answer?")
+
+        page.fill("#answer", "  \n\t ")
+        page.click("#send")
+        dialog.wait_for(state="visible")
+        assert "recorded as no answer and the interview moves on" in dialog.inner_text()
+        assert _focused(page) == "keep-writing"  # the safe choice has the focus
+        page.screenshot(path=str(shots / "candidate-empty-answer.png"), full_page=True)
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden")
+        assert _focused(page) == "answer"
+
+        page.keyboard.press("Control+Enter")  # the keyboard way asks too
+        dialog.wait_for(state="visible")
+        page.click("#keep-writing")
+        dialog.wait_for(state="hidden")
+        assert _focused(page) == "answer" and page.input_value("#answer") == "  \n\t "
+        assert posts == [] and page.locator(".msg.candidate").count() == 0
+
+        page.click("#send")
+        dialog.wait_for(state="visible")
+        page.click("#send-empty")
+        _wait_turn(page, 0)
+        assert page.inner_text(".msg.candidate .body") == "(no answer)"
+        assert page.inner_text("#progress") == "Question 2 of 2"  # moved on, no follow-up
+        last = page.inner_text(".msg.interviewer:last-of-type .body")
+        assert last == "Walk me through a hallucination you debugged."
+        assert _focused(page) == "answer" and page.input_value("#answer") == ""
+        assert len(posts) == 1
+        answers = _transcript(server, session_id)
+    assert answers == ["  \n\t "]
+
+
+def test_a_draft_stays_in_the_browser_across_a_reload_and_goes_once_the_answer_is_sent(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "draft" / "s.sqlite", cli_env) as server:
+        session_id, url = _new_interview(
+            server, question_ids=["regression-suite", "hallucination-debug"]
+        )
+        token = url.rsplit("/", 1)[1]
+        page = _candidate_page(browser)
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.post_data or "") if r.method == "POST" else None)
+        page.goto(url)
+        page.click("#start")
+        page.wait_for_selector("#answer-form", state="visible")
+        assert "A draft is kept on this device" in page.inner_text("#answer-help")
+        half = STRONG[:120]
+        page.locator("#answer").press_sequentially(half)
+        assert _drafts(page) == {f"screener-draft:{token}:0": half}
+
+        page.reload()  # a draft under way: no introduction, the text is back
+        page.wait_for_selector("#answer-form", state="visible")
+        assert page.is_hidden("#intro")
+        assert page.input_value("#answer") == half
+        assert page.inner_text("#counter") == f"{len(half)} / 8,000 characters"
+        page.screenshot(path=str(shots / "candidate-draft.png"), full_page=True)
+        assert sent == []  # the draft was never sent anywhere
+
+        page.fill("#answer", STRONG)
+        page.click("#send")
+        _wait_turn(page, 0)
+        assert [json.loads(body)["answer"] for body in sent] == [STRONG]
+        assert _drafts(page) == {}
+        page.reload()
+        page.wait_for_selector("#answer-form", state="visible")
+        assert page.input_value("#answer") == ""  # no stale draft on the next question
+        last = page.inner_text(".msg.interviewer:last-of-type .body")
+        assert last == "Walk me through a hallucination you debugged."
+        page.fill("#answer", "a draft of the second answer")
+        assert list(_drafts(page)) == [f"screener-draft:{token}:1"]
+        _transcript(server, session_id)  # the manager ends it: the page drops its drafts
+        page.reload()
+        page.wait_for_selector("#closing", state="visible")
+        assert _drafts(page) == {}
+
+
+def _contrast(foreground: list[float], background: list[float]) -> float:
+    def luminance(rgb: list[float]) -> float:
+        def channel(value: float) -> float:
+            c = value / 255
+            return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (channel(v) for v in rgb[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+#: The colour of an element's text and of the first opaque background behind it, as numbers.
+_COLOURS = """(selector) => {
+    const rgb = (css) => css.match(/[\\d.]+/g).map(Number);
+    const element = document.querySelector(selector);
+    let behind = element;
+    while (behind && rgb(getComputedStyle(behind).backgroundColor)[3] === 0) {
+        behind = behind.parentElement;
+    }
+    return [rgb(getComputedStyle(element).color), rgb(getComputedStyle(behind).backgroundColor)];
+}"""
+
+
+def test_the_candidate_page_is_labelled_keyboard_driven_and_readable(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "a11y" / "s.sqlite", cli_env) as server:
+        _, url = _new_interview(server, question_ids=["regression-suite", "hallucination-debug"])
+        page = _candidate_page(browser)
+        page.goto(url)
+        page.click("#start")
+        page.wait_for_selector("#answer-form", state="visible")
+
+        unlabelled = page.evaluate(
+            """[...document.querySelectorAll('input, textarea, select')]
+                 .filter((e) => !e.labels.length && !e.getAttribute('aria-label')).length"""
+        )
+        assert unlabelled == 0
+        assert page.get_by_label("Your answer").count() == 1
+        for name in ("Send answer", "Start the interview", "Send empty", "Keep writing"):
+            assert page.get_by_role("button", name=name, include_hidden=True).count() == 1
+        assert page.get_attribute("#log", "aria-live") == "polite"
+        assert page.get_attribute("#progress", "aria-live") == "polite"
+        assert page.get_attribute("#answer-error", "role") == "alert"
+
+        # Each new question takes the focus to the answer box, which the question describes.
+        first = "Show me a regression suite you wrote."
+        assert _focused(page) == "answer"
+        described = page.get_attribute("#answer", "aria-describedby") or ""
+        assert described.split()[0] == "current-prompt"
+        assert page.inner_text("#current-prompt") == first
+        page.keyboard.press("Tab")
+        assert _focused(page) == "send"
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline == "solid"  # the focus can be seen
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.type(HALLUCINATION[:40])
+        page.keyboard.press("Control+Enter")
+        _wait_turn(page, 0)
+        page.wait_for_function("document.activeElement.id === 'answer'")
+        assert page.inner_text("#current-prompt") not in ("", first)
+        assert page.locator("#current-prompt").count() == 1
+
+        for selector in (
+            "#progress",
+            ".msg.interviewer .tag",
+            ".msg.candidate .tag",
+            "#counter",
+            "#answer-help",
+            ".msg.interviewer .body",
+            "#send",
+        ):
+            foreground, background = page.evaluate(_COLOURS, selector)
+            assert _contrast(foreground, background) >= 4.5, selector
+
+        for _ in range(4):
+            if page.is_visible("#closing"):
+                break
+            answered = page.locator(".msg.candidate").count()
+            page.fill("#answer", PROBE_ANSWER)
+            page.keyboard.press("Control+Enter")
+            _wait_turn(page, answered)
+        assert page.is_visible("#closing") and _focused(page) == "closing"
+        foreground, background = page.evaluate(_COLOURS, "#closing")
+        assert _contrast(foreground, background) >= 4.5
+        page.screenshot(path=str(shots / "candidate-finished.png"), full_page=True)

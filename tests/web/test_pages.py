@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
@@ -97,3 +98,20 @@ def test_candidate_page_is_a_shell_without_secrets(client: TestClient) -> None:
     assert created["session_id"] not in page.text
     for asset in ("/static/candidate.js", "/static/manager.js", "/static/style.css"):
         assert client.get(asset).status_code == 200
+
+
+def test_candidate_page_introduces_the_track_the_questions_and_the_time(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    three = client.get(f"/i/{create(client, track='ml-engineer', questions=3)['candidate_token']}")
+    assert "ML engineer screening interview" in three.text
+    assert "<strong>3 questions</strong>" in three.text and "follow-up" in three.text
+    assert "About <strong>15 minutes</strong>" in three.text and "estimate" in three.text
+    one = client.get(f"/i/{create(client, question_ids=['regression-suite'])['candidate_token']}")
+    assert "AI engineer screening interview" in one.text
+    assert "<strong>1 question</strong>" in one.text
+    assert "About <strong>5 minutes</strong>" in one.text
+    no_followups = make_client(max_followups=0)
+    page = no_followups.get(f"/i/{create(no_followups)['candidate_token']}")
+    assert "<strong>3 questions</strong>." in page.text and "follow-up" not in page.text

@@ -1,21 +1,33 @@
-// The candidate's chat page. Candidate text is only ever put on the page with textContent.
+// The candidate's chat page. Candidate and session text is only ever put on the page with
+// textContent. The answer being written is kept as a draft in this browser's localStorage (it
+// leaves the device only when the candidate sends it) and dropped once the server has it.
 "use strict";
 (function () {
   const chat = document.getElementById("chat");
+  const intro = document.getElementById("intro");
+  const startButton = document.getElementById("start");
+  const resumeNote = document.getElementById("resume-note");
   const log = document.getElementById("log");
   const form = document.getElementById("answer-form");
   const box = document.getElementById("answer");
   const counter = document.getElementById("counter");
   const sendButton = document.getElementById("send");
   const errorLine = document.getElementById("answer-error");
+  const draftNote = document.getElementById("draft-note");
   const progress = document.getElementById("progress");
   const closing = document.getElementById("closing");
+  const confirmEmpty = document.getElementById("confirm-empty");
   const max = Number(chat.dataset.max);
   const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
   const api = "/api/interview/" + encodeURIComponent(token);
   const fmt = new Intl.NumberFormat("en");
+  const draftPrefix = "screener-draft:" + token + ":";
+  const drafts = draftStorage();
   let busy = false;
   let overShown = false;
+  // How many answers were recorded before the prompt on screen: its place in the interview,
+  // which keys its draft.
+  let turn = 0;
   // The id of the answer being sent: kept until the server has replied about it, so that a
   // send repeated after a lost reply is recognised and recorded once.
   let answerId = null;
@@ -30,6 +42,56 @@
   function length(text) {
     return Array.from(text).length; // code points, as the server counts them
   }
+
+  // --- drafts ---------------------------------------------------------------------------------
+
+  function draftStorage() {
+    // localStorage may be switched off, or throw when the browser blocks site data.
+    try {
+      const store = window.localStorage;
+      store.setItem(draftPrefix + "check", "1");
+      store.removeItem(draftPrefix + "check");
+      return store;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function readDraft(index) {
+    if (!drafts) return "";
+    try {
+      return drafts.getItem(draftPrefix + index) || "";
+    } catch (err) {
+      return "";
+    }
+  }
+
+  function saveDraft() {
+    if (!drafts) return;
+    try {
+      if (box.value) drafts.setItem(draftPrefix + turn, box.value);
+      else drafts.removeItem(draftPrefix + turn);
+    } catch (err) {
+      // Storage is full: the answer is still in the box, only the copy is missing.
+    }
+  }
+
+  function dropDrafts(keep) {
+    // Forget this interview's drafts, except the one for prompt number ``keep`` if given.
+    if (!drafts) return;
+    try {
+      const stale = [];
+      for (let i = 0; i < drafts.length; i += 1) {
+        const key = drafts.key(i);
+        if (key && key.startsWith(draftPrefix) && key !== draftPrefix + keep) stale.push(key);
+      }
+      stale.forEach(function (key) { drafts.removeItem(key); });
+    } catch (err) {
+      // Storage went away meanwhile: nothing is left to forget.
+    }
+  }
+
+  // --- the conversation -----------------------------------------------------------------------
 
   function bubble(who, text, label) {
     const item = document.createElement("li");
@@ -47,6 +109,14 @@
     log.appendChild(item);
     item.scrollIntoView({ block: "end" });
     return body;
+  }
+
+  function markCurrentPrompt(body) {
+    // The answer box is described by the prompt it answers (aria-describedby="current-prompt"),
+    // so a screen reader reads the question when focus lands in the box.
+    const previous = document.getElementById("current-prompt");
+    if (previous) previous.removeAttribute("id");
+    body.id = "current-prompt";
   }
 
   function labelFor(view) {
@@ -72,6 +142,7 @@
     counter.textContent = fmt.format(n) + " / " + fmt.format(max) + " characters";
     const over = n > max;
     counter.classList.toggle("over", over);
+    box.setAttribute("aria-invalid", over ? "true" : "false");
     sendButton.disabled = busy || over;
     if (over) showError("Your answer is over the limit of " + fmt.format(max) + " characters; please shorten it.");
     else if (overShown) showError("");
@@ -79,10 +150,20 @@
   }
 
   function finish(view) {
+    dropDrafts(null);
     form.hidden = true;
     closing.hidden = false;
     closing.textContent = view.message;
     showProgress(view);
+    closing.focus();
+  }
+
+  function ask() {
+    // The answer box for the prompt on screen, holding its draft if one was kept.
+    box.value = readDraft(turn);
+    form.hidden = false;
+    updateCounter();
+    box.focus();
   }
 
   // Stream the interviewer's current message (server-sent events), then show the answer box.
@@ -92,6 +173,7 @@
       let body = null;
       let streaming = null;
       let text = "";
+      log.setAttribute("aria-busy", "true"); // announced once whole, not word by word
       source.addEventListener("state", function (event) {
         const head = JSON.parse(event.data);
         showProgress(head);
@@ -103,6 +185,7 @@
           streaming.classList.add("streaming");
         } else {
           body = bubble("interviewer", "", labelFor(head));
+          markCurrentPrompt(body);
           streaming = body.parentElement;
           streaming.classList.add("streaming");
         }
@@ -114,25 +197,34 @@
       });
       source.addEventListener("done", function (event) {
         source.close();
+        log.setAttribute("aria-busy", "false");
         const view = JSON.parse(event.data);
         if (body) body.textContent = view.message;
         if (streaming) streaming.classList.remove("streaming");
-        if (view.status === "done") {
-          finish(view);
-        } else {
-          form.hidden = false;
-          box.focus();
-        }
+        if (view.status === "done") finish(view);
+        else ask();
         resolve(view);
       });
       source.onerror = function () {
         source.close();
+        log.setAttribute("aria-busy", "false");
         if (!body) {
           bubble("system", "This interview could not be loaded. Check the link, or reload the page.");
         }
         resolve(null);
       };
     });
+  }
+
+  function showHistory(history) {
+    let number = 0;
+    log.setAttribute("aria-busy", "true");
+    for (const exchange of history) {
+      if (exchange.kind === "question") number += 1;
+      bubble("interviewer", exchange.prompt, (exchange.kind === "probe" ? "Follow-up " : "Question ") + number);
+      bubble("candidate", exchange.answer.trim() ? exchange.answer : "(no answer)", "You");
+    }
+    log.setAttribute("aria-busy", "false");
   }
 
   async function load() {
@@ -147,27 +239,50 @@
       return;
     }
     const view = await response.json();
-    let number = 0;
-    for (const turn of view.history || []) {
-      if (turn.kind === "question") number += 1;
-      bubble("interviewer", turn.prompt, (turn.kind === "probe" ? "Follow-up " : "Question ") + number);
-      bubble("candidate", turn.answer.trim() ? turn.answer : "(no answer)", "You");
-    }
+    const history = view.history || [];
+    showHistory(history);
+    turn = history.length;
     if (view.status === "done") {
       finish(view);
       return;
     }
+    dropDrafts(turn);
+    if (!history.length && !readDraft(turn)) {
+      intro.hidden = false; // a first visit: the introduction, then Start
+      return;
+    }
+    resumeNote.hidden = !history.length;
     await streamMessage();
   }
 
-  async function send(event) {
+  function start() {
+    intro.hidden = true;
+    streamMessage();
+  }
+
+  // --- sending --------------------------------------------------------------------------------
+
+  function send(event) {
     event.preventDefault();
-    if (busy) return;
-    const text = box.value;
-    if (length(text) > max) {
+    if (busy || confirmEmpty.open) return;
+    if (length(box.value) > max) {
       updateCounter();
       return;
     }
+    if (!box.value.trim()) {
+      confirmEmpty.returnValue = ""; // Escape leaves the last value in place
+      confirmEmpty.showModal();
+      return;
+    }
+    deliver(box.value);
+  }
+
+  function confirmed() {
+    if (confirmEmpty.returnValue === "send") deliver(box.value);
+    else box.focus(); // Keep writing, or Escape
+  }
+
+  async function deliver(text) {
     busy = true;
     sendButton.disabled = true;
     showError("");
@@ -204,17 +319,31 @@
       answerId = null; // recorded (now or by an earlier send): the next answer gets a new id
       bubble("candidate", text.trim() ? text : "(no answer)", "You");
       box.value = "";
+      turn += 1;
+      dropDrafts(turn); // the server has it: only a draft for the next prompt is worth keeping
       form.hidden = true;
       await streamMessage();
     }
     updateCounter();
   }
 
-  box.addEventListener("input", updateCounter);
+  draftNote.hidden = !drafts;
+  startButton.addEventListener("click", start);
+  box.addEventListener("input", function () {
+    updateCounter();
+    saveDraft();
+  });
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
   form.addEventListener("submit", send);
+  document.getElementById("keep-writing").addEventListener("click", function () {
+    confirmEmpty.close("keep");
+  });
+  document.getElementById("send-empty").addEventListener("click", function () {
+    confirmEmpty.close("send");
+  });
+  confirmEmpty.addEventListener("close", confirmed);
   updateCounter();
   load();
 })();
