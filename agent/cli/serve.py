@@ -79,21 +79,22 @@ def serve(
             check_sqlite(path, option="--db")
     sock = listen(host, port)  # before any token is made: a start that fails changes nothing
     port = sock.getsockname()[1]  # the port chosen, for --port 0
-    generated = provision_manager_token(config, rotate=new_manager_token)
-    shown_host = f"[{host}]" if ":" in host else host
-    if generated:
+    with sock:  # closed however the start ends
+        generated = provision_manager_token(config, rotate=new_manager_token)
+        shown_host = f"[{host}]" if ":" in host else host
+        if generated:
+            print(
+                "Manager token (shown only this once; only its hash is stored, keep it safe):\n"
+                f"  {generated}",
+                flush=True,
+            )
         print(
-            "Manager token (shown only this once; only its hash is stored, keep it safe):\n"
-            f"  {generated}",
+            f"screener: data in {config.describe()}; "
+            f"manager sign-in at http://{shown_host}:{port}/manage",
+            file=sys.stderr,
             flush=True,
         )
-    print(
-        f"screener: data in {config.describe()}; "
-        f"manager sign-in at http://{shown_host}:{port}/manage",
-        file=sys.stderr,
-        flush=True,
-    )
-    run(config, sock)
+        run(config, sock)
 
 
 def _database(db: Path | None, database_url: str | None) -> tuple[Path | None, str | None]:
