@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+import signal
 import socket
 import subprocess
-import signal
 import sys
 from pathlib import Path
 
