@@ -49,9 +49,19 @@ def _spawn(exe: str, env: dict[str, str], tmp_path: Path) -> pexpect.spawn:
         encoding="utf-8",
         timeout=TIMEOUT,
     )
-    _expect(child, "question 1 of 3")
-    _expect(child, "0 / 8,000 characters")  # the counter, drawn with the editor
+    _question(child, 1)
     return child
+
+
+def _question(child: pexpect.spawn, number: int) -> None:
+    """Wait for question ``number`` and for its editor: keys sent before the editor has the
+    terminal (between one answer and the next) are the line discipline's, not the editor's."""
+    _expect(child, f"question {number} of 3")
+    _ready(child)
+
+
+def _ready(child: pexpect.spawn) -> None:
+    _expect(child, "0 / 8,000 characters")  # the counter, drawn with the editor
 
 
 def _paste(child: pexpect.spawn, text: str) -> None:
@@ -70,7 +80,7 @@ def test_pasted_paragraphs_and_long_answers_arrive_whole(
     # Three paragraphs pasted at once are one answer, sent only by Alt+Enter.
     _paste(child, THREE_PARAGRAPHS)
     child.send(SEND)
-    _expect(child, "question 2 of 3")
+    _question(child, 2)
     # 9,000 characters on one line: the counter says it is over, sending is refused, and the
     # text stays in the editor (nothing cut, nothing sent).
     long_line = ("torque " * 1286)[:9000]
@@ -81,7 +91,7 @@ def test_pasted_paragraphs_and_long_answers_arrive_whole(
     child.send("/skip" + SEND)
     _expect(child, "Record no answer for this question and move on?")
     child.send("y")
-    _expect(child, "question 3 of 3")
+    _question(child, 3)
     child.sendcontrol("d")  # Ctrl-D on an empty answer ends the interview
     _expect(child, pexpect.EOF)
     child.close()
@@ -103,12 +113,14 @@ def test_an_empty_send_asks_for_text_and_skip_can_be_cancelled(
     child = _spawn(screener_exe, cli_env, tmp_path)
     child.send(SEND)
     _expect(child, "(type an answer, or /skip to record no answer)")
+    _ready(child)
     child.send("/skip" + SEND)
     _expect(child, "move on?")
     child.send("n")  # not skipped: the same question is still open
+    _ready(child)
     _paste(child, "I have not built one yet.")
     child.send(SEND)
-    _expect(child, "question 2 of 3")
+    _question(child, 2)
     child.sendcontrol("d")
     _expect(child, pexpect.EOF)
     child.close()
