@@ -59,6 +59,7 @@ from ._database import (
     require_postgres,
 )
 from ._errors import AnswerTooLongError, SessionNotFoundError, UserError
+from ._limits import MAX_ANSWER_CHARS
 from ._models import ClaimCheck, EvidenceKind, Report, Turn, Verdict
 from .bank import QuestionBank, load_bank
 from .grading.base import Grader, get_grader, grade_blocking, run_blocking
@@ -66,10 +67,6 @@ from .grading.claim_probes import ClaimProbe, apply_checks, check_reply, claim_t
 from .grading.evidence import is_empty
 from .grading.normalise import plain_text
 from .report import build_report
-
-#: The longest answer accepted, in characters (about 1,500 words). Longer answers are refused
-#: and the candidate is asked to answer again; nothing already answered is lost.
-MAX_ANSWER_CHARS = 8000
 
 #: Resume value that ends the session early (end of input, or the candidate leaves).
 END_SESSION = {"end": True}

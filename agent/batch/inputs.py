@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import BankError, InputError, UserError
+from .._limits import MAX_ANSWER_CHARS
 from .._models import TakeHomeFile
 from ..bank import QuestionBank, line_in_file, load_yaml_model
-from ..interview import MAX_ANSWER_CHARS
 
 REQUIRED_FIELDS = ("candidate_id", "question_id", "answer")
 

@@ -26,10 +26,10 @@ from statistics import mean
 from typing import Any
 
 from .._escape import csv_cell
+from .._limits import MAX_ANSWER_CHARS
 from .._models import COMPETENCIES, TouristFlag, Verdict
 from ..bank import QuestionBank
 from ..grading.tourist import tourist_flag
-from ..interview import MAX_ANSWER_CHARS
 from .inputs import AnswerRow, read_answers
 from .output import read_rows, replace_text
 

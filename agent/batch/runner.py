@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Protocol
 
 from .._errors import UserError
+from .._limits import MAX_ANSWER_CHARS
 from .._models import Question, TokenUsage, Verdict
 from ..bank import QuestionBank
 from ..grading.base import Grader, run_blocking
 from ..grading.judge import LLMJudge
 from ..grading.reference import TakeHomeGrader, judges_in
-from ..interview import MAX_ANSWER_CHARS
 from ..report import total_usage
 from .inputs import AnswerFileError, AnswerRow, read_answers
 from .limits import LimitedModel, LimitSettings, ProviderLimits

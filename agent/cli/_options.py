@@ -6,11 +6,12 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..grading.base import GraderOptions
+if TYPE_CHECKING:
+    from ..grading.base import GraderOptions
 
 Provider = Annotated[
     str,
@@ -45,6 +46,8 @@ def grader_options(
     escalate_to: str | None = None,
 ) -> GraderOptions:
     """The :class:`GraderOptions` of the shared flags."""
+    from ..grading.base import GraderOptions
+
     return GraderOptions(
         fallbacks=tuple(fallback or ()),
         base_url=base_url,

@@ -6,16 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-
-from ..bank import golden_dir, load_bank, load_golden_answers, load_golden_sessions, write_schemas
 
 
 def questions(
     track: Annotated[str | None, typer.Option(help="Only this track.")] = None,
 ) -> None:
     """List the question bank."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..bank import load_bank
+
     table = Table("id", "track", "competency", "question")
     for q in load_bank():
         if track is None or q.track == track:
@@ -27,6 +28,8 @@ def validate(
     directory: Annotated[Path | None, typer.Argument(help="A golden/ directory.")] = None,
 ) -> None:
     """Validate the question bank, golden answers and sessions; print what was checked."""
+    from ..bank import golden_dir, load_bank, load_golden_answers, load_golden_sessions
+
     root = directory or golden_dir()
     bank = load_bank(root / "questions")
     answers = load_golden_answers(root)
@@ -40,5 +43,7 @@ def schema(
     ),
 ) -> None:
     """Write JSON Schemas of the golden file formats, for editors."""
+    from ..bank import write_schemas
+
     for path in write_schemas(out):
         print(path)

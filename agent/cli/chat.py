@@ -15,22 +15,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from platformdirs import user_data_dir
-from rich.console import Console
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.table import Table
 
-from .._database import check_sqlite
-from .._errors import AnswerTooLongError, DatabaseError
-from .._models import Report
-from ..grading.base import get_grader
-from ..interview import MAX_ANSWER_CHARS, Interview, Step
-from ..report import flag_word, render_markdown
-from ._editor import HELP, AnswerEditor
 from ._options import (
     BaseUrl,
     EscalateTo,
@@ -41,6 +30,12 @@ from ._options import (
     grader_options,
     runnable,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .._models import Report
+    from ..interview import Interview, Step
 
 
 def default_db() -> Path:
@@ -71,6 +66,13 @@ def chat(
     ] = None,
 ) -> None:
     """Interview a candidate in the terminal and print the hiring manager's report."""
+    from rich.console import Console
+
+    from .._database import check_sqlite
+    from .._errors import DatabaseError
+    from ..grading.base import get_grader
+    from ..interview import Interview
+
     tty = sys.stdin.isatty()
     console = Console(stderr=False, highlight=False, soft_wrap=not tty)
     db_path = db or default_db()
@@ -111,6 +113,12 @@ def _converse(
     interview: Interview, step: Step, console: Console, tty: bool, resume_with: str
 ) -> Step:
     """Ask and record answers until the session ends; return its last step (with the report)."""
+    from rich.panel import Panel
+
+    from .._errors import AnswerTooLongError
+    from .._limits import MAX_ANSWER_CHARS
+    from ._editor import HELP, AnswerEditor
+
     editor = AnswerEditor(MAX_ANSWER_CHARS) if tty else None
     if tty:
         console.print(
@@ -142,6 +150,8 @@ def _converse(
 
 def write_report(report: Report, target: Path) -> list[Path]:
     """Write ``report`` as ``target.json`` and ``target.md``."""
+    from ..report import render_markdown
+
     base = target.with_suffix("") if target.suffix in {".json", ".md"} else target
     base.parent.mkdir(parents=True, exist_ok=True)
     json_path, md_path = base.with_suffix(".json"), base.with_suffix(".md")
@@ -166,6 +176,11 @@ def _read_line() -> str | None:
 
 
 def _show_report(console: Console, report: Report, tty: bool) -> None:
+    from rich.markdown import Markdown
+    from rich.table import Table
+
+    from ..report import flag_word, render_markdown
+
     if not tty:
         print(render_markdown(report), flush=True)
         return

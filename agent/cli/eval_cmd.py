@@ -7,28 +7,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .._errors import UserError
-from ..bank import load_bank, load_golden_answers, load_golden_sessions
-from ..calibration import CalibrationMap, calibration_error, fit, raw_score, save_map
-from ..eval_reports import adversarial_lines, write_reports
-from ..evaluation import evaluate, quadratic_weighted_kappa
-from ..grading.base import Grader, get_grader, grade_blocking
-from ..labelled import SetFigures, measure_set, pool
-from ..suite import (
-    DEFAULT_SUITE,
-    baseline_path,
-    compare,
-    load_suite,
-    read_baseline,
-    run_suite,
-    write_baseline,
-)
 from ._options import (
     BaseUrl,
     EscalateTo,
@@ -38,6 +21,10 @@ from ._options import (
     Samples,
     grader_options,
 )
+
+if TYPE_CHECKING:
+    from ..grading.base import Grader
+    from ..labelled import SetFigures
 
 
 def eval_command(
@@ -55,7 +42,9 @@ def eval_command(
     samples: Samples = 1,
     no_cache: NoCache = False,
     escalate_to: EscalateTo = None,
-    suite: Annotated[Path, typer.Option(help="The suite file.")] = DEFAULT_SUITE,
+    suite: Annotated[
+        Path | None, typer.Option(help="The suite file [default: evals/suite.yaml].")
+    ] = None,
     split: Annotated[
         Literal["calibration", "test", "all"] | None,
         typer.Option(help="Override the suite's split (test is held out from tuning)."),
@@ -89,11 +78,26 @@ def eval_command(
 
     Exit 1 when a threshold or the baseline comparison fails.
     """
+    from rich.console import Console
+
+    from ..bank import load_bank
+    from ..eval_reports import write_reports
+    from ..grading.base import get_grader
+    from ..suite import (
+        DEFAULT_SUITE,
+        baseline_path,
+        compare,
+        load_suite,
+        read_baseline,
+        run_suite,
+        write_baseline,
+    )
+
     if sets:
         options = grader_options(fallback, base_url, samples, no_cache, escalate_to)
         _labelled(sets, lambda: get_grader(provider, options), out_dir, min_qwk, min_tourist)
         return
-    config = load_suite(suite)
+    config = load_suite(suite or DEFAULT_SUITE)
     if split:
         config = config.model_copy(update={"split": split})
     options = grader_options(fallback, base_url, samples, no_cache, escalate_to)
@@ -123,6 +127,11 @@ def _labelled(
     min_qwk: float | None,
     min_tourist: float | None,
 ) -> None:
+    from rich.console import Console
+
+    from ..bank import load_bank
+    from ..labelled import measure_set, pool
+
     names = [folder.name for folder in folders]
     if len(set(names)) < len(names):
         raise UserError(f"labelled sets need distinct folder names, got {', '.join(names)}")
@@ -194,6 +203,10 @@ def _pct(value: float | None) -> str:
 
 
 def _print(result: object, show_misses: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..eval_reports import adversarial_lines
     from ..suite import SuiteResult
 
     assert isinstance(result, SuiteResult)
@@ -233,6 +246,11 @@ def calibrate_command(
     ] = None,
 ) -> None:
     """Fit an isotonic map from the grader's raw scores to human labels (calibration split)."""
+    from ..bank import load_bank, load_golden_answers, load_golden_sessions
+    from ..calibration import CalibrationMap, calibration_error, fit, raw_score, save_map
+    from ..evaluation import evaluate, quadratic_weighted_kappa
+    from ..grading.base import get_grader, grade_blocking
+
     options = replace(grader_options(None, base_url, samples, no_cache), calibration=False)
     grader = get_grader(provider, options)
     bank = load_bank()

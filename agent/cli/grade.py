@@ -5,28 +5,16 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..bank import QuestionBank, load_bank
-from ..batch import (
-    AnswerFileError,
-    BatchOptions,
-    LimitSettings,
-    NoProgress,
-    grade_file,
-    load_questions,
-    write_html,
-    write_summary,
-)
-from ..batch.output import refuse_overwrite
-from ..batch.provider_batch import BatchApiOptions
-from ..batch.runner import Progress
-from ..grading.base import Grader, get_grader
-from ..interview import MAX_ANSWER_CHARS
-from ..providers.base import HTTP_BACKENDS
+from .._limits import MAX_ANSWER_CHARS
 from ._options import BaseUrl, EscalateTo, Fallback, NoCache, Provider, Samples, grader_options
+
+if TYPE_CHECKING:
+    from ..bank import QuestionBank
+    from ..grading.base import Grader
 
 PerProvider = Annotated[
     list[str] | None,
@@ -130,6 +118,23 @@ def grade(
 
     Re-running the same command after an interruption grades only the rows OUT lacks.
     """
+    from ..bank import load_bank
+    from ..batch import (
+        AnswerFileError,
+        BatchOptions,
+        LimitSettings,
+        NoProgress,
+        grade_file,
+        load_questions,
+        write_html,
+        write_summary,
+    )
+    from ..batch.output import refuse_overwrite
+    from ..batch.provider_batch import BatchApiOptions
+    from ..batch.runner import Progress
+    from ..grading.base import get_grader
+    from ..providers.base import HTTP_BACKENDS
+
     refuse_overwrite(
         {"ANSWERS": answers, "--questions": questions, "--examples": examples},
         {"--out": out, "--summary": summary, "--html": html},

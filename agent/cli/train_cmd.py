@@ -8,18 +8,22 @@ from typing import Annotated
 
 import typer
 
-from ..bank import load_bank, load_golden_answers
-from ..grading.trained import ARTIFACT
-from ..grading.training import artifact_json, train
-
 
 def train_command(
-    out: Annotated[Path, typer.Option(help="Where to write the model artefact.")] = ARTIFACT,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the model artefact [default: the one the grader loads]."),
+    ] = None,
     check: Annotated[
         bool, typer.Option(help="Do not write: exit 1 if OUT differs from a fresh training run.")
     ] = False,
 ) -> None:
     """Train the offline grader (reproducible; the test split is never read)."""
+    from ..bank import load_bank, load_golden_answers
+    from ..grading.trained import ARTIFACT
+    from ..grading.training import artifact_json, same_artifact, train
+
+    out = out or ARTIFACT
     artifact = train(load_golden_answers(), load_bank())
     text = artifact_json(artifact)
     summary = (
@@ -32,7 +36,7 @@ def train_command(
         f"{artifact.cascade['accepted_exact']:.0%} exact agreement"
     )
     if check:
-        same = out.is_file() and out.read_text(encoding="utf-8") == text
+        same = out.is_file() and same_artifact(out.read_text(encoding="utf-8"), text)
         print(
             ("up to date: " if same else f"STALE: {out} differs; run `screener train`. ") + summary,
             file=sys.stderr,

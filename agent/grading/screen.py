@@ -161,12 +161,19 @@ class Screen:
     """Which of ``patterns`` may match a text (see the module's docstring).
 
     The looser patterns go into RE2 sets of ``chunk`` each: one set of dozens of patterns has
-    to track every pattern's state at once and runs slower than a few small ones. The sets are
-    built on first use, so importing the graders (the command line's start-up) does not pay."""
+    to track every pattern's state at once and runs slower than a few small ones. Building the
+    sets costs about as much as running every pattern on a few dozen answers, so the first
+    ``warm_up`` texts are let through whole (every pattern may match) and the sets are built
+    when the next one comes: grading one answer (``screener grade`` on a row, one chat turn)
+    does not pay for what only a batch earns back. The answers are the same either way."""
 
-    def __init__(self, patterns: Iterable[re.Pattern[str]], chunk: int = 4) -> None:
+    def __init__(
+        self, patterns: Iterable[re.Pattern[str]], chunk: int = 4, warm_up: int = 24
+    ) -> None:
         self.patterns: Sequence[re.Pattern[str]] = list(patterns)
         self.chunk = chunk
+        self.warm_up = warm_up
+        self._seen = 0
 
     @functools.cached_property
     def _compiled(self) -> tuple[list[int], list[tuple[list[int], re2.Set]]]:
@@ -196,6 +203,9 @@ class Screen:
 
     def possible(self, text: str) -> list[re.Pattern[str]]:
         """The patterns that may match somewhere in ``text``, in their original order."""
+        if self._seen < self.warm_up:
+            self._seen += 1
+            return list(self.patterns)
         always, sets = self._compiled
         encoded = text.encode("utf-8")
         hits = set(always)

@@ -193,3 +193,35 @@ def artifact_json(artifact: TrainedArtifact) -> str:
     """The artefact as stable JSON text (sorted keys)."""
     data: dict[str, Any] = artifact.model_dump(mode="json")
     return json.dumps(data, sort_keys=True, indent=1) + "\n"
+
+
+#: How far a fitted number may move between two numeric stacks (numpy, scipy, scikit-learn and
+#: the BLAS under them round the last of the artefact's six decimals differently) and still be
+#: the same model: a millionth of a coefficient changes no grade.
+SAME_MODEL_TOLERANCE = 1e-5
+
+
+def same_artifact(text: str, other: str) -> bool:
+    """Whether two artefact texts hold the same model: the same keys, strings, counts and data
+    hash, and fitted numbers within :data:`SAME_MODEL_TOLERANCE` of each other."""
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        if isinstance(a, float) or isinstance(b, float):
+            numbers = (int, float)
+            return (
+                isinstance(a, numbers)
+                and isinstance(b, numbers)
+                and not isinstance(a, bool)
+                and not isinstance(b, bool)
+                and abs(a - b) <= SAME_MODEL_TOLERANCE
+            )
+        return a == b
+
+    try:
+        return same(json.loads(text), json.loads(other))
+    except json.JSONDecodeError:
+        return False

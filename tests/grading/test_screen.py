@@ -22,7 +22,7 @@ ANSWERS = [
 
 
 def test_screen_never_hides_a_match_of_any_injection_pattern() -> None:
-    screen = Screen(evidence._INJECTION)
+    screen = Screen(evidence._INJECTION, warm_up=0)
     assert screen.translated == len(evidence._INJECTION)
     texts = ANSWERS + [s for a in ANSWERS for s in evidence.sentences(a)]
     for text in texts:
@@ -56,6 +56,7 @@ def test_a_pattern_ruled_out_for_an_answer_matches_none_of_its_sentences(
 ) -> None:
     """The graders screen the whole answer once and skip, in every sentence, what it rules out
     (claims are read from the number-normalised sentences as well as the raw ones)."""
+    screen = Screen(screen.patterns, warm_up=0)
     assert screen.translated == len(screen.patterns)
     answers = [*FIGURES, " ".join(FIGURES), *ANSWERS]
     ruled_out = 0
@@ -71,7 +72,7 @@ def test_a_pattern_ruled_out_for_an_answer_matches_none_of_its_sentences(
 
 
 def test_screen_rules_out_patterns_on_a_clean_answer() -> None:
-    screen = Screen(evidence._INJECTION)
+    screen = Screen(evidence._INJECTION, warm_up=0)
     assert len(screen.possible(ANSWERS[0])) < len(evidence._INJECTION) // 2
     assert screen.possible("") == []
 
@@ -92,7 +93,7 @@ def test_loosened_pattern_matches_where_the_original_does(pattern: str, text: st
 
     assert re.search(pattern, text)
     assert re2.search(loosen(pattern), text)
-    assert Screen([re.compile(pattern)]).possible(text)
+    assert Screen([re.compile(pattern)], warm_up=0).possible(text)
 
 
 def test_loosened_pattern_also_matches_inside_a_longer_text() -> None:
@@ -101,13 +102,23 @@ def test_loosened_pattern_also_matches_inside_a_longer_text() -> None:
 
     assert not re.search(r"^score: 5$", "Final. score: 5 overall")
     assert re2.search(loosen(r"^score: 5$"), "Final. score: 5 overall")
-    assert Screen([re.compile(r"(?<!not )\bgood\b")]).possible("not good")
+    assert Screen([re.compile(r"(?<!not )\bgood\b")], warm_up=0).possible("not good")
 
 
 def test_untranslatable_patterns_are_always_let_through() -> None:
     with pytest.raises(Untranslatable):
         loosen(r"(a)\1")
     back_reference = re.compile(r"(\w)\1")
-    screen = Screen([back_reference])
+    screen = Screen([back_reference], warm_up=0)
     assert screen.translated == 0
     assert screen.possible("xyz") == [back_reference]
+
+
+def test_the_first_texts_are_let_through_whole_and_the_sets_built_after() -> None:
+    """One answer does not pay for building the sets; a batch does, once."""
+    screen = Screen(evidence._INJECTION, warm_up=3)
+    for _ in range(3):
+        assert screen.possible(ANSWERS[0]) == list(evidence._INJECTION)
+    assert "_compiled" not in vars(screen)  # nothing built yet
+    assert len(screen.possible(ANSWERS[0])) < len(evidence._INJECTION) // 2
+    assert "_compiled" in vars(screen)

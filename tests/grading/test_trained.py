@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -21,7 +22,7 @@ from agent._models import GoldenLabels, Question
 from agent.evaluation import evaluate
 from agent.grading.cascade import CascadeGrader
 from agent.grading.trained import ARTIFACT, TrainedGrader, load_artifact
-from agent.grading.training import artifact_json, train
+from agent.grading.training import artifact_json, same_artifact, train
 
 STRONG = (
     "I built a 240-case golden set from production failures, labelled by two support leads; an "
@@ -40,7 +41,7 @@ def trained() -> TrainedGrader:
 
 def test_the_committed_artefact_matches_a_fresh_training_run(bank: QuestionBank) -> None:
     fresh = artifact_json(train(load_golden_answers(), bank))
-    assert fresh == ARTIFACT.read_text(), "stale model artefact: run `screener train`"
+    assert same_artifact(fresh, ARTIFACT.read_text()), "stale model artefact: run `screener train`"
 
 
 def test_training_never_reads_the_test_split(bank: QuestionBank) -> None:
@@ -53,7 +54,7 @@ def test_training_never_reads_the_test_split(bank: QuestionBank) -> None:
         else a
         for a in answers
     ]
-    assert artifact_json(train(scrambled, bank)) == ARTIFACT.read_text()
+    assert same_artifact(artifact_json(train(scrambled, bank)), ARTIFACT.read_text())
 
 
 def test_offline_is_the_trained_grader_and_rules_stay_available() -> None:
@@ -170,3 +171,22 @@ def test_an_answer_with_no_grounded_figure_never_reaches_four(trained: TrainedGr
     )
     verdict = trained.grade_now(question, answer)
     assert verdict.score is not None and verdict.score <= 3
+
+
+def test_a_millionth_is_the_same_model_and_a_thousandth_is_not() -> None:
+    """Numeric stacks round the artefact's last decimal differently; that is not a stale model."""
+    text = ARTIFACT.read_text()
+    data = json.loads(text)
+    coef = data["overall_model"]["coef"]
+
+    def with_first_coefficient(value: float) -> str:
+        coef[0][0] = value
+        return json.dumps(data)
+
+    first = coef[0][0]
+    assert same_artifact(with_first_coefficient(first + 1e-6), text)
+    assert not same_artifact(with_first_coefficient(first + 1e-3), text)
+    coef[0][0] = first
+    data["training_data_sha256"] = "0" * 64
+    assert not same_artifact(json.dumps(data), text)
+    assert not same_artifact("{", text)
