@@ -1,9 +1,10 @@
 """Take-home grading measured on real graded answers: Beetle's training split, cross-validated.
 
 Reads a folder in the form of ``../shared/beetle/`` (``questions.yaml`` in the ``--questions``
-format, ``answers_train.jsonl``, ``labels_train.csv`` with an ``ordinal_0_2`` column) and prints
-2-way macro-F1 ("correct" = the top of the question's scale) and the Pearson correlation with
-the ordinal label:
+format, ``answers_train.jsonl``, ``labels_train.csv`` with an ``ordinal_0_2`` column), or any
+labelled take-home folder (``questions.yaml``, ``answers.jsonl``, ``labels.csv`` with columns
+``candidate_id,question_id,score`` on each question's scale), and prints 2-way macro-F1
+("correct" = the top of the question's scale) and the Pearson correlation with the label:
 
 * reference alone: no examples at all;
 * unseen answers: examples of the same questions (folds of answers);
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 from agent import load_bank
+from agent._models import TakeHomeQuestion
 from agent.batch import load_questions
 from agent.grading.examples import Example, ExampleModel, macro_f1
 from agent.grading.reference import ReferenceGrader
@@ -45,6 +47,26 @@ def report(name: str, scored: list[tuple[Example, int]], top: dict[str, int]) ->
     print(f"{name}: macro-F1 {macro_f1(gold, predicted):.3f}, Pearson {r:.3f}")
 
 
+def read_labelled(folder: Path, questions: dict[str, TakeHomeQuestion]) -> list[Example]:
+    """The folder's answers with their labels, as graded examples (Beetle's files or generic)."""
+    beetle = (folder / "answers_train.jsonl").is_file()
+    answers_file = folder / ("answers_train.jsonl" if beetle else "answers.jsonl")
+    with (folder / ("labels_train.csv" if beetle else "labels.csv")).open(encoding="utf-8") as f:
+        labels = {
+            (r["candidate_id"], r["question_id"]): int(r["ordinal_0_2" if beetle else "score"])
+            for r in csv.DictReader(f)
+        }
+    examples = []
+    with answers_file.open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            score = labels[(row["candidate_id"], row["question_id"])]
+            scale = questions[row["question_id"]].scale
+            level = (score - scale.min) / (scale.max - scale.min)
+            examples.append(Example(row["question_id"], row["answer"], float(score), level))
+    return examples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
@@ -52,17 +74,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     bank = load_questions(args.folder / "questions.yaml", load_bank())
-    questions = {q.id: q for q in bank}
-    with (args.folder / "labels_train.csv").open(encoding="utf-8") as handle:
-        labels = {r["candidate_id"]: int(r["ordinal_0_2"]) for r in csv.DictReader(handle)}
-    with (args.folder / "answers_train.jsonl").open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle]
-    scores = [labels[r["candidate_id"]] for r in rows]  # the ordinal is 0-2: level = score / 2
-    examples = [
-        Example(r["question_id"], r["answer"], float(s), s / 2)
-        for r, s in zip(rows, scores, strict=True)
-    ]
-    top = {q: 2 for q in questions}
+    questions = {q.id: q for q in bank if isinstance(q, TakeHomeQuestion)}
+    examples = read_labelled(args.folder, questions)
+    top = {q.id: q.scale.max for q in questions.values()}
     print(f"{len(examples)} answers to {len({e.question_id for e in examples})} questions")
     started = time.perf_counter()
     grader = ReferenceGrader()
@@ -71,7 +85,7 @@ def main() -> None:
         for e in examples
     ]
     report("reference alone (no examples)", alone, top)
-    model = ExampleModel(examples, questions)
+    model = ExampleModel(examples, dict(questions))
     for name, scored in model.out_of_fold(args.folds, args.seed).items():
         report(f"{name} ({args.folds} folds)", scored, top)
     print(f"{time.perf_counter() - started:.0f} s")
