@@ -22,12 +22,14 @@ import csv
 import json
 import math
 import time
+from collections import Counter
 from pathlib import Path
 
 from agent import load_bank
 from agent._models import TakeHomeQuestion
 from agent.batch import load_questions
 from agent.grading.examples import Example, ExampleModel, macro_f1
+from agent.grading.keypoints import terms
 from agent.grading.reference import ReferenceGrader
 
 
@@ -38,6 +40,23 @@ def pearson(xs: list[float], ys: list[float]) -> float:
     vx = math.sqrt(sum((x - mx) ** 2 for x in xs))
     vy = math.sqrt(sum((y - my) ** 2 for y in ys))
     return cov / (vx * vy) if vx and vy else 0.0
+
+
+def tfidf_cosine(examples: list[Example], references: dict[str, str]) -> list[float]:
+    """Each answer's tf-idf cosine with its question's reference (idf over the answers and the
+    references of the folder; the grader's own tokens and stems): the classic baseline."""
+    docs = [terms(e.answer).words for e in examples]
+    refs = {q: terms(text).words for q, text in references.items()}
+    frequency: Counter[str] = Counter(w for d in [*docs, *refs.values()] for w in d)
+    total = len(docs) + len(refs)
+    idf = {w: math.log(total / n) + 1.0 for w, n in frequency.items()}
+
+    def cosine(a: frozenset[str], b: frozenset[str]) -> float:
+        dot = sum(idf[w] ** 2 for w in a & b)
+        norm = math.sqrt(sum(idf[w] ** 2 for w in a)) * math.sqrt(sum(idf[w] ** 2 for w in b))
+        return dot / norm if norm else 0.0
+
+    return [cosine(d, refs[e.question_id]) for d, e in zip(docs, examples, strict=True)]
 
 
 def report(name: str, scored: list[tuple[Example, int]], top: dict[str, int]) -> None:
@@ -85,6 +104,9 @@ def main() -> None:
         for e in examples
     ]
     report("reference alone (no examples)", alone, top)
+    references = {q: questions[q].reference_answer or "" for q in top}
+    baseline = pearson([e.score for e in examples], tfidf_cosine(examples, references))
+    print(f"baseline, tf-idf cosine with the reference: Pearson {baseline:.3f}")
     model = ExampleModel(examples, dict(questions))
     for name, scored in model.out_of_fold(args.folds, args.seed).items():
         report(f"{name} ({args.folds} folds)", scored, top)
