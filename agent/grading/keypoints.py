@@ -146,12 +146,14 @@ def _meets(value: str, bound: str, lower: bool) -> bool:
 
 @lru_cache(maxsize=4096)
 def terms(text: str) -> Terms:
-    """The :class:`Terms` of ``text``."""
+    """The :class:`Terms` of ``text``. A hyphenated word counts as its parts ("connection-oriented"
+    is "connection oriented"), and two-letter words that are not stop words count ("IP", "OS")."""
     tokens = WORD.findall(text.lower())
+    parts = [p for t in tokens for p in (t.split("-") if "-" in t.strip("-") else [t]) if p]
     words = frozenset(
         stem(t)
-        for t in tokens
-        if t[0].isalpha() and len(t) > 2 and t not in STOP_WORDS and t not in NEGATIONS
+        for t in parts
+        if t[0].isalpha() and len(t) > 1 and t not in STOP_WORDS and t not in NEGATIONS
     )
     numbers = frozenset(_number(t) for t in tokens if t[0].isdigit())
     directions = frozenset(

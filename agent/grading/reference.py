@@ -187,7 +187,8 @@ def on_scale(question: Question, verdict: Verdict, five: float | None = None) ->
 
 
 _RULES = OfflineGrader()
-_FIRST_PERSON = re.compile(r"\b(?:I|we|our|my|me|us)\b", re.I)
+# "I" only as a capital and not in "i.e." (an answer key's "i.e." is not the author's own work).
+_FIRST_PERSON = re.compile(r"\bI\b(?!\.e\.)|\b(?i:we|our|my|me)\b|\b[Uu]s\b")
 
 
 class ReferenceGrader(Grader):
@@ -285,8 +286,10 @@ class ReferenceGrader(Grader):
             contradicted = [m for m in matches if m.contradiction]
             # Words of a contradicted point are not credit: the opposite in the right words.
             wrong = frozenset().union(*(m.point.terms.words for m in contradicted))
-            recall = reference_recall(question.reference_answer or "", text, without=wrong)
-            five = 1.0 + 4.0 * (0.5 * coverage + 0.5 * min(1.0, recall / 0.7))
+            recall = reference_recall(
+                question.reference_answer or "", text, without=wrong, given=question.text
+            )
+            five = 1.0 + 4.0 * (0.5 * coverage + 0.5 * min(1.0, recall / FULL_RECALL))
             if contradicted:  # a wrong claim is not outweighed by right ones
                 five = max(1.0, min(five, 3.0) - (len(contradicted) - 1))
             explanation = _explain(matches) + [
@@ -336,10 +339,22 @@ class ReferenceGrader(Grader):
         return verdict, five
 
 
-def reference_recall(reference: str, answer: str, without: frozenset[str] = frozenset()) -> float:
-    """The share of the reference's content words (stemmed) that the answer uses (those in
-    ``without`` count as not used)."""
+#: The share of the reference's content words at which an answer counts as having used them all:
+#: a correct short answer in the candidate's own words repeats about half of them (chosen on two
+#: outside authors' answer-key sets and Beetle's training split, where 0.4-0.5 did best and 0.7,
+#: the value before, held strong short answers near the bottom of the scale).
+FULL_RECALL = 0.5
+
+
+def reference_recall(
+    reference: str, answer: str, without: frozenset[str] = frozenset(), given: str = ""
+) -> float:
+    """The share of the reference's content words (stemmed) that the answer uses. Words of the
+    question ``given`` are left out when the reference has others ("question demoting": an
+    answer that repeats the question shows nothing), and those in ``without`` count as not
+    used."""
     want = terms(reference).words
+    want = (want - terms(given).words) or want
     used = (want & terms(answer).words) - without
     return len(used) / len(want) if want else 0.0
 

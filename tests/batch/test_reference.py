@@ -9,13 +9,16 @@ import pytest
 from agent import OfflineGrader, QuestionBank, ScriptedModel, get_grader, grade_blocking
 from agent._models import Scale, TakeHomeQuestion
 from agent.grading.base import FallbackGrader
+from agent.grading.keypoints import terms
 from agent.grading.reference import (
     ReferenceGrader,
     ReferenceJudge,
     TakeHomeGrader,
     key_points,
     match_points,
+    question_kind,
     reference_grader_for,
+    reference_recall,
 )
 from agent.providers.fake import answer_of
 
@@ -200,3 +203,32 @@ def test_reference_chain_mirrors_the_rubric_chain(tmp_path: Any) -> None:
     judge = grader.chain[0]
     assert getattr(judge, "model", None) is first.model, "the same model and HTTP client"
     assert isinstance(reference_grader_for(get_grader("offline")), ReferenceGrader)
+
+
+def test_an_answer_key_saying_i_e_is_not_first_person() -> None:
+    """ "i.e." in a reference is not the author's own work: the question stays answer-key."""
+    question = TakeHomeQuestion(
+        id="amortised",
+        text="What is the amortised cost of appending to a doubling array?",
+        competency="complexity",
+        reference_answer="O(1) amortised: n appends copy under 2n elements, i.e. constant each.",
+    )
+    assert question_kind(question) == "answer-key"
+    mine = question.model_copy(update={"reference_answer": "I measured it: O(1) amortised."})
+    assert question_kind(mine) == "experience"
+
+
+def test_repeating_the_question_recalls_nothing_of_the_reference() -> None:
+    """Words the question already gives are no sign of knowing the answer (question demoting)."""
+    question = "What does DNS do when a browser asks for a domain?"
+    reference = "DNS translates a domain name into the IP address of the server."
+    assert reference_recall(reference, question) > 0
+    assert reference_recall(reference, question, given=question) == 0
+    answer = "It turns the name into an IP address."
+    assert reference_recall(reference, answer, given=question) > reference_recall(reference, answer)
+
+
+def test_hyphenated_and_two_letter_words_match_their_spellings() -> None:
+    assert terms("connection oriented").words <= terms("a connection-oriented protocol").words
+    assert "ip" in terms("the IP address").words
+    assert "an" not in terms("an address").words
