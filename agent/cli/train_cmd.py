@@ -16,7 +16,10 @@ from ..grading.training import artifact_json, train
 def train_command(
     out: Annotated[Path, typer.Option(help="Where to write the model artefact.")] = ARTIFACT,
     check: Annotated[
-        bool, typer.Option(help="Do not write: exit 1 if OUT differs from a fresh training run.")
+        bool,
+        typer.Option(
+            help="Do not write: exit 1 if the --out file differs from a fresh training run."
+        ),
     ] = False,
 ) -> None:
     """Train the offline grader (reproducible; the test split is never read)."""

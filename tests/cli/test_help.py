@@ -1,0 +1,75 @@
+"""``screener --help`` and every command's, at a normal terminal width."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from agent.cli import app
+
+COMMANDS = [
+    "chat",
+    "grade",
+    "eval",
+    "calibrate",
+    "train",
+    "questions",
+    "validate",
+    "schema",
+    "serve",
+    "sessions",
+    "report",
+]
+
+
+def _help(*words: str) -> str:
+    """The help a normal terminal shows (100 columns, no colour)."""
+    result = CliRunner().invoke(
+        app, [*words, "--help"], env={"COLUMNS": "100", "NO_COLOR": "1", "TERMINAL_WIDTH": ""}
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _text(output: str) -> str:
+    """The help's words in order: panel borders dropped, wrapped lines joined."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", output).split())
+
+
+def test_every_command_is_covered() -> None:
+    lines = _help().splitlines()
+    listed = [m.group(1) for line in lines if (m := re.match(r"│ (\w+) {2,}\S", line))]
+    assert listed == COMMANDS
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_reads_right(command: str) -> None:
+    output = _help(*command.split())
+    assert "<bool>" not in output, "a flag takes no value, so its help shows no type"
+    for line in output.splitlines():
+        cells = re.sub(r"[│╭╮╰╯─]", " ", line)
+        # columns are apart by two spaces or more; inside a sentence words are one space apart
+        assert not re.search(r"[a-z,;:)]  +[a-z(]", cells), line
+        assert not re.search(r"\w [.,;:)]", cells), line
+
+
+def test_flags_show_no_type_but_options_do() -> None:
+    rows = {line.split()[1]: line for line in _help("grade").splitlines() if "│    --" in line}
+    assert re.search(r"--quiet +No progress bar", rows["--quiet"])
+    assert re.search(r"--help +Show this message", rows["--help"])
+    assert "<int range>" in rows["--concurrency"]
+    assert "--no-examples-cv  " in rows["--examples-cv"]
+
+
+def test_rpm_and_tpm_say_what_they_budget() -> None:
+    text = _text(_help("grade"))
+    assert "--rpm [PROVIDER=]N Requests per minute for each provider" in text
+    assert "--tpm [PROVIDER=]N Tokens per minute for each provider" in text
+
+
+def test_worker_default_is_not_swallowed_as_markup() -> None:
+    assert "one event loop each (default: one per core, plus one for an LLM provider)." in _text(
+        _help("grade")
+    )
