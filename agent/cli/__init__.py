@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=_help.Group,
 )
+app.callback()(_help.root)
 app.command("chat")(chat.chat)
 app.command("grade")(grade.grade)
 app.command("eval")(eval_cmd.eval_command)

@@ -1,4 +1,4 @@
-"""What ``screener --help`` shows besides the commands: flags without a type.
+"""What ``screener --help`` shows besides the commands: ``--version``, and flags without a type.
 
 Typer's help panels give every option a type column; a flag takes no value, so ``<bool>`` there
 reads as if ``--quiet`` wanted an argument. The group below blanks the column for flags (the
@@ -8,12 +8,15 @@ help flag included) of itself and of every command it hands out.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+import typer
 from typer.core import TyperGroup, TyperOption
 
 if TYPE_CHECKING:
     from typer._click import Command, Context, Parameter
+
+DISTRIBUTION = "screening-agent"
 
 
 def _untyped_flags(params: Iterable[Parameter]) -> None:
@@ -35,3 +38,25 @@ class Group(TyperGroup):
         if command is not None:
             _untyped_flags(command.get_params(ctx))
         return command
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"screener {version(DISTRIBUTION)}")
+        raise typer.Exit()
+
+
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the installed version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """The options before the command."""

@@ -1,8 +1,10 @@
-"""``screener --help`` and every command's, at a normal terminal width."""
+"""``screener --help`` and every command's, ``--version``, and the small front-end checks."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+from importlib.metadata import version
 
 import pytest
 from typer.testing import CliRunner
@@ -73,3 +75,17 @@ def test_worker_default_is_not_swallowed_as_markup() -> None:
     assert "one event loop each (default: one per core, plus one for an LLM provider)." in _text(
         _help("grade")
     )
+
+
+def test_version(screener_exe: str) -> None:
+    expected = f"screener {version('screening-agent')}"
+    result = CliRunner().invoke(app, ["--version"])
+    assert (result.exit_code, result.output) == (0, expected + "\n")
+    done = subprocess.run(
+        [screener_exe, "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, expected + "\n", "")
+
+
+def test_version_is_listed() -> None:
+    assert "--version Print the installed version and exit." in _text(_help())
