@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from .._errors import UserError
+from .._models import Track
 from ..bank import golden_dir, load_bank, load_golden_answers, load_golden_sessions, write_schemas
 
 
 def questions(
-    track: Annotated[str | None, typer.Option(help="Only this track.")] = None,
+    track: Annotated[
+        str | None, typer.Option(help=f"Only this track: {' or '.join(get_args(Track))}.")
+    ] = None,
 ) -> None:
     """List the question bank."""
+    tracks = get_args(Track)
+    if track is not None and track not in tracks:
+        raise UserError(f"unknown track {track!r}; the tracks are {', '.join(tracks)}")
     table = Table("id", "track", "competency", "question")
     for q in load_bank():
         if track is None or q.track == track:

@@ -89,3 +89,29 @@ def test_version(screener_exe: str) -> None:
 
 def test_version_is_listed() -> None:
     assert "--version Print the installed version and exit." in _text(_help())
+
+
+def test_questions_rejects_an_unknown_track(screener_exe: str, cli_env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [screener_exe, "questions", "--track", "bogus"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "screener: error: unknown track 'bogus'; the tracks are ai-engineer, ml-engineer"
+    ]
+
+
+def test_questions_of_one_track() -> None:
+    result = CliRunner().invoke(
+        app, ["questions", "--track", "ml-engineer"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0
+    rows = [line for line in result.output.splitlines() if line.startswith("│ ")]
+    tracks = {line.split("│")[2].strip() for line in rows if line.split("│")[2].strip()}
+    assert tracks == {"ml-engineer"}
