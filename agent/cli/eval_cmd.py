@@ -225,6 +225,7 @@ def _print(result: object, show_misses: bool) -> None:
 
 def calibrate_command(
     provider: Provider = "offline",
+    fallback: Fallback = None,
     base_url: BaseUrl = None,
     samples: Samples = 1,
     no_cache: NoCache = False,
@@ -233,7 +234,7 @@ def calibrate_command(
     ] = None,
 ) -> None:
     """Fit an isotonic map from the grader's raw scores to human labels (calibration split)."""
-    options = replace(grader_options(None, base_url, samples, no_cache), calibration=False)
+    options = replace(grader_options(fallback, base_url, samples, no_cache), calibration=False)
     grader = get_grader(provider, options)
     bank = load_bank()
     answers = load_golden_answers()

@@ -115,3 +115,21 @@ def test_questions_of_one_track() -> None:
     rows = [line for line in result.output.splitlines() if line.startswith("│ ")]
     tracks = {line.split("│")[2].strip() for line in rows if line.split("│")[2].strip()}
     assert tracks == {"ml-engineer"}
+
+
+def test_calibrate_takes_the_shared_fallback_option(
+    screener_exe: str, cli_env: dict[str, str]
+) -> None:
+    fallback = "--fallback <str> Provider to try when the previous one fails (repeatable)."
+    assert fallback in _text(_help("calibrate"))
+    assert fallback in _text(_help("grade"))
+    done = subprocess.run(
+        [screener_exe, "calibrate", "--fallback", "nonsense"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("screener: error: unknown provider 'nonsense'")
