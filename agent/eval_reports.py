@@ -15,7 +15,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from ._errors import MissingDependencyError
-from .suite import Check, SuiteResult
+from .suite import Check, SuiteResult, interview_check_name
 
 
 def to_dict(result: SuiteResult) -> dict[str, Any]:
@@ -108,9 +108,17 @@ def _row(check: Check) -> str:
     return f"| {check.name} | {check.value:.3f} | {check.expected} | {mark}{detail} |"
 
 
+def interview_checks(result: SuiteResult) -> list[Check]:
+    """The checks of the simulated interviews, one per track and persona (the ``simulated_pass``
+    threshold over them is not one of them)."""
+    names = {interview_check_name(run.track, run.persona) for run in result.personas}
+    return [c for c in result.checks if c.name in names]
+
+
 def to_markdown(result: SuiteResult) -> str:
     """A pull-request comment."""
     verdict = "passed" if result.passed else "FAILED"
+    sims = interview_checks(result)
     lines = [
         f"## screener eval: {verdict}",
         "",
@@ -119,12 +127,11 @@ def to_markdown(result: SuiteResult) -> str:
         "",
         "| check | value | expected | result |",
         "|---|---|---|---|",
-        *[_row(c) for c in result.checks if not c.name.startswith("simulated")],
+        *[_row(c) for c in result.checks if c not in sims],
     ]
     if result.comparison:
         lines += ["", "### Against the baseline", "", "| metric | value | expected | result |"]
         lines += ["|---|---|---|---|", *[_row(c) for c in result.comparison]]
-    sims = [c for c in result.checks if c.name.startswith("simulated")]
     passed = sum(c.passed for c in sims)
     lines += ["", f"Simulated interviews: {passed} of {len(sims)} passed."]
     lines += [f"- {c.name}: {c.detail}" for c in sims if not c.passed]

@@ -227,6 +227,26 @@ def test_a_failed_check_shows_in_junit_and_markdown(offline_run: SuiteResult) ->
     assert "**FAIL**" in to_markdown(failing) and "FAILED" in to_html(failing)
 
 
+def test_markdown_counts_each_simulated_interview_once(offline_run: SuiteResult) -> None:
+    simulation = load_suite().simulation
+    interviews = len(simulation.personas) * len(simulation.tracks)
+    text = to_markdown(offline_run)
+    assert f"Simulated interviews: {interviews} of {interviews} passed." in text
+    assert "| simulated_pass | 1.000 | >= 1.0 | pass |" in text, "a threshold, in the table"
+    failing = replace(
+        offline_run,
+        checks=[
+            replace(c, passed=False, detail="failed: x")
+            if c.name.endswith("ml-engineer silent")
+            else c
+            for c in offline_run.checks
+        ],
+    )
+    text = to_markdown(failing)
+    assert f"Simulated interviews: {interviews - 1} of {interviews} passed." in text
+    assert "- simulated ml-engineer silent: failed: x" in text
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_the_html_report_renders_its_plots_in_chromium(
     offline_run: SuiteResult, tmp_path: Path
