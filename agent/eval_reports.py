@@ -15,6 +15,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from ._errors import MissingDependencyError
+from .evaluation import LENGTH_BIAS
 from .suite import Check, SuiteResult, interview_check_name
 
 
@@ -35,6 +36,8 @@ def to_dict(result: SuiteResult) -> dict[str, Any]:
         "per_competency": ev.per_competency,
         "answers": ev.answers,
         "sessions": ev.sessions,
+        "length_bias": ev.length_bias,
+        "length_bias_definition": LENGTH_BIAS,
         "unscored": ev.unscored,
         "usage": ev.usage,
         "misses": ev.misses,
@@ -115,6 +118,11 @@ def interview_checks(result: SuiteResult) -> list[Check]:
     return [c for c in result.checks if c.name in names]
 
 
+def length_bias_line(result: SuiteResult) -> str:
+    """The signed length bias and what it is (the checks hold its absolute value)."""
+    return f"Length bias {result.eval.length_bias:+.3f}: {LENGTH_BIAS}."
+
+
 def to_markdown(result: SuiteResult) -> str:
     """A pull-request comment."""
     verdict = "passed" if result.passed else "FAILED"
@@ -129,6 +137,7 @@ def to_markdown(result: SuiteResult) -> str:
         "|---|---|---|---|",
         *[_row(c) for c in result.checks if c not in sims],
     ]
+    lines += ["", length_bias_line(result)]
     if result.comparison:
         lines += ["", "### Against the baseline", "", "| metric | value | expected | result |"]
         lines += ["|---|---|---|---|", *[_row(c) for c in result.comparison]]
@@ -244,6 +253,7 @@ figure svg {{ max-width: 100%; height: auto; }}
 <div class="plots">{sections}</div>
 <h2>Checks</h2>
 <table><tr><th>check</th><th>value</th><th>expected</th><th>result</th></tr>{rows}</table>
+<p id="length-bias">{html.escape(length_bias_line(result))}</p>
 </body></html>
 """
 

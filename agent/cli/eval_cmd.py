@@ -87,7 +87,10 @@ def eval_command(
 ) -> None:
     """Run the regression suite, or measure the grader on labelled-set folders.
 
-    Exit 1 when a threshold or the baseline comparison fails.
+    Exit 1 when a threshold or the baseline comparison fails. Length bias is the Spearman
+    correlation of answer length in words with the grader's signed error, grader score minus
+    human label: positive when longer answers get more than the human gave, negative when they
+    get less. The threshold length_bias_abs is on its absolute value.
     """
     if sets:
         options = grader_options(fallback, base_url, samples, no_cache, escalate_to)

@@ -133,3 +133,11 @@ def test_calibrate_takes_the_shared_fallback_option(
     )
     assert done.returncode == 2
     assert done.stderr.startswith("screener: error: unknown provider 'nonsense'")
+
+
+def test_eval_help_defines_length_bias() -> None:
+    from agent.evaluation import LENGTH_BIAS
+
+    text = _text(_help("eval"))
+    assert f"Length bias is the {LENGTH_BIAS}." in text
+    assert "The threshold length_bias_abs is on its absolute value." in text
