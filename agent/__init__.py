@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._constants import MAX_ANSWER_CHARS
     from ._errors import (
         AnswerTooLongError,
         BankError,
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
         UnknownQuestionError,
         UserError,
     )
-    from ._limits import MAX_ANSWER_CHARS
     from ._models import (
         Criterion,
         Evidence,
@@ -88,7 +88,7 @@ _HOMES = {
     "OfflineGrader": ".grading.offline",
     "tourist_flag": ".grading.tourist",
     "Interview": ".interview",
-    "MAX_ANSWER_CHARS": "._limits",
+    "MAX_ANSWER_CHARS": "._constants",
     "Step": ".interview",
     "PromptTemplate": ".prompts",
     "load_prompt": ".prompts",

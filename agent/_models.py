@@ -12,10 +12,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ._constants import Track
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=2, max_length=64)]
 Score = Annotated[int, Field(ge=1, le=5)]
 
-Track = Literal["ai-engineer", "ml-engineer"]
 
 COMPETENCIES: dict[str, tuple[str, ...]] = {
     "ai-engineer": (

@@ -15,7 +15,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from ._errors import MissingDependencyError
-from .suite import Check, SuiteResult
+from .evaluation import LENGTH_BIAS
+from .suite import Check, SuiteResult, interview_check_name
 
 
 def to_dict(result: SuiteResult) -> dict[str, Any]:
@@ -35,6 +36,8 @@ def to_dict(result: SuiteResult) -> dict[str, Any]:
         "per_competency": ev.per_competency,
         "answers": ev.answers,
         "sessions": ev.sessions,
+        "length_bias": ev.length_bias,
+        "length_bias_definition": LENGTH_BIAS,
         "unscored": ev.unscored,
         "usage": ev.usage,
         "misses": ev.misses,
@@ -108,9 +111,22 @@ def _row(check: Check) -> str:
     return f"| {check.name} | {check.value:.3f} | {check.expected} | {mark}{detail} |"
 
 
+def interview_checks(result: SuiteResult) -> list[Check]:
+    """The checks of the simulated interviews, one per track and persona (the ``simulated_pass``
+    threshold over them is not one of them)."""
+    names = {interview_check_name(run.track, run.persona) for run in result.personas}
+    return [c for c in result.checks if c.name in names]
+
+
+def length_bias_line(result: SuiteResult) -> str:
+    """The signed length bias and what it is (the checks hold its absolute value)."""
+    return f"Length bias {result.eval.length_bias:+.3f}: {LENGTH_BIAS}."
+
+
 def to_markdown(result: SuiteResult) -> str:
     """A pull-request comment."""
     verdict = "passed" if result.passed else "FAILED"
+    sims = interview_checks(result)
     lines = [
         f"## screener eval: {verdict}",
         "",
@@ -119,12 +135,12 @@ def to_markdown(result: SuiteResult) -> str:
         "",
         "| check | value | expected | result |",
         "|---|---|---|---|",
-        *[_row(c) for c in result.checks if not c.name.startswith("simulated")],
+        *[_row(c) for c in result.checks if c not in sims],
     ]
+    lines += ["", length_bias_line(result)]
     if result.comparison:
         lines += ["", "### Against the baseline", "", "| metric | value | expected | result |"]
         lines += ["|---|---|---|---|", *[_row(c) for c in result.comparison]]
-    sims = [c for c in result.checks if c.name.startswith("simulated")]
     passed = sum(c.passed for c in sims)
     lines += ["", f"Simulated interviews: {passed} of {len(sims)} passed."]
     lines += [f"- {c.name}: {c.detail}" for c in sims if not c.passed]
@@ -237,6 +253,7 @@ figure svg {{ max-width: 100%; height: auto; }}
 <div class="plots">{sections}</div>
 <h2>Checks</h2>
 <table><tr><th>check</th><th>value</th><th>expected</th><th>result</th></tr>{rows}</table>
+<p id="length-bias">{html.escape(length_bias_line(result))}</p>
 </body></html>
 """
 

@@ -20,6 +20,12 @@ from .report import total_usage
 
 SplitName = Literal["calibration", "test", "all"]
 LEVELS = (1, 2, 3, 4, 5)
+#: What ``length_bias`` measures, in the words the terminal, the reports and the README use.
+LENGTH_BIAS = (
+    "Spearman correlation of answer length in words with the grader's signed error, grader "
+    "score minus human label: positive when longer answers get more than the human gave, "
+    "negative when they get less"
+)
 
 
 def quadratic_weighted_kappa(human: Sequence[int], model: Sequence[int]) -> float:
@@ -92,7 +98,7 @@ class EvalResult:
     usage: dict[str, Any] = field(default_factory=dict)
     misses: list[dict[str, Any]] = field(default_factory=list)
     tourist_f1: float = 0.0
-    length_bias: float = 0.0
+    length_bias: float = 0.0  # see LENGTH_BIAS
     calibration_error: float = 0.0
     per_question: dict[str, dict[str, float]] = field(default_factory=dict)
     per_competency: dict[str, dict[str, float]] = field(default_factory=dict)

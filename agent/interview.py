@@ -49,6 +49,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
+from ._constants import MAX_ANSWER_CHARS
 from ._database import (
     SQLITE_BUSY_TIMEOUT,
     advisory_lock,
@@ -59,7 +60,6 @@ from ._database import (
     require_postgres,
 )
 from ._errors import AnswerTooLongError, SessionNotFoundError, UserError
-from ._limits import MAX_ANSWER_CHARS
 from ._models import ClaimCheck, EvidenceKind, Report, Turn, Verdict
 from .bank import QuestionBank, load_bank
 from .grading.base import Grader, get_grader, grade_blocking, run_blocking

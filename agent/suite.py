@@ -245,7 +245,7 @@ def run_suite(
         )
         checks.append(
             Check(
-                f"simulated {track} {persona}",
+                interview_check_name(track, persona),
                 share,
                 ok,
                 want,
@@ -263,6 +263,11 @@ def run_suite(
         adversarial=adversarial,
         checks=checks,
     )
+
+
+def interview_check_name(track: str, persona: str) -> str:
+    """The name of the check of one simulated interview persona on one track."""
+    return f"simulated {track} {persona}"
 
 
 def _persona_groups(runs: list[PersonaRun]) -> dict[tuple[str, str], tuple[float, bool]]:

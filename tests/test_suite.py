@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -25,7 +26,7 @@ from agent import (
 )
 from agent._models import Evidence, EvidenceKind
 from agent.calibration import CalibratedGrader, CalibrationMap, calibrated, calibration_error, fit
-from agent.eval_reports import to_html, to_junit, to_markdown, write_reports
+from agent.eval_reports import to_html, to_json, to_junit, to_markdown, write_reports
 from agent.evaluation import quadratic_weighted_kappa, spearman
 from agent.grading.base import Grader
 from agent.grading.judge import LLMJudge
@@ -225,6 +226,72 @@ def test_a_failed_check_shows_in_junit_and_markdown(offline_run: SuiteResult) ->
     junit = ET.fromstring(to_junit(failing).split("?>", 1)[1])
     assert junit.get("failures") == "1" and junit.find(".//failure") is not None
     assert "**FAIL**" in to_markdown(failing) and "FAILED" in to_html(failing)
+
+
+def test_markdown_counts_each_simulated_interview_once(offline_run: SuiteResult) -> None:
+    simulation = load_suite().simulation
+    interviews = len(simulation.personas) * len(simulation.tracks)
+    text = to_markdown(offline_run)
+    assert f"Simulated interviews: {interviews} of {interviews} passed." in text
+    assert "| simulated_pass | 1.000 | >= 1.0 | pass |" in text, "a threshold, in the table"
+    failing = replace(
+        offline_run,
+        checks=[
+            replace(c, passed=False, detail="failed: x")
+            if c.name.endswith("ml-engineer silent")
+            else c
+            for c in offline_run.checks
+        ],
+    )
+    text = to_markdown(failing)
+    assert f"Simulated interviews: {interviews - 1} of {interviews} passed." in text
+    assert "- simulated ml-engineer silent: failed: x" in text
+
+
+def _length_leaning(longer_gets_more: bool) -> Grader:
+    """A grader one level off the human label: up (or down) on long answers, the other way on
+    short ones."""
+    from agent import load_golden_answers
+
+    labels = {a.answer: a.labels.overall for a in load_golden_answers()}
+    step = 1 if longer_gets_more else -1
+
+    class Leaning(Grader):
+        info = OfflineGrader().info.model_copy(update={"name": "leaning"})
+
+        async def grade(self, question: Question, answer: str) -> Verdict:
+            shift = step if len(answer.split()) > 80 else -step
+            score = min(5, max(1, labels[answer] + shift))
+            return Verdict(
+                question_id=question.id,
+                score=score,
+                criteria={c.id: score for c in question.rubric},
+                evidence=[Evidence(kind=EvidenceKind.QUANTITY, quote=answer[:20] or "x")],
+                grader=self.info,
+            )
+
+    return Leaning()
+
+
+@pytest.mark.parametrize("longer_gets_more", [True, False])
+def test_length_bias_is_positive_when_longer_answers_get_more(
+    offline_run: SuiteResult, bank: QuestionBank, longer_gets_more: bool
+) -> None:
+    from agent import load_golden_answers, load_golden_sessions
+    from agent.evaluation import LENGTH_BIAS, evaluate
+
+    answers = load_golden_answers()
+    result = evaluate(
+        _length_leaning(longer_gets_more), bank, answers, load_golden_sessions(answers=answers)
+    )
+    assert (result.length_bias > 0.5) if longer_gets_more else (result.length_bias < -0.5)
+    run = replace(offline_run, eval=result)
+    shown = f"Length bias {result.length_bias:+.3f}: {LENGTH_BIAS}."
+    assert shown in to_markdown(run)
+    assert html.escape(shown) in to_html(run)
+    report = json.loads(to_json(run))
+    assert report["length_bias"] == result.length_bias
+    assert report["length_bias_definition"] == LENGTH_BIAS
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")

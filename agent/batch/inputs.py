@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._constants import MAX_ANSWER_CHARS
 from .._errors import BankError, InputError, UserError
-from .._limits import MAX_ANSWER_CHARS
 from .._models import TakeHomeFile
 from ..bank import QuestionBank, line_in_file, load_yaml_model
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from .._constants import MAX_ANSWER_CHARS
 from .._escape import csv_cell
-from .._limits import MAX_ANSWER_CHARS
 from .._models import COMPETENCIES, TouristFlag, Verdict
 from ..bank import QuestionBank
 from ..grading.tourist import tourist_flag

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .._constants import MAX_ANSWER_CHARS
 from .._errors import UserError
-from .._limits import MAX_ANSWER_CHARS
 from .._models import Question, TokenUsage, Verdict
 from ..bank import QuestionBank
 from ..grading.base import Grader, run_blocking

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from .._errors import UserError
-from . import bank_cmds, chat, eval_cmd, grade, serve, sessions_cmd, train_cmd
+from . import _help, bank_cmds, chat, eval_cmd, grade, serve, sessions_cmd, train_cmd
 
 app = typer.Typer(
     name="screener",
@@ -16,7 +16,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_help.Group,
 )
+app.callback()(_help.root)
 app.command("chat")(chat.chat)
 app.command("grade")(grade.grade)
 app.command("eval")(eval_cmd.eval_command)

@@ -22,7 +22,7 @@ Provider = Annotated[
 ]
 Fallback = Annotated[
     list[str] | None,
-    typer.Option(help="Provider to try when the previous one fails (repeatable)."),
+    typer.Option(metavar="<str>", help="Provider to try when the previous one fails (repeatable)."),
 ]
 BaseUrl = Annotated[
     str | None,

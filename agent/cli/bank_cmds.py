@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 
+from .._constants import Track
+from .._errors import UserError
+
 
 def questions(
-    track: Annotated[str | None, typer.Option(help="Only this track.")] = None,
+    track: Annotated[
+        str | None, typer.Option(help=f"Only this track: {' or '.join(get_args(Track))}.")
+    ] = None,
 ) -> None:
     """List the question bank."""
     from rich.console import Console
@@ -17,6 +22,9 @@ def questions(
 
     from ..bank import load_bank
 
+    tracks = get_args(Track)
+    if track is not None and track not in tracks:
+        raise UserError(f"unknown track {track!r}; the tracks are {', '.join(tracks)}")
     table = Table("id", "track", "competency", "question")
     for q in load_bank():
         if track is None or q.track == track:

@@ -115,8 +115,8 @@ def _converse(
     """Ask and record answers until the session ends; return its last step (with the report)."""
     from rich.panel import Panel
 
+    from .._constants import MAX_ANSWER_CHARS
     from .._errors import AnswerTooLongError
-    from .._limits import MAX_ANSWER_CHARS
     from ._editor import HELP, AnswerEditor
 
     editor = AnswerEditor(MAX_ANSWER_CHARS) if tty else None

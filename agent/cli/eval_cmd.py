@@ -43,7 +43,7 @@ def eval_command(
     no_cache: NoCache = False,
     escalate_to: EscalateTo = None,
     suite: Annotated[
-        Path | None, typer.Option(help="The suite file [default: evals/suite.yaml].")
+        Path | None, typer.Option(help="The suite file (default: evals/suite.yaml).")
     ] = None,
     split: Annotated[
         Literal["calibration", "test", "all"] | None,
@@ -76,7 +76,10 @@ def eval_command(
 ) -> None:
     """Run the regression suite, or measure the grader on labelled-set folders.
 
-    Exit 1 when a threshold or the baseline comparison fails.
+    Exit 1 when a threshold or the baseline comparison fails. Length bias is the Spearman
+    correlation of answer length in words with the grader's signed error, grader score minus
+    human label: positive when longer answers get more than the human gave, negative when they
+    get less. The threshold length_bias_abs is on its absolute value.
     """
     from rich.console import Console
 
@@ -238,6 +241,7 @@ def _print(result: object, show_misses: bool) -> None:
 
 def calibrate_command(
     provider: Provider = "offline",
+    fallback: Fallback = None,
     base_url: BaseUrl = None,
     samples: Samples = 1,
     no_cache: NoCache = False,
@@ -251,7 +255,7 @@ def calibrate_command(
     from ..evaluation import evaluate, quadratic_weighted_kappa
     from ..grading.base import get_grader, grade_blocking
 
-    options = replace(grader_options(None, base_url, samples, no_cache), calibration=False)
+    options = replace(grader_options(fallback, base_url, samples, no_cache), calibration=False)
     grader = get_grader(provider, options)
     bank = load_bank()
     answers = load_golden_answers()

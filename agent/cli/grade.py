@@ -9,18 +9,26 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .._limits import MAX_ANSWER_CHARS
+from .._constants import MAX_ANSWER_CHARS
 from ._options import BaseUrl, EscalateTo, Fallback, NoCache, Provider, Samples, grader_options
 
 if TYPE_CHECKING:
     from ..bank import QuestionBank
     from ..grading.base import Grader
 
-PerProvider = Annotated[
+Rpm = Annotated[
     list[str] | None,
     typer.Option(
         metavar="[PROVIDER=]N",
-        help="Per-provider budget a minute, e.g. 500 or anthropic=4000 (repeatable).",
+        help="Requests per minute for each provider, e.g. 500 or anthropic=4000 (repeatable).",
+    ),
+]
+Tpm = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="[PROVIDER=]N",
+        help="Tokens per minute for each provider (estimated from the prompt and the reply "
+        "allowance), e.g. 200000 or anthropic=400000 (repeatable).",
     ),
 ]
 
@@ -43,7 +51,8 @@ def _per_provider(values: list[str] | None, flag: str) -> dict[str, int]:
 
 def grade(
     answers: Annotated[
-        Path, typer.Argument(help="JSONL or CSV: candidate_id, question_id, answer.")
+        Path,
+        typer.Argument(metavar="ANSWERS", help="JSONL or CSV: candidate_id, question_id, answer."),
     ],
     out: Annotated[
         Path,
@@ -75,13 +84,13 @@ def grade(
         int | None,
         typer.Option(
             min=1,
-            help="Grading processes, one event loop each [default: one per core, plus one "
-            "for an LLM provider]. Calls in flight and per-minute budgets are shared among them.",
+            help="Grading processes, one event loop each (default: one per core, plus one "
+            "for an LLM provider). Calls in flight and per-minute budgets are shared among them.",
             show_default=False,
         ),
     ] = None,
-    rpm: PerProvider = None,
-    tpm: PerProvider = None,
+    rpm: Rpm = None,
+    tpm: Tpm = None,
     batch_api: Annotated[
         bool,
         typer.Option(
@@ -116,7 +125,7 @@ def grade(
 ) -> None:
     """Grade every answer in ANSWERS; bad rows are listed and the good ones still graded.
 
-    Re-running the same command after an interruption grades only the rows OUT lacks.
+    Re-running the same command after an interruption grades only the rows the --out file lacks.
     """
     from ..bank import load_bank
     from ..batch import (

@@ -12,10 +12,13 @@ import typer
 def train_command(
     out: Annotated[
         Path | None,
-        typer.Option(help="Where to write the model artefact [default: the one the grader loads]."),
+        typer.Option(help="Where to write the model artefact (default: the one the grader loads)."),
     ] = None,
     check: Annotated[
-        bool, typer.Option(help="Do not write: exit 1 if OUT differs from a fresh training run.")
+        bool,
+        typer.Option(
+            help="Do not write: exit 1 if the --out file differs from a fresh training run."
+        ),
     ] = False,
 ) -> None:
     """Train the offline grader (reproducible; the test split is never read)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -52,6 +53,11 @@ def test_eval_exit_codes_and_reports(
     }
     report = json.loads((out / "report.json").read_text())
     assert report["passed"] and report["comparison"], "the baseline comparison ran"
+    shown = re.search(r"length bias ([+-]\d\.\d{3})", passing.stdout)
+    assert shown, passing.stdout[-2000:]
+    signed = f"{report['length_bias']:+.3f}"
+    assert shown.group(1) == signed, "the terminal and the reports give one sign"
+    assert f"Length bias {signed}: " in (out / "report.md").read_text()
 
     failing = subprocess.run(
         [screener_exe, "eval", "--suite", str(_suite(tmp_path, 0.99))],
