@@ -429,6 +429,16 @@ _RATE_AS_COUNT = re.compile(
     re.I,
 )
 
+#: "from 15% down to 2%, that's 180 cases down to 40": two rates restated as two counts must be
+#: shares of one whole (180 is 15% of 1,200, but 40 is 2% of 2,000).
+_RATES_AS_COUNTS = re.compile(
+    rf"\bfrom\s+(?P<p1>{_NUM})\s?%\s+(?:down\s+|up\s+)?to\s+(?P<p2>{_NUM})\s?%[^.;%\d]{{0,20}}?"
+    r"(?:that'?s|that is|i\.e\.|which (?:is|was|means)|\bor\b|=|—|\()\s*"
+    rf"(?:about\s+|around\s+|roughly\s+|~)?(?P<a>{_NUM})\s+(?:[a-z-]+\s+){{0,2}}?"
+    rf"(?:down\s+|up\s+)?to\s+(?:about\s+|around\s+|roughly\s+|~)?(?P<b>{_NUM})(?!\s?%|\.?\d)",
+    re.I,
+)
+
 #: "sensitivity 0.84 (95% CI 0.86 to 0.91)": an interval must contain its own estimate.
 _INTERVAL = re.compile(
     rf"(?P<x>{_NUM})\s?%?\s*[(\[,]\s*(?:9[059]\s?%\s*)?(?:CI|confidence interval)\s*[:=]?\s*"
@@ -510,6 +520,12 @@ def _sentence_problems(
                 f"{m.group('x')} of {m.group('n')} is {share:.0f}%, which does not match the "
                 f"{m.group('p')}% it is given for"
             )
+    for m in matches(_RATES_AS_COUNTS):
+        if not _one_whole(m):
+            problems.append(
+                f"{m.group('a')} and {m.group('b')} cannot both be shares of one set at "
+                f"{m.group('p1')}% and {m.group('p2')}%"
+            )
     if _PERCENTILE in possible:
         problems.extend(_percentile_problems(text))
     problems.extend(_share_problems(text))
@@ -529,6 +545,24 @@ def _sentence_problems(
             "about new data"
         )
     return problems
+
+
+def _one_whole(m: re.Match[str]) -> bool:
+    """Whether counts ``a`` and ``b`` can be ``p1``% and ``p2``% of one whole, each figure as
+    rounded as it is written (a percentage to its last digit, a count to the unit) with 5% to
+    spare; a zero share says nothing about the whole."""
+
+    def whole(count: str, share: str) -> tuple[float, float] | None:
+        c, p = _value(count), _value(share)
+        if c is None or not p:
+            return None
+        half = 0.5 * 10 ** -(len(share.split(".")[1]) if "." in share else 0)
+        return 100 * (c - 0.5) / (p + half) / 1.05, 100 * (c + 0.5) / max(p - half, 1e-9) * 1.05
+
+    first, second = whole(m.group("a"), m.group("p1")), whole(m.group("b"), m.group("p2"))
+    if first is None or second is None:
+        return True
+    return first[0] <= second[1] and second[0] <= first[1]
 
 
 def _mismatched_share(m: re.Match[str], *, complement: bool) -> float | None:
@@ -971,7 +1005,7 @@ _CLAIMS_SCREEN = Screen(
     [
         *(_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO),
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
-        *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET),
+        *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET, _RATES_AS_COUNTS),
     ]
 )
 
