@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..bank import golden_dir, load_bank, load_golden_answers, load_golden_sessions, write_schemas
+from .._resources import golden_dir
+from ..bank import load_bank, load_golden_answers, load_golden_sessions, write_schemas
 
 
 def questions(

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from ..bank import load_bank, load_golden_answers
+from ..bank import load_golden_answers
 from ..grading.trained import ARTIFACT
 from ..grading.training import artifact_json, train
+from ._options import GoldenDir, golden_bank, golden_root
 
 
 def train_command(
@@ -18,9 +19,11 @@ def train_command(
     check: Annotated[
         bool, typer.Option(help="Do not write: exit 1 if OUT differs from a fresh training run.")
     ] = False,
+    golden_dir: GoldenDir = None,
 ) -> None:
     """Train the offline grader (reproducible; the test split is never read)."""
-    artifact = train(load_golden_answers(), load_bank())
+    golden = golden_root(golden_dir)
+    artifact = train(load_golden_answers(golden), golden_bank(golden))
     text = artifact_json(artifact)
     summary = (
         f"trained on {artifact.rows['answers']} calibration answers "
