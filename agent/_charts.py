@@ -185,7 +185,7 @@ def bar_chart(
     zero, so negative values grow leftwards from a zero line. ``value_format`` (e.g. ``"{:+.3f}"``)
     writes each value beside its bar.
     """
-    values = [v for s in series for v in s.values]
+    values = [v for s in series for v in s.values if math.isfinite(v)]
     low, high = value_range or nice_range(min(0.0, *values), max(0.0, *values))
     label_width = 12 + CHAR_WIDTH * max((len(label) for label in labels), default=4)
     bar_height, gap = 9.0, 7.0
@@ -217,7 +217,8 @@ def bar_chart(
         for k, s in enumerate(series):
             value = s.values[row]
             colour = s.colours[row] if s.colours else s.colour
-            start, end = sorted((zero, x_of(min(max(value, low), high))))
+            drawn = min(max(value, low), high) if math.isfinite(value) else 0.0  # NaN: no bar
+            start, end = sorted((zero, x_of(drawn)))
             rect = ET.SubElement(
                 bars,
                 "rect",
@@ -233,7 +234,8 @@ def bar_chart(
                     "data-value": f"{value:.4f}",
                 },
             )
-            _tooltip(rect, f"{label}, {s.name}: {value:.3f}")
+            shown = f"{value:.3f}" if math.isfinite(value) else "not measured"
+            _tooltip(rect, f"{label}, {s.name}: {shown}")
             if value_format is not None:
                 left = value < 0
                 _text(

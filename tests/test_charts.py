@@ -141,6 +141,19 @@ def test_labels_from_files_are_escaped_not_markup() -> None:
     assert root.find(".//svg:rect[@class='bar']", NS).get("data-label") == hostile  # type: ignore[union-attr]
 
 
+def test_a_value_not_measured_draws_no_bar() -> None:
+    svg = bar_chart(
+        "n", "T", ["a", "b"], [BarSeries("s", [float("nan"), 0.5], "#000")], value_label="v"
+    )
+    root = _parse(svg)
+    for node in root.iter():
+        for name in ("x", "y", "width", "height"):
+            assert node.get(name, "0").replace(".", "").replace("-", "").isdigit(), node.attrib
+    first, _ = root.findall(".//svg:rect[@class='bar']", NS)
+    assert float(first.get("width", 1)) == 0.5
+    assert first.findtext("svg:title", namespaces=NS) == "a, s: not measured"
+
+
 def test_nice_ticks() -> None:
     assert nice_ticks(0, 1) == [0, 0.25, 0.5, 0.75, 1]
     assert nice_ticks(1, 5) == [1, 2, 3, 4, 5]
