@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from .._errors import UserError
+from .._resources import in_checkout
 from ..bank import load_golden_answers
 from ..grading.trained import ARTIFACT
 from ..grading.training import artifact_json, train
@@ -15,13 +17,26 @@ from ._options import GoldenDir, golden_bank, golden_root
 
 
 def train_command(
-    out: Annotated[Path, typer.Option(help="Where to write the model artefact.")] = ARTIFACT,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the model artefact (default: the grader's own, "
+            "agent/grading/offline_model.json, in a source checkout).",
+            show_default=False,
+        ),
+    ] = None,
     check: Annotated[
         bool, typer.Option(help="Do not write: exit 1 if OUT differs from a fresh training run.")
     ] = False,
     golden_dir: GoldenDir = None,
 ) -> None:
     """Train the offline grader (reproducible; the test split is never read)."""
+    if out is None and not check and not in_checkout():
+        raise UserError(
+            "screener train replaces the grader's model only in a source checkout; "
+            "name another file with --out"
+        )
+    out = out or ARTIFACT
     golden = golden_root(golden_dir)
     artifact = train(load_golden_answers(golden), golden_bank(golden))
     text = artifact_json(artifact)
