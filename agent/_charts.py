@@ -24,6 +24,7 @@ FONT = "system-ui, sans-serif"
 CHAR_WIDTH = 6.4
 AXIS_COLOUR = "#555"
 GRID_COLOUR = "#e5e5e5"
+DASHES = "4 3"
 
 
 @dataclass(frozen=True)
@@ -156,15 +157,32 @@ def nice_range(low: float, high: float, count: int = 5) -> tuple[float, float]:
     return math.floor(low / step + 1e-9) * step + 0.0, math.ceil(high / step - 1e-9) * step
 
 
-def _legend(svg: ET.Element, names: Sequence[tuple[str, str]], x: float, y: float) -> None:
-    """Colour swatches and names in one row starting at (x, y)."""
+def _legend(
+    svg: ET.Element, entries: Sequence[tuple[str, str, str | None]], x: float, y: float
+) -> None:
+    """Swatches and names in one row starting at (x, y). An entry is (name, colour, dashes):
+    dashes ``None`` draws a square (a bar series), else a short line with that dash pattern
+    ("" for solid)."""
     group = ET.SubElement(svg, "g", {"class": "legend"})
-    for name, colour in names:
-        ET.SubElement(
-            group, "rect", {"x": _fmt(x), "y": _fmt(y - 9), "width": "10", "height": "10"}
-        ).set("fill", colour)
-        _text(group, x + 14, y, name)
-        x += 14 + CHAR_WIDTH * len(name) + 16
+    for name, colour, dashes in entries:
+        if dashes is None:
+            ET.SubElement(
+                group,
+                "rect",
+                {"x": _fmt(x), "y": _fmt(y - 9), "width": "10", "height": "10", "fill": colour},
+            )
+        else:
+            swatch = ET.SubElement(
+                group,
+                "line",
+                {"x1": _fmt(x - 2), "y1": _fmt(y - 4), "x2": _fmt(x + 12), "y2": _fmt(y - 4)},
+            )
+            swatch.set("stroke", colour)
+            swatch.set("stroke-width", "2")
+            if dashes:
+                swatch.set("stroke-dasharray", dashes)
+        _text(group, x + 16, y, name)
+        x += 16 + CHAR_WIDTH * len(name) + 16
 
 
 def bar_chart(
@@ -196,7 +214,7 @@ def bar_chart(
     frame = _Frame(label_width, top, width - label_width - room, row_height * len(labels))
     svg = _svg(chart_id, title, description, width, frame.bottom + 44)
     if legend:
-        _legend(svg, [(s.name, s.colour) for s in series], frame.left, 40)
+        _legend(svg, [(s.name, s.colour, None) for s in series], frame.left, 40)
 
     def x_of(value: float) -> float:
         return frame.left + (value - low) / (high - low) * frame.width
@@ -266,7 +284,7 @@ def line_chart(
     """Points on two numeric axes, each series joined by a line in x order, with a legend."""
     frame = _Frame(52, 48, width - 52 - 20, height - 48 - 46)
     svg = _svg(chart_id, title, description, width, height)
-    _legend(svg, [(s.name, s.colour) for s in series], frame.left, 36)
+    _legend(svg, [(s.name, s.colour, DASHES if s.dashed else "") for s in series], frame.left, 36)
     (x0, x1), (y0, y1) = x_range, y_range
 
     def at(point: tuple[float, float]) -> tuple[float, float]:
@@ -305,7 +323,7 @@ def line_chart(
             },
         )
         if s.dashed:
-            line.set("stroke-dasharray", "4 3")
+            line.set("stroke-dasharray", DASHES)
         if not s.markers:
             continue
         for point in ordered:
