@@ -24,13 +24,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._models import GoldenAnswer
+from ._resources import evals_file
 from .bank import QuestionBank, load_yaml_model
 from .grading.base import Grader, grade_blocking
 from .grading.normalise import plain_text
 from .providers.fake import ScriptedModel, answer_of, naive_judge
 
 STAND_IN = "obeying stand-in judge"
-DEFAULT_PAYLOADS = Path(__file__).resolve().parent.parent / "evals" / "injection" / "payloads.yaml"
+DEFAULT_PAYLOADS = evals_file("injection/payloads.yaml")
 
 
 class Payload(BaseModel):

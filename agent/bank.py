@@ -7,7 +7,6 @@ Every file is YAML validated by the pydantic models in :mod:`agent._models`. A b
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
@@ -26,28 +25,9 @@ from ._models import (
     Question,
     QuestionFile,
 )
+from ._resources import existing, golden_dir
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
-#: ``golden/`` of a source checkout (editable install), else the copy shipped in the wheel.
-_CHECKOUT_GOLDEN = _PACKAGE_DIR.parent / "golden"
-
-
-def resource_dir(variable: str, checkout: Path, packaged: Path, marker: str = "") -> Path:
-    """``$variable``, else the checkout's directory (when ``marker`` is in it), else the copy
-    shipped in the wheel under ``agent/_data``."""
-    env = os.environ.get(variable)
-    if env:
-        return Path(env)
-    return checkout if (checkout / marker).is_dir() else packaged
-
-
-def golden_dir() -> Path:
-    """``$SCREENER_GOLDEN_DIR``, else the checkout's ``golden/``, else the wheel's copy."""
-    return resource_dir(
-        "SCREENER_GOLDEN_DIR", _CHECKOUT_GOLDEN, _PACKAGE_DIR / "_data", "questions"
-    )
 
 
 def _line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
@@ -192,6 +172,7 @@ def load_golden_answers(directory: Path | None = None) -> list[GoldenAnswer]:
     """Every labelled golden answer under ``golden/answers``, checked against the bank."""
     root = directory or golden_dir()
     bank = load_bank(root / "questions")
+    existing(root / "answers", "golden answers", "--golden-dir or $SCREENER_GOLDEN_DIR")
     answers: list[GoldenAnswer] = []
     ids: set[str] = set()
     for path in sorted((root / "answers").glob("*.yaml")):
@@ -217,6 +198,7 @@ def load_golden_sessions(
 ) -> list[GoldenSession]:
     """Every labelled golden session; each must name known answers of its own split."""
     root = directory or golden_dir()
+    existing(root / "sessions", "golden sessions", "--golden-dir or $SCREENER_GOLDEN_DIR")
     by_id = {a.id: a for a in (answers if answers is not None else load_golden_answers(root))}
     sessions: list[GoldenSession] = []
     for path in sorted((root / "sessions").glob("*.yaml")):

@@ -2,9 +2,10 @@
 
 ``screener calibrate`` grades the ``calibration`` split, fits isotonic regression (scikit-learn,
 the ``train`` extra) from the grader's raw score (mean of its criterion scores) to the human
-overall label, and stores the map under ``evals/calibration/`` keyed by the grader's fingerprint
-(provider, model, grader version, prompt hashes, samples). Applying a map needs no extra: it is a
-piecewise-linear interpolation through the stored points.
+overall label, and stores the map keyed by the grader's fingerprint (provider, model, grader
+version, prompt hashes, samples) under ``evals/calibration/`` in a checkout, or the user's data
+directory when installed (:func:`agent._resources.calibration_dir`). Applying a map needs no
+extra: it is a piecewise-linear interpolation through the stored points.
 
 :func:`calibrated` wraps a grader with its map when one matches; every verdict then says whether
 it was calibrated and keeps the raw score. A judge without a map gets a warning.
@@ -23,12 +24,10 @@ from pydantic import BaseModel, ConfigDict
 
 from ._errors import MissingDependencyError
 from ._models import Question, Verdict
+from ._resources import calibration_dir
 from .grading.base import Grader
 
 log = logging.getLogger("screener")
-
-#: Where calibration maps live in a checkout.
-CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "evals" / "calibration"
 
 
 class CalibrationMap(BaseModel):
@@ -93,7 +92,7 @@ def calibration_error(predicted: Sequence[float], human: Sequence[int]) -> float
 def map_path(grader: Grader, directory: Path | None = None) -> Path:
     """The file of ``grader``'s calibration map."""
     name = "".join(ch if ch.isalnum() else "-" for ch in grader.info.name).strip("-")
-    return (directory or CALIBRATION_DIR) / f"{name}-{grader.fingerprint()[:12]}.json"
+    return (directory or calibration_dir()) / f"{name}-{grader.fingerprint()[:12]}.json"
 
 
 def load_map(grader: Grader, directory: Path | None = None) -> CalibrationMap | None:

@@ -1,22 +1,23 @@
 """Reports of a suite run: JSON (machines), JUnit XML (CI), Markdown (a PR comment) and one
 self-contained HTML file with plots (opens in a browser without a server).
 
-Plots are drawn by matplotlib (the ``reports`` extra) as SVG and inlined, so the HTML file has no
-external references.
+Plots are small SVG charts drawn by :mod:`agent._charts` and inlined, so the HTML file has no
+external references and the reports need nothing beyond the base install.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from ._errors import MissingDependencyError
+from ._charts import BarSeries, LineSeries, bar_chart, heatmap, line_chart, nice_range
 from .evaluation import LENGTH_BIAS
-from .suite import Check, SuiteResult, interview_check_name
+from .suite import LOWER_IS_BETTER, Check, SuiteResult, interview_check_name
+
+BLUE, ORANGE, GREEN, RED, GREY = "#4c78a8", "#f58518", "#54a24b", "#e45756", "#999999"
 
 
 def to_dict(result: SuiteResult) -> dict[str, Any]:
@@ -150,77 +151,91 @@ def to_markdown(result: SuiteResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _svg(figure: Any) -> str:
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]
+def _calibration_points(
+    pairs: list[tuple[int, int, float]], index: int
+) -> list[tuple[float, float]]:
+    """Mean human label per rounded grader score, for the score in column ``index`` of each
+    (human, reported, raw) pair."""
+    bins: dict[int, list[int]] = {}
+    for pair in pairs:
+        bins.setdefault(int(float(pair[index]) + 0.5), []).append(pair[0])
+    return [(float(x), sum(bins[x]) / len(bins[x])) for x in sorted(bins)]
 
 
 def plots(result: SuiteResult) -> dict[str, str]:
-    """SVG plots: confusion heatmap, calibration curve, per-question bars, baseline deltas."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("reports", "the HTML report") from None
-    out: dict[str, str] = {}
+    """Inline SVG charts: confusion heatmap, calibration curve, per-question bars, baseline
+    deltas (when compared with a baseline)."""
     ev = result.eval
-
-    fig, ax = plt.subplots(figsize=(4.2, 3.6))
-    image = ax.imshow(ev.confusion, cmap="Blues")
-    for i, row in enumerate(ev.confusion):
-        for j, count in enumerate(row):
-            ax.text(j, i, str(count), ha="center", va="center", fontsize=9)
-    ax.set_xticks(range(5), [str(k) for k in range(1, 6)])
-    ax.set_yticks(range(5), [str(k) for k in range(1, 6)])
-    ax.set_xlabel("grader score")
-    ax.set_ylabel("human label")
-    ax.set_title("Confusion matrix")
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    out["confusion"] = _svg(fig)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(4.2, 3.6))
-    for label, index, style in (("raw (before)", 2, "o--"), ("reported (after)", 1, "s-")):
-        bins: dict[int, list[int]] = {}
-        for pair in ev.pairs:
-            bins.setdefault(int(float(pair[index]) + 0.5), []).append(pair[0])
-        xs = sorted(bins)
-        ax.plot(xs, [sum(bins[x]) / len(bins[x]) for x in xs], style, label=label)
-    ax.plot([1, 5], [1, 5], color="grey", linewidth=0.8, label="perfect")
-    ax.set_xlabel("grader score")
-    ax.set_ylabel("mean human label")
-    ax.set_title("Calibration")
-    ax.legend(fontsize=8)
-    out["calibration"] = _svg(fig)
-    plt.close(fig)
-
+    levels = [str(k) for k in range(1, 6)]
+    out = {
+        "confusion": heatmap(
+            "plot-confusion-chart",
+            "Confusion matrix",
+            ev.confusion,
+            row_labels=levels,
+            column_labels=levels,
+            x_label="grader score",
+            y_label="human label",
+            description="Answers by human label (rows) and grader score (columns); the "
+            "diagonal is agreement.",
+        ),
+        "calibration": line_chart(
+            "plot-calibration-chart",
+            "Calibration",
+            [
+                LineSeries("perfect", [(1, 1), (5, 5)], GREY, dashed=True, markers=False),
+                LineSeries("raw (before)", _calibration_points(ev.pairs, 2), ORANGE),
+                LineSeries("reported (after)", _calibration_points(ev.pairs, 1), BLUE),
+            ],
+            x_label="grader score",
+            y_label="mean human label",
+            x_range=(1, 5),
+            y_range=(1, 5),
+            description="Mean human label for each grader score, before and after "
+            "calibration; the dashed diagonal is a perfectly calibrated grader.",
+        ),
+    }
     names = list(ev.per_question)
-    fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.28 * len(names))))
-    ax.barh(names, [ev.per_question[n]["within_one"] for n in names], color="#4c78a8")
-    ax.barh(names, [ev.per_question[n]["exact"] for n in names], color="#f58518")
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("agreement (orange: exact, blue: within one level)")
-    ax.set_title("Per question")
-    ax.invert_yaxis()
-    out["per_question"] = _svg(fig)
-    plt.close(fig)
-
+    out["per_question"] = bar_chart(
+        "plot-per-question-chart",
+        "Per question",
+        names,
+        [
+            BarSeries("within one level", [ev.per_question[n]["within_one"] for n in names], BLUE),
+            BarSeries("exact", [ev.per_question[n]["exact"] for n in names], ORANGE),
+        ],
+        value_label="share of answers the grader agrees with the human label on",
+        value_range=(0.0, 1.0),
+        description=f"Agreement with the human labels on each of {len(names)} questions.",
+    )
     if result.baseline:
-        base = result.baseline.get("metrics", {})
-        keys = [k for k in result.metrics if k in base and k != "cost_usd"]
-        deltas = [result.metrics[k] - float(base[k]) for k in keys]
-        fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.3 * len(keys))))
-        ax.barh(keys, deltas, color=["#54a24b" if d >= 0 else "#e45756" for d in deltas])
-        ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_title("Change against the baseline")
-        ax.invert_yaxis()
-        out["baseline"] = _svg(fig)
-        plt.close(fig)
+        out["baseline"] = _baseline_chart(result.metrics, result.baseline.get("metrics", {}))
     return out
+
+
+def _baseline_chart(metrics: dict[str, float], base: dict[str, Any]) -> str:
+    """Each metric's change against the baseline, green when better and red when worse.
+
+    The axis spans at least +-0.05 so that rounding noise (the baseline keeps six decimals)
+    draws as nothing rather than filling the chart."""
+    keys = [k for k in metrics if k in base and k != "cost_usd"]
+    deltas = [round(metrics[k] - float(base[k]), 4) + 0.0 for k in keys]  # + 0.0: no -0
+    colours = [
+        GREY if d == 0 else GREEN if (d < 0) == (k in LOWER_IS_BETTER) else RED
+        for k, d in zip(keys, deltas, strict=True)
+    ]
+    span = max([0.05, *map(abs, deltas)])
+    return bar_chart(
+        "plot-baseline-chart",
+        "Change against the baseline",
+        keys,
+        [BarSeries("change", deltas, GREY, colours=colours)],
+        value_label="metric now minus baseline",
+        value_range=nice_range(-span, span),
+        value_format="{:+.3f}",
+        description=f"Change of {len(keys)} metrics against the baseline: green is better, "
+        "red is worse (lower is better for errors and biases).",
+    )
 
 
 def to_html(result: SuiteResult) -> str:

@@ -15,17 +15,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._errors import BankError
-from .bank import load_yaml_model, resource_dir
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
-_CHECKOUT_PROMPTS = _PACKAGE_DIR.parent / "prompts"
-
-
-def prompts_dir() -> Path:
-    """``$SCREENER_PROMPTS_DIR``, else the checkout's ``prompts/``, else the wheel's copy."""
-    return resource_dir(
-        "SCREENER_PROMPTS_DIR", _CHECKOUT_PROMPTS, _PACKAGE_DIR / "_data" / "prompts"
-    )
+from ._resources import prompts_dir
+from .bank import load_yaml_model
 
 
 def _placeholders(text: str) -> set[str]:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._resources import PACKAGE_PARENT, evals_file, golden_dir, prompts_dir
 from .adversarial import (
     DEFAULT_PAYLOADS,
     STAND_IN,
@@ -32,15 +33,15 @@ from .adversarial import (
     load_payloads,
     run_adversarial,
 )
-from .bank import QuestionBank, golden_dir, load_golden_answers, load_golden_sessions
+from .bank import QuestionBank, load_golden_answers, load_golden_sessions
 from .evaluation import EvalResult, evaluate, quadratic_weighted_kappa, spearman
 from .grading.base import Grader, grade_blocking
-from .prompts import prompts_dir
 from .simulate import PERSONAS, PersonaRun, simulate
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SUITE = ROOT / "evals" / "suite.yaml"
-DEFAULT_BASELINE = ROOT / "evals" / "baseline.json"
+#: The checkout's root when running from one (else the directory holding the package).
+ROOT = PACKAGE_PARENT
+DEFAULT_SUITE = evals_file("suite.yaml")
+DEFAULT_BASELINE = evals_file("baseline.json")
 GATE_MESSAGE = (
     "prompt, rubric or golden files changed since evals/baseline.json was written: {files}. "
     "Run the suite (`screener eval`) and, if the figures are acceptable, record them with "
@@ -159,11 +160,13 @@ def run_suite(
     *,
     regrade: Grader | None = None,
     progress: Callable[[str], None] | None = None,
+    golden: Path | None = None,
 ) -> SuiteResult:
-    """Measure ``grader`` on the goldens and the personas; check the thresholds."""
+    """Measure ``grader`` on the goldens (of ``golden``, default :func:`golden_dir`) and the
+    personas; check the thresholds."""
     say = progress or (lambda _: None)
-    answers = load_golden_answers()
-    sessions = load_golden_sessions(answers=answers)
+    answers = load_golden_answers(golden)
+    sessions = load_golden_sessions(golden, answers)
     say(f"grading the {suite.split} split of {len(answers)} golden answers")
     result = evaluate(grader, bank, answers, sessions, suite.split)
     say("running simulated interviews")

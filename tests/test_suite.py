@@ -219,6 +219,76 @@ def test_reports_in_every_format(offline_run: SuiteResult, tmp_path: Path) -> No
     assert not re.search(r'(?:src|href)="(?:https?:)?//', page), "self-contained: no external refs"
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _charts(page: str) -> dict[str, ET.Element]:
+    """The inline SVG charts of an HTML report, by figure id, parsed as XML."""
+    found = re.findall(r'<figure id="plot-([a-z_]+)">(<svg.*?</svg>)</figure>', page, re.S)
+    return {name: ET.fromstring(svg) for name, svg in found}
+
+
+def test_the_html_report_draws_its_charts_from_the_figures(offline_run: SuiteResult) -> None:
+    per_question = {
+        "q-one": {"exact": 0.5, "within_one": 1.0},
+        "q-two": {"exact": 0.25, "within_one": 0.75},
+        "q-three": {"exact": 1.0, "within_one": 1.0},
+    }
+    confusion = [[k + 5 * j for k in range(5)] for j in range(5)]
+    pairs = [(1, 1, 1.2), (2, 2, 2.4), (2, 3, 2.6), (4, 4, 3.9), (5, 5, 4.8)]
+    known = replace(
+        offline_run,
+        eval=replace(offline_run.eval, per_question=per_question, confusion=confusion, pairs=pairs),
+        metrics={"qwk": 0.9, "calibration_error": 0.3, "cost_usd": 0.0},
+        baseline={"metrics": {"qwk": 0.8, "calibration_error": 0.2, "cost_usd": 1.0}},
+    )
+    charts = _charts(to_html(known))
+    assert set(charts) == {"confusion", "calibration", "per_question", "baseline"}
+    for chart in charts.values():
+        assert chart.get("role") == "img" and chart.find(f"{SVG}title") is not None
+        assert chart.get("viewBox") and chart.find(f"{SVG}desc") is not None
+
+    cells = charts["confusion"].findall(f".//{SVG}rect[@class='cell']")
+    assert [int(c.get("data-count", -1)) for c in cells] == list(range(25))
+
+    bars = charts["per_question"].findall(f".//{SVG}rect[@class='bar']")
+    assert len(bars) == 2 * len(per_question)
+    assert [(b.get("data-label"), b.get("data-series"), b.get("data-value")) for b in bars[:2]] == [
+        ("q-one", "within one level", "1.0000"),
+        ("q-one", "exact", "0.5000"),
+    ]
+    labels = [t.text for t in charts["per_question"].iter(f"{SVG}text")]
+    assert {"q-one", "q-two", "q-three"} <= set(labels)
+
+    lines = {
+        g.get("data-series"): g
+        for g in charts["calibration"].iter(f"{SVG}g")
+        if g.get("data-series")
+    }
+    # raw scores round to 1, 2, 3, 4, 5; reported scores are 1, 2, 3, 4, 5 too.
+    assert len(lines["raw (before)"].findall(f"{SVG}circle")) == 5
+    assert len(lines["reported (after)"].findall(f"{SVG}circle")) == 5
+    assert lines["perfect"].findall(f"{SVG}circle") == []
+
+    qwk, error = charts["baseline"].findall(f".//{SVG}rect[@class='bar']")
+    assert (qwk.get("data-label"), qwk.get("data-value")) == ("qwk", "0.1000")
+    assert qwk.get("fill") != error.get("fill"), "a higher error is drawn as worse"
+    assert {"+0.100"} <= {t.text for t in charts["baseline"].iter(f"{SVG}text")}
+
+
+def test_the_html_report_escapes_text_from_files(offline_run: SuiteResult) -> None:
+    hostile = '<script>alert("x")</script>'
+    known = replace(
+        offline_run,
+        grader=hostile,
+        eval=replace(offline_run.eval, per_question={hostile: {"exact": 0.5, "within_one": 1.0}}),
+    )
+    page = to_html(known)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    bars = _charts(page)["per_question"].findall(f".//{SVG}rect[@class='bar']")
+    assert [b.get("data-label") for b in bars] == [hostile, hostile], "read back as written"
+
+
 def test_a_failed_check_shows_in_junit_and_markdown(offline_run: SuiteResult) -> None:
     from agent.suite import Check
 

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .._resources import existing
+
 if TYPE_CHECKING:
+    from ..bank import QuestionBank
     from ..grading.base import GraderOptions
 
 Provider = Annotated[
@@ -36,6 +39,28 @@ EscalateTo = Annotated[
     str | None,
     typer.Option(help="With --provider cascade: the LLM judge for uncertain answers."),
 ]
+GoldenDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="A golden/ directory (questions/, answers/, sessions/) to use instead of the "
+        "checkout's or the installed copy.",
+        show_default=False,
+    ),
+]
+
+
+def golden_root(golden_dir: Path | None) -> Path | None:
+    """``--golden-dir`` checked to exist (one line naming it when it does not)."""
+    if golden_dir is None:
+        return None
+    return existing(golden_dir, "golden directory", "--golden-dir")
+
+
+def golden_bank(golden: Path | None) -> QuestionBank:
+    """The question bank of a ``--golden-dir`` (its ``questions/``), else the default bank."""
+    from ..bank import load_bank
+
+    return load_bank(golden / "questions" if golden else None)
 
 
 def grader_options(

@@ -36,7 +36,8 @@ def validate(
     directory: Annotated[Path | None, typer.Argument(help="A golden/ directory.")] = None,
 ) -> None:
     """Validate the question bank, golden answers and sessions; print what was checked."""
-    from ..bank import golden_dir, load_bank, load_golden_answers, load_golden_sessions
+    from .._resources import golden_dir
+    from ..bank import load_bank, load_golden_answers, load_golden_sessions
 
     root = directory or golden_dir()
     bank = load_bank(root / "questions")

@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from .._errors import UserError
+from .._resources import existing, in_checkout
 from ._options import (
     BaseUrl,
     EscalateTo,
     Fallback,
+    GoldenDir,
     NoCache,
     Provider,
     Samples,
+    golden_bank,
+    golden_root,
     grader_options,
 )
 
@@ -43,8 +47,14 @@ def eval_command(
     no_cache: NoCache = False,
     escalate_to: EscalateTo = None,
     suite: Annotated[
-        Path | None, typer.Option(help="The suite file (default: evals/suite.yaml).")
+        Path | None,
+        typer.Option(
+            help="The suite file (default: evals/suite.yaml of the checkout, or the installed "
+            "copy).",
+            show_default=False,
+        ),
     ] = None,
+    golden_dir: GoldenDir = None,
     split: Annotated[
         Literal["calibration", "test", "all"] | None,
         typer.Option(help="Override the suite's split (test is held out from tuning)."),
@@ -83,7 +93,6 @@ def eval_command(
     """
     from rich.console import Console
 
-    from ..bank import load_bank
     from ..eval_reports import write_reports
     from ..grading.base import get_grader
     from ..suite import (
@@ -100,7 +109,10 @@ def eval_command(
         options = grader_options(fallback, base_url, samples, no_cache, escalate_to)
         _labelled(sets, lambda: get_grader(provider, options), out_dir, min_qwk, min_tourist)
         return
-    config = load_suite(suite or DEFAULT_SUITE)
+    if update_baseline and not in_checkout():
+        raise UserError("--update-baseline records evals/ of a source checkout; run it from one")
+    config = load_suite(existing(suite or DEFAULT_SUITE, "suite file", "--suite"))
+    golden = golden_root(golden_dir)
     if split:
         config = config.model_copy(update={"split": split})
     options = grader_options(fallback, base_url, samples, no_cache, escalate_to)
@@ -108,7 +120,12 @@ def eval_command(
     regrade = get_grader(provider, replace(options, cache=False))
     console = Console(stderr=True)
     result = run_suite(
-        config, grader, load_bank(), regrade=regrade, progress=lambda m: console.log(m)
+        config,
+        grader,
+        golden_bank(golden),
+        regrade=regrade,
+        progress=lambda m: console.log(m),
+        golden=golden,
     )
     if compare_to is not None:
         compare(result, read_baseline(compare_to), config)
@@ -246,20 +263,26 @@ def calibrate_command(
     samples: Samples = 1,
     no_cache: NoCache = False,
     out_dir: Annotated[
-        Path | None, typer.Option(help="Directory for the map (default evals/calibration).")
+        Path | None,
+        typer.Option(
+            help="Directory for the map (default evals/calibration in a checkout, else "
+            "calibration/ under the user's data directory; $SCREENER_CALIBRATION_DIR)."
+        ),
     ] = None,
+    golden_dir: GoldenDir = None,
 ) -> None:
     """Fit an isotonic map from the grader's raw scores to human labels (calibration split)."""
-    from ..bank import load_bank, load_golden_answers, load_golden_sessions
+    from ..bank import load_golden_answers, load_golden_sessions
     from ..calibration import CalibrationMap, calibration_error, fit, raw_score, save_map
     from ..evaluation import evaluate, quadratic_weighted_kappa
     from ..grading.base import get_grader, grade_blocking
 
+    golden = golden_root(golden_dir)
     options = replace(grader_options(fallback, base_url, samples, no_cache), calibration=False)
     grader = get_grader(provider, options)
-    bank = load_bank()
-    answers = load_golden_answers()
-    sessions = load_golden_sessions(answers=answers)
+    bank = golden_bank(golden)
+    answers = load_golden_answers(golden)
+    sessions = load_golden_sessions(golden, answers)
     fit_set = [a for a in answers if a.split == "calibration"]
     raw, human = [], []
     for answer in fit_set:

@@ -8,11 +8,19 @@ from typing import Annotated
 
 import typer
 
+from .._errors import UserError
+from .._resources import in_checkout
+from ._options import GoldenDir, golden_bank, golden_root
+
 
 def train_command(
     out: Annotated[
         Path | None,
-        typer.Option(help="Where to write the model artefact (default: the one the grader loads)."),
+        typer.Option(
+            help="Where to write the model artefact (default: the grader's own, "
+            "agent/grading/offline_model.json, in a source checkout).",
+            show_default=False,
+        ),
     ] = None,
     check: Annotated[
         bool,
@@ -20,14 +28,21 @@ def train_command(
             help="Do not write: exit 1 if the --out file differs from a fresh training run."
         ),
     ] = False,
+    golden_dir: GoldenDir = None,
 ) -> None:
     """Train the offline grader (reproducible; the test split is never read)."""
-    from ..bank import load_bank, load_golden_answers
+    from ..bank import load_golden_answers
     from ..grading.trained import ARTIFACT
     from ..grading.training import artifact_json, same_artifact, train
 
+    if out is None and not check and not in_checkout():
+        raise UserError(
+            "screener train replaces the grader's model only in a source checkout; "
+            "name another file with --out"
+        )
     out = out or ARTIFACT
-    artifact = train(load_golden_answers(), load_bank())
+    golden = golden_root(golden_dir)
+    artifact = train(load_golden_answers(golden), golden_bank(golden))
     text = artifact_json(artifact)
     summary = (
         f"trained on {artifact.rows['answers']} calibration answers "
