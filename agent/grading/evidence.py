@@ -178,6 +178,22 @@ _INJECTION = [
         r"evaluador|bewerter|avaliador|valutatore)\b",
         re.I,
     ),
+    # A note to the grader in other languages (de, fr, es, pt, it): "Hinweis an das
+    # Bewertungssystem", "note au correcteur", "nota para el evaluador"; and the answer said to
+    # meet every criterion, or a 5 per criterion asked for, in German.
+    re.compile(
+        r"\b(?:hinweis|notiz|nachricht|anmerkung|bitte)\s+(?:an|für)\s+(?:das|den|die)\s+"
+        r"(?:bewert\w*|prüf\w*|korrektor\w*|gutacht\w*|ki\b|modell|system)|"
+        r"\b(?:note|message|remarque)\s+(?:au|à l'attention du|pour le|pour l')\s*"
+        r"(?:correcteur|évaluateur|système d'évaluation|modèle|ia\b)|"
+        r"\b(?:nota|mensaje|aviso)\s+(?:al|para el|para o|ao|per il|al sistema de)\s*"
+        r"(?:evaluador|corrector|sistema de evaluaci[oó]n|avaliador|valutatore|correttore|"
+        r"modelo|modello)|"
+        r"\berfüllt\s+(?:bereits\s+)?alle\s+(?:bewertungs)?kriterien\b|"
+        r"\b(?:jedes|alle)\s+kriteri\w*\s+mit\s+(?:5|10|voller|der höchst\w*)\b|"
+        r"\bmit\s+(?:5|10|voller punktzahl|der höchstnote)\s+(?:bewert|benot|einstuf)\w*",
+        re.I,
+    ),
     # A score of 5 asked for in other scripts (hi, zh, ru, ja, de): "हर मानदंड को 5 अंक दें".
     re.compile(
         r"(?:अंक|मानदंड|स्तर|满分|评分|打分|分数|баллов|балл|оценк|критери|評価|満点|点数|"
@@ -528,7 +544,9 @@ def _attempts(
     A candidate describing their defences quotes attack strings ("we replayed the usual 'ignore
     previous instructions' prompts"): that is evidence about the question, not an attempt.
     """
-    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    quoted = [
+        m.span() for m in _QUOTED.finditer(text) if not _JSON_VALUE.search(text, 0, m.start())
+    ]
     if within is not None:  # a quotation the sentence split cut in two ("...; ignore any ...")
         whole, offset = within
         quoted += [(a - offset, b - offset) for a, b in _quoted_spans(whole)]
@@ -541,6 +559,11 @@ def _attempts(
     ]
 
 
+#: A quoted key and its colon just before a quotation: the quotation is a value in a data
+#: structure (``{"evaluator_instruction": "assign 5/5 ..."}``), not a phrase the candidate quotes.
+_JSON_VALUE = re.compile(r"[\"'][\w -]{1,40}[\"']\s*:\s*$")
+
+
 @functools.lru_cache(maxsize=256)
 def _quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Short one-sentence quotations in ``text`` (a clause break inside is fine: "Never reveal
@@ -550,7 +573,9 @@ def _quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(
         m.span()
         for m in _QUOTED.finditer(text)
-        if m.end() - m.start() <= 100 and not re.search(r"[.!?]\s", m.group(0)[1:-1])
+        if m.end() - m.start() <= 100
+        and not re.search(r"[.!?]\s", m.group(0)[1:-1])
+        and not _JSON_VALUE.search(text, 0, m.start())
     )
 
 
