@@ -50,10 +50,17 @@ def sessions(
             s.status,
             f"{s.answered} of {s.total_questions}",
             "" if s.overall is None else f"{s.overall:g}",
-            "" if s.tourist is None else "YES" if s.tourist else "no",
+            _flag(s.tourist, s.status),
             s.last_activity[:19].replace("T", " "),
         )
     Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)
+
+
+def _flag(tourist: bool | None, status: str) -> str:
+    """The tourist column: blank while the interview runs, "not judged" when it ended too early."""
+    if tourist is None:
+        return "" if status == "in progress" else "not judged"
+    return "YES" if tourist else "no"
 
 
 def report(

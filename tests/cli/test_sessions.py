@@ -73,6 +73,8 @@ def test_sessions_lists_every_interview_and_report_prints_each(
     assert rows[0]["session_id"] == live, "the most recently active first"
     table = run(screener_exe, cli_env, "sessions", "--db", db)
     assert all(r["session_id"] in table.stdout for r in rows)
+    early = next(line for line in table.stdout.splitlines() if "ended-early" in line)
+    assert "not judged" in early, "an early end says why there is no flag"
 
     full = Report.model_validate_json((tmp_path / "full.json").read_text(encoding="utf-8"))
     as_json = run(screener_exe, cli_env, "report", full.session_id, "--db", db, "--format", "json")
