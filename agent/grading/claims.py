@@ -231,6 +231,23 @@ _UP_WORDS = re.compile(
 _GOOD_WORDS = re.compile(
     r"\b(?:improv\w*|better|faster|quicker|cheaper|sped up|saved|won|a win|gains?)\b", re.I
 )
+
+
+def _says_of(word: str, metric: str | None) -> bool:
+    """Whether a good word can describe a change of ``metric``: "cheaper" and "saved" speak of
+    cost and "faster" of time, so "cheaper, but accuracy went from 96% to 88%" is a trade-off,
+    not a contradiction; "improved" or "better" speak of any metric."""
+    word, name = word.lower(), (metric or "").lower()
+    if word in ("cheaper", "saved"):
+        return not name or bool(re.search(r"cost|spend|bill|\$|dollar|token", name))
+    if word in ("faster", "quicker", "sped up"):
+        return not name or bool(re.search(r"latency|p\d\d|ttft|time|throughput|qps|rps", name))
+    return True
+
+
+#: A determiner just before a good word: the word describes a thing ("a cheaper model", "the
+#: improved prompt"), not the change the figures show.
+_DESCRIBES_A_THING = re.compile(r"\b(?:a|an|the|our|this|that|their|my|its)\s+$", re.I)
 _REL_CHANGE = re.compile(
     rf"(?P<p>{_NUM})\s?%\s+(?:improvement|reduction|cut|drop|decrease|increase|faster|"
     rf"cheaper|better|lower|higher|gain|lift|speed-?up|fewer|more|less)",
@@ -734,7 +751,14 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
         problems.append(f"'{quote}' is an increase, but the answer says it {down.group(0)}")
     elif up and not went_up and not down:
         problems.append(f"'{quote}' is a decrease, but the answer says it {up.group(0)}")
-    good = _GOOD_WORDS.search(around)
+    good = next(
+        (
+            g
+            for g in _GOOD_WORDS.finditer(around)
+            if not _DESCRIBES_A_THING.search(around, 0, g.start()) and _says_of(g.group(0), metric)
+        ),
+        None,
+    )  # "when we tried a cheaper model, accuracy went from 96% to 88%" calls the model cheap
     if good and sign and not problems:
         better = went_up if sign > 0 else not went_up
         if not better:
