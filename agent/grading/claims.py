@@ -133,7 +133,11 @@ _SET = re.compile(
     rf"|(?:\b(?:that|this|the whole|the full)\s+(?:set|sample|split|suite|holdout))"
     rf"|(?:\bsame\s+(?:\d+\s+)?(?:set|eval|data|cases|questions|queries|threads|tickets|"
     rf"traffic|period|month|week|harness|sample)\b)"
-    rf"|(?:\bper arm\b|\beach arm\b|\bheld[- ]out\b|\bholdout\b|\bout[- ]of[- ]time\b)",
+    rf"|(?:\bper arm\b|\beach arm\b|\bheld[- ]out\b|\bholdout\b|\bout[- ]of[- ]time\b)"
+    # "AUC 0.97 on validation": the split named without "set", as terse and second-language
+    # answers put it
+    rf"|(?:\b(?:on|in)\s+(?:the\s+)?(?:validation|test|dev|eval(?:uation)?)\b"
+    rf"(?!\s+(?:team|engineers?|step|stage|environment|env|server|cluster|phase)\b))",
     re.I,
 )
 _METHOD = re.compile(

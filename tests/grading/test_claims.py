@@ -41,6 +41,13 @@ def test_a_figure_in_words_tied_to_a_set_is_grounded() -> None:
     assert found.grounded and found.grounded_pairs and not found.problems
 
 
+def test_a_split_named_without_set_grounds_its_figure() -> None:
+    """Terse and second-language answers name the split alone: "AUC 0.97 on validation"."""
+    assert claims_of("I drop the feature and AUC go from 0.97 to 0.81 on validation.").grounded
+    assert not claims_of("I drop the feature and AUC go from 0.97 to 0.81.").grounded
+    assert not claims_of("I moved to the test team and AUC went from 0.81 to 0.86.").grounded
+
+
 def test_a_bare_before_after_with_no_set_or_method_is_not_grounded() -> None:
     found = claims_of("After the reranker, answer accuracy went from 64% to 91%.")
     assert found.claims and not found.grounded
