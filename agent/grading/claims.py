@@ -460,6 +460,20 @@ _RATES_AS_COUNTS = re.compile(
     re.I,
 )
 
+_ABOUT = r"(?:about\s+|around\s+|roughly\s+|~|some\s+|nearly\s+|almost\s+|approximately\s+)?"
+#: A share of a whole given in the same sentence and the count it is said to be: "0.1% of the
+#: 5,000 conversations we re-checked, so roughly 50", "we audited 2,000 conversations and found
+#: PII in 18% of them, about 450".
+_SHARE_OF_STATED = re.compile(
+    rf"(?P<p>{_NUM})\s?%\s+of\s+(?:the\s+|our\s+|all\s+)?(?P<n>{_NUM})\s+(?:[a-z-]+\s+){{0,1}}?"
+    rf"(?:{_SIZE_NOUNS})\b[^.;%\d]{{0,40}}?(?:which (?:was|is|came to)|i\.e\.|that'?s|that is|"
+    rf"\bso\b|\bor\b|=|—|\(|,)\s*{_ABOUT}(?P<x>{_NUM})(?!\s?%|\.?\d|\s?(?:k|m|x)\b)|"
+    rf"(?P<n2>{_NUM})\s+(?:[a-z-]+\s+){{0,1}}?(?:{_SIZE_NOUNS})\b[^.;%]{{0,80}}?"
+    rf"(?<![\d.,])(?P<p2>{_NUM})\s?%\s+of\s+them\b[,\s]*(?:or\s+|i\.e\.\s*|that'?s\s+|so\s+)?"
+    rf"{_ABOUT}(?P<x2>{_NUM})(?!\s?%|\.?\d|\s?(?:k|m|x)\b)",
+    re.I,
+)
+
 #: "sensitivity 0.84 (95% CI 0.86 to 0.91)": an interval must contain its own estimate.
 _INTERVAL = re.compile(
     rf"(?P<x>{_NUM})\s?%?\s*[(\[,]\s*(?:9[059]\s?%\s*)?(?:CI|confidence interval)\s*[:=]?\s*"
@@ -541,6 +555,10 @@ def _sentence_problems(
                 f"{m.group('x')} of {m.group('n')} is {share:.0f}%, which does not match the "
                 f"{m.group('p')}% it is given for"
             )
+    for m in matches(_SHARE_OF_STATED):
+        problem = _share_count_problem(m)
+        if problem:
+            problems.append(problem)
     for m in matches(_RATES_AS_COUNTS):
         if not _one_whole(m):
             problems.append(
@@ -566,6 +584,24 @@ def _sentence_problems(
             "about new data"
         )
     return problems
+
+
+def _share_count_problem(m: re.Match[str]) -> str | None:
+    """The count a share of a stated whole is said to be, when no rounding of the share (to its
+    last digit, with 10% to spare for "about") can make it."""
+    p_raw, n_raw, x_raw = (
+        m.group("p") or m.group("p2"),
+        m.group("n") or m.group("n2"),
+        (m.group("x") or m.group("x2")),
+    )
+    p, n, x = _value(p_raw), _value(n_raw), _value(x_raw)
+    if p is None or n is None or x is None or not n or p > 100 or x > n:
+        return None
+    half = 0.5 * 10 ** -(len(p_raw.split(".")[1]) if "." in p_raw else 0)
+    low, high = n * max(p - half, 0) / 100 / 1.1, n * (p + half) / 100 * 1.1
+    if low - 0.5 <= x <= high + 0.5:
+        return None
+    return f"{p_raw}% of {n_raw} is about {n * p / 100:,.0f}, not {x_raw}"
 
 
 def _one_whole(m: re.Match[str]) -> bool:
@@ -1034,6 +1070,7 @@ _CLAIMS_SCREEN = Screen(
         *(_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO),
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
         *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET, _RATES_AS_COUNTS),
+        _SHARE_OF_STATED,
     ]
 )
 

@@ -152,6 +152,14 @@ def test_a_product_name_is_not_a_figure() -> None:
             "180 cases down to 40.",
             "cannot both be shares of one set at 15% and 2%",
         ),
+        (
+            "We sampled 3,000 chats and found card numbers in 12% of them, about 700.",
+            "12% of 3,000 is about 360, not 700",
+        ),
+        (
+            "Afterwards it fell to 0.2% of the 4,000 chats we re-read, so roughly 60.",
+            "0.2% of 4,000 is about 8, not 60",
+        ),
     ],
 )
 def test_figures_that_cannot_be_true_are_found_and_explained(text: str, says: str) -> None:
@@ -190,6 +198,8 @@ def test_figures_that_cannot_be_true_are_found_and_explained(text: str, says: st
         "frauds.",
         "Hallucinations went from 15% down to 2%, that's 180 cases down to 24 of the 1,200.",
         "When we tried a cheaper model, date accuracy went from about 96% to 88% on the suite.",
+        "We sampled 400 traces; 31% of them, or 124, had an email address in the prompt.",
+        "About 12% of the 1,200 tickets (roughly 140) were refund requests.",
         "The new prompt made it cheaper, but accuracy went from 96% to 91% on 300 cases.",
         "Refusals went from 12.5% to 3%, that is 50 tickets down to 12 on the 400 we replayed.",
         "Errors fell from 7.5% to 0%, i.e. 15 to 0 of our 200 labelled calls.",
