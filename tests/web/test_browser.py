@@ -330,6 +330,13 @@ def _focused(page: Any) -> str:
     return str(page.evaluate("document.activeElement.id"))
 
 
+def _wait_focus(page: Any, element_id: str) -> None:
+    """Wait until ``element_id`` has the focus (fails with the page's timeout otherwise)."""
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.id === {element_id!r}"
+    )
+
+
 def _drafts(page: Any) -> dict[str, str]:
     drafts: dict[str, str] = page.evaluate(
         """Object.fromEntries(Object.keys(localStorage)
@@ -409,13 +416,14 @@ def test_an_empty_answer_is_sent_only_once_confirmed_and_recorded_as_no_answer(
         page.screenshot(path=str(shots / "candidate-empty-answer.png"), full_page=True)
         page.keyboard.press("Escape")
         dialog.wait_for(state="hidden")
-        assert _focused(page) == "answer"
+        _wait_focus(page, "answer")  # the dialog's close event moves it, a task after hiding
 
         page.keyboard.press("Control+Enter")  # the keyboard way asks too
         dialog.wait_for(state="visible")
         page.click("#keep-writing")
         dialog.wait_for(state="hidden")
-        assert _focused(page) == "answer" and page.input_value("#answer") == "  \n\t "
+        _wait_focus(page, "answer")
+        assert page.input_value("#answer") == "  \n\t "
         assert posts == [] and page.locator(".msg.candidate").count() == 0
 
         page.click("#send")
@@ -426,7 +434,8 @@ def test_an_empty_answer_is_sent_only_once_confirmed_and_recorded_as_no_answer(
         assert page.inner_text("#progress") == "Question 2 of 2"  # moved on, no follow-up
         last = page.inner_text(".msg.interviewer:last-of-type .body")
         assert last == "Walk me through a hallucination you debugged."
-        assert _focused(page) == "answer" and page.input_value("#answer") == ""
+        _wait_focus(page, "answer")
+        assert page.input_value("#answer") == ""
         assert len(posts) == 1
         answers = _transcript(server, session_id)
     assert answers == ["  \n\t "]
@@ -526,7 +535,7 @@ def test_the_candidate_page_is_labelled_keyboard_driven_and_readable(
 
         # Each new question takes the focus to the answer box, which the question describes.
         first = "Show me a regression suite you wrote."
-        assert _focused(page) == "answer"
+        _wait_focus(page, "answer")
         described = page.get_attribute("#answer", "aria-describedby") or ""
         assert described.split()[0] == "current-prompt"
         assert page.inner_text("#current-prompt") == first
@@ -561,7 +570,8 @@ def test_the_candidate_page_is_labelled_keyboard_driven_and_readable(
             page.fill("#answer", PROBE_ANSWER)
             page.keyboard.press("Control+Enter")
             _wait_turn(page, answered)
-        assert page.is_visible("#closing") and _focused(page) == "closing"
+        assert page.is_visible("#closing")
+        _wait_focus(page, "closing")
         foreground, background = page.evaluate(_COLOURS, "#closing")
         assert _contrast(foreground, background) >= 4.5
         page.screenshot(path=str(shots / "candidate-finished.png"), full_page=True)
