@@ -40,24 +40,24 @@ def packaged(*parts: str) -> Path:
     return root.joinpath(*parts)
 
 
-def located(variable: str, checkout: str, data: str) -> Path:
+def located(variable: str, checkout: str, installed: Path) -> Path:
     """``$variable`` if set, else ``checkout`` (relative to the checkout's root) when running from
-    a checkout, else ``data`` (relative to ``agent/_data``) in the installed package."""
+    a checkout, else ``installed``."""
     env = os.environ.get(variable)
     if env:
         return Path(env)
-    return PACKAGE_PARENT / checkout if in_checkout() else packaged(data)
+    return PACKAGE_PARENT / checkout if in_checkout() else installed
 
 
 def golden_dir() -> Path:
     """``$SCREENER_GOLDEN_DIR``, else the checkout's ``golden/``, else the wheel's copy (the same
     layout: ``questions/``, ``answers/``, ``sessions/``)."""
-    return located("SCREENER_GOLDEN_DIR", "golden", "")
+    return located("SCREENER_GOLDEN_DIR", "golden", packaged())
 
 
 def prompts_dir() -> Path:
     """``$SCREENER_PROMPTS_DIR``, else the checkout's ``prompts/``, else the wheel's copy."""
-    return located("SCREENER_PROMPTS_DIR", "prompts", "prompts")
+    return located("SCREENER_PROMPTS_DIR", "prompts", packaged("prompts"))
 
 
 def evals_file(name: str) -> Path:
@@ -69,12 +69,8 @@ def evals_file(name: str) -> Path:
 def calibration_dir() -> Path:
     """``$SCREENER_CALIBRATION_DIR``, else the checkout's ``evals/calibration``, else
     ``calibration/`` under the user's data directory (maps written by ``screener calibrate``)."""
-    env = os.environ.get("SCREENER_CALIBRATION_DIR")
-    if env:
-        return Path(env)
-    if in_checkout():
-        return PACKAGE_PARENT / "evals" / "calibration"
-    return Path(user_data_dir("screener")) / "calibration"
+    installed = Path(user_data_dir("screener")) / "calibration"
+    return located("SCREENER_CALIBRATION_DIR", "evals/calibration", installed)
 
 
 def existing(path: Path, what: str, option: str) -> Path:

@@ -586,18 +586,20 @@ def _sentence_problems(
     return problems
 
 
+def _half_unit(figure: str) -> float:
+    """Half a unit of the last digit written: how far "18" or "0.1" may have been rounded."""
+    decimals = len(figure.split(".")[1]) if "." in figure else 0
+    return 0.5 * 0.1**decimals
+
+
 def _share_count_problem(m: re.Match[str]) -> str | None:
     """The count a share of a stated whole is said to be, when no rounding of the share (to its
     last digit, with 10% to spare for "about") can make it."""
-    p_raw, n_raw, x_raw = (
-        m.group("p") or m.group("p2"),
-        m.group("n") or m.group("n2"),
-        (m.group("x") or m.group("x2")),
-    )
+    p_raw, n_raw, x_raw = (m.group(k) or m.group(f"{k}2") for k in "pnx")
     p, n, x = _value(p_raw), _value(n_raw), _value(x_raw)
     if p is None or n is None or x is None or not n or p > 100 or x > n:
         return None
-    half = 0.5 * 10 ** -(len(p_raw.split(".")[1]) if "." in p_raw else 0)
+    half = _half_unit(p_raw)
     low, high = n * max(p - half, 0) / 100 / 1.1, n * (p + half) / 100 * 1.1
     if low - 0.5 <= x <= high + 0.5:
         return None
@@ -613,7 +615,7 @@ def _one_whole(m: re.Match[str]) -> bool:
         c, p = _value(count), _value(share)
         if c is None or not p:
             return None
-        half = 0.5 * 10 ** -(len(share.split(".")[1]) if "." in share else 0)
+        half = _half_unit(share)
         return 100 * (c - 0.5) / (p + half) / 1.05, 100 * (c + 0.5) / max(p - half, 1e-9) * 1.05
 
     first, second = whole(m.group("a"), m.group("p1")), whole(m.group("b"), m.group("p2"))

@@ -600,9 +600,7 @@ def _attempts(
     A candidate describing their defences quotes attack strings ("we replayed the usual 'ignore
     previous instructions' prompts"): that is evidence about the question, not an attempt.
     """
-    quoted = [
-        m.span() for m in _QUOTED.finditer(text) if not _JSON_VALUE.search(text, 0, m.start())
-    ]
+    quoted = [m.span() for m in _quotations(text)]
     if within is not None:  # a quotation the sentence split cut in two ("...; ignore any ...")
         whole, offset = within
         quoted += [(a - offset, b - offset) for a, b in _quoted_spans(whole)]
@@ -620,6 +618,11 @@ def _attempts(
 _JSON_VALUE = re.compile(r"[\"'][\w -]{1,40}[\"']\s*:\s*$")
 
 
+def _quotations(text: str) -> Iterator[re.Match[str]]:
+    """The quotations in ``text``, less the values of a data structure."""
+    return (m for m in _QUOTED.finditer(text) if not _JSON_VALUE.search(text, 0, m.start()))
+
+
 @functools.lru_cache(maxsize=256)
 def _quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Short one-sentence quotations in ``text`` (a clause break inside is fine: "Never reveal
@@ -628,10 +631,8 @@ def _quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
     '...'") is the payload itself."""
     return tuple(
         m.span()
-        for m in _QUOTED.finditer(text)
-        if m.end() - m.start() <= 100
-        and not re.search(r"[.!?]\s", m.group(0)[1:-1])
-        and not _JSON_VALUE.search(text, 0, m.start())
+        for m in _quotations(text)
+        if m.end() - m.start() <= 100 and not re.search(r"[.!?]\s", m.group(0)[1:-1])
     )
 
 

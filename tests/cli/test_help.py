@@ -38,6 +38,13 @@ def _text(output: str) -> str:
     return " ".join(re.sub(r"[│╭╮╰╯─]", " ", output).split())
 
 
+def _run(exe: str, env: dict[str, str] | None, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``screener`` run as a user would, with ``args``."""
+    return subprocess.run(
+        [exe, *args], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+
+
 def test_every_command_is_covered() -> None:
     lines = _help().splitlines()
     listed = [m.group(1) for line in lines if (m := re.match(r"│ (\w+) {2,}\S", line))]
@@ -79,9 +86,7 @@ def test_version(screener_exe: str) -> None:
     expected = f"screener {version('screening-agent')}"
     result = CliRunner().invoke(app, ["--version"])
     assert (result.exit_code, result.output) == (0, expected + "\n")
-    done = subprocess.run(
-        [screener_exe, "--version"], capture_output=True, text=True, timeout=60, check=False
-    )
+    done = _run(screener_exe, None, "--version")
     assert (done.returncode, done.stdout, done.stderr) == (0, expected + "\n", "")
 
 
@@ -90,14 +95,7 @@ def test_version_is_listed() -> None:
 
 
 def test_questions_rejects_an_unknown_track(screener_exe: str, cli_env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [screener_exe, "questions", "--track", "bogus"],
-        capture_output=True,
-        text=True,
-        env=cli_env,
-        timeout=60,
-        check=False,
-    )
+    done = _run(screener_exe, cli_env, "questions", "--track", "bogus")
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
@@ -121,14 +119,7 @@ def test_calibrate_takes_the_shared_fallback_option(
     fallback = "--fallback <str> Provider to try when the previous one fails (repeatable)."
     assert fallback in _text(_help("calibrate"))
     assert fallback in _text(_help("grade"))
-    done = subprocess.run(
-        [screener_exe, "calibrate", "--fallback", "nonsense"],
-        capture_output=True,
-        text=True,
-        env=cli_env,
-        timeout=60,
-        check=False,
-    )
+    done = _run(screener_exe, cli_env, "calibrate", "--fallback", "nonsense")
     assert done.returncode == 2
     assert done.stderr.startswith("screener: error: unknown provider 'nonsense'")
 

@@ -58,3 +58,12 @@ def test_the_public_api_loads_on_first_use() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "True", "True"]
+
+
+def test_every_public_name_has_a_home_and_is_listed() -> None:
+    """The lazy table and ``__all__`` name the same things, and each name resolves."""
+    import agent
+
+    homes = agent._HOMES  # type: ignore[attr-defined]
+    assert set(agent.__all__) == set(homes)
+    assert all(getattr(agent, name) is not None for name in agent.__all__)
