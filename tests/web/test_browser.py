@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,14 +85,29 @@ def _watch_dialogs(page: Any, seen: list[tuple[str, str]]) -> None:
     page.on("dialog", on_dialog)
 
 
+def _wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15.0) -> None:
+    """Poll ``expression`` (a JavaScript function of ``arg``) from here until it is truthy.
+
+    Playwright's ``wait_for_function`` polls inside the page with ``eval``, which the pages'
+    Content Security Policy forbids (``script-src 'self'``); ``evaluate`` goes through the
+    DevTools protocol, which the policy does not cover, so the polling is done on this side.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} s: {expression}")
+        time.sleep(0.05)
+
+
 def _wait_turn(page: Any, answers_before: int) -> None:
     """Wait until the answer is on the page and the next message has finished streaming."""
-    page.wait_for_function(
+    _wait_until(
+        page,
         """(n) => document.querySelectorAll('.msg.candidate').length > n
               && !document.querySelector('.streaming')
               && (!document.getElementById('answer-form').hidden
                   || !document.getElementById('closing').hidden)""",
-        arg=answers_before,
+        answers_before,
     )
 
 
@@ -332,8 +348,8 @@ def _focused(page: Any) -> str:
 
 def _wait_focus(page: Any, element_id: str) -> None:
     """Wait until ``element_id`` has the focus (fails with the page's timeout otherwise)."""
-    page.wait_for_function(
-        f"document.activeElement && document.activeElement.id === {element_id!r}"
+    _wait_until(
+        page, "(id) => document.activeElement && document.activeElement.id === id", element_id
     )
 
 
@@ -378,7 +394,7 @@ def test_the_introduction_names_the_track_the_questions_and_the_time_then_start_
         assert _focused(page) == "start"
         page.keyboard.press("Enter")
         page.wait_for_selector("#answer-form", state="visible")
-        page.wait_for_function("document.activeElement.id === 'answer'")
+        _wait_focus(page, "answer")
         assert page.is_hidden("#intro") and page.is_hidden("#resume-note")
         assert page.inner_text("#progress") == "Question 1 of 3"
         assert page.inner_text(".msg.interviewer .body") == "Show me a regression suite you wrote."
@@ -547,7 +563,7 @@ def test_the_candidate_page_is_labelled_keyboard_driven_and_readable(
         page.keyboard.type(HALLUCINATION[:40])
         page.keyboard.press("Control+Enter")
         _wait_turn(page, 0)
-        page.wait_for_function("document.activeElement.id === 'answer'")
+        _wait_focus(page, "answer")
         assert page.inner_text("#current-prompt") not in ("", first)
         assert page.locator("#current-prompt").count() == 1
 
