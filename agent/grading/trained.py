@@ -11,8 +11,10 @@ dot products in pure Python: no scikit-learn, no network, deterministic.
   answer's wording with the goldens' wording: a model that did learned the goldens' phrasing and
   did not carry over to answers written by other people.
 * The **overall model** scores the answer from the same answer features and the criterion
-  model's expected scores. It gives a probability for each level; the most likely level's
-  probability is the verdict's confidence (the cascade escalates when it is low).
+  model's expected scores. It gives a probability for each level; the level given is the
+  expected level spread from the middle by a factor chosen in cross-validation (:func:`decide`),
+  and that level's probability is the verdict's confidence (the cascade escalates when it is
+  low).
 
 Rules that are not learned: a non-answer scores 1; text addressed to the grader is removed and
 the verdict is never above the verdict on the raw text. A question with no golden answers (a
@@ -36,7 +38,7 @@ from .offline import OfflineGrader, lowest_reading
 from .tourist import about_other_system
 
 ARTIFACT = Path(__file__).with_name("offline_model.json")
-VERSION = "offline-3.2"
+VERSION = "offline-3.3"
 _INCOHERENT = ANSWER_FEATURES.index("incoherent")
 _GROUNDED = ANSWER_FEATURES.index("grounded_claims")
 _UNGROUNDED_CAP = 3
@@ -84,6 +86,9 @@ class TrainedArtifact(BaseModel):
     questions: list[str]
     cross_validation: dict[str, float]
     cascade: dict[str, float]
+    #: How far :func:`decide` spreads each model's expected level (1.0: plain rounding).
+    criterion_stretch: float = 1.0
+    overall_stretch: float = 1.0
 
 
 @cache
@@ -101,9 +106,16 @@ def expected(proba: list[float]) -> float:
 
 
 def most_likely(proba: list[float]) -> int:
-    """The most likely level (1-5). Rounding the expected level instead pulls every score
-    towards 3, so strong answers rarely reach 5 and empty ones rarely 1."""
+    """The most likely level (1-5): how the overall model's regularisation is chosen."""
     return max(range(5), key=lambda k: proba[k]) + 1
+
+
+def decide(proba: list[float], stretch: float = 1.0) -> int:
+    """The level given for ``proba``: the expected level, spread away from the scale's middle
+    by ``stretch``, rounded. A linear model of a few features is unsure at both ends, so its
+    expected level lies nearer 3 than the labels do (strong answers were held at 4, empty ones
+    lifted to 2); training chooses the stretch by cross-validation, one fold per author."""
+    return max(1, min(5, int(3 + stretch * (expected(proba) - 3) + 0.5)))
 
 
 class TrainedGrader(Grader):
@@ -157,11 +169,11 @@ class TrainedGrader(Grader):
         if rules.empty:
             return rules
         crit_model, overall_model = self.artifact.criterion_model, self.artifact.overall_model
-        expectations = {cid: expected(crit_model.proba(x)) for cid, x in per_criterion.items()}
-        criteria = {cid: max(1, min(5, int(e + 0.5))) for cid, e in expectations.items()}
-        x = [*base, sum(expectations.values()) / len(expectations)]
+        probas = {cid: crit_model.proba(x) for cid, x in per_criterion.items()}
+        criteria = {cid: decide(p, self.artifact.criterion_stretch) for cid, p in probas.items()}
+        x = [*base, sum(map(expected, probas.values())) / len(probas)]
         proba = overall_model.proba(x)
-        score = most_likely(proba)
+        score = given = decide(proba, self.artifact.overall_stretch)
         if base[_INCOHERENT]:  # figures that cannot be true earn nothing: LABELLING section 3
             score = min(score, self.rules.weights.unmeasured_cap)
         if about_other_system(question, text):  # LABELLING section 4: off-topic
@@ -175,7 +187,7 @@ class TrainedGrader(Grader):
             # them, because grounding is read by patterns and misses some real work.
             score = min(score, _UNGROUNDED_CAP)
         reasons = _explain(question, rules, criteria, score)
-        if score < most_likely(proba) and not base[_GROUNDED]:
+        if score < given and not base[_GROUNDED]:
             reasons.append(
                 f"no figure is tied to what it was measured on or how, so not above {score}"
             )
@@ -186,7 +198,7 @@ class TrainedGrader(Grader):
                 "missing": [c for c, s in criteria.items() if s <= 2],
                 "explanation": reasons,
                 "grader": self.info,
-                "confidence": round(max(proba), 4),
+                "confidence": round(proba[given - 1], 4),
                 "level_probabilities": [round(p, 4) for p in proba],
             }
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .._errors import MissingDependencyError
@@ -28,11 +29,14 @@ from .trained import (
     LinearModel,
     TrainedArtifact,
     TrainedGrader,
+    decide,
     expected,
     most_likely,
 )
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+#: How far the decision may spread a model's expected level from the middle (see ``decide``).
+STRETCH_GRID = (1.0, 1.1, 1.2, 1.3, 1.4)
 #: An author with fewer calibration answers than this shares a fold (see :func:`author_folds`).
 MIN_AUTHOR_FOLD = 30
 #: The cascade accepts the offline verdict when its confidence reaches the threshold that keeps
@@ -98,21 +102,45 @@ def author_folds(answers: Sequence[GoldenAnswer]) -> list[int]:
     return [own.index(a.author) + 1 if a.author in own else 0 for a in answers]
 
 
-def _choose_c(
+@dataclass
+class _Choice:
+    """The regularisation and decision stretch chosen by cross-validation, with their
+    out-of-fold kappa and class probabilities."""
+
+    c: float
+    stretch: float
+    kappa: float
+    proba: list[list[float]]
+
+
+def _choose(
     x: list[list[float]],
     y: list[int],
     folds: list[int],
     names: Sequence[str],
-    decide: Callable[[list[float]], int] = lambda p: int(expected(p) + 0.5),
-) -> tuple[float, float, list[list[float]]]:
+    decide_c: Callable[[list[float]], int],
+) -> _Choice:
+    """C with the best out-of-fold kappa under ``decide_c``, then the stretch with the best
+    out-of-fold kappa for that C's probabilities (the first one on a tie, in both steps).
+
+    Choosing the two together favours a heavily regularised model spread wide again; across
+    authors that is worse than the model that ranks best on its own, spread a little.
+    """
     best: tuple[float, float, list[list[float]]] | None = None
     for c in C_GRID:
         proba = _oof(x, y, folds, c, names)
-        kappa = quadratic_weighted_kappa(y, [decide(p) for p in proba])
+        kappa = quadratic_weighted_kappa(y, [decide_c(p) for p in proba])
         if best is None or kappa > best[1] + 1e-9:
             best = (c, kappa, proba)
     assert best is not None
-    return best
+    c, _, proba = best
+    choice: _Choice | None = None
+    for stretch in STRETCH_GRID:
+        kappa = quadratic_weighted_kappa(y, [decide(p, stretch) for p in proba])
+        if choice is None or kappa > choice.kappa + 1e-9:
+            choice = _Choice(c, stretch, kappa, proba)
+    assert choice is not None
+    return choice
 
 
 def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifact:
@@ -148,31 +176,37 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
             crit_y.append(a.labels.criteria[cid])
             crit_group.append(index)
             crit_fold.append(fold_of[index])
-    crit_c, crit_kappa, crit_oof = _choose_c(crit_x, crit_y, crit_fold, CRITERION_FEATURES)
+    crit = _choose(crit_x, crit_y, crit_fold, CRITERION_FEATURES, decide)
     mean_expected: dict[int, list[float]] = {}
-    for g, proba in zip(crit_group, crit_oof, strict=True):
+    for g, proba in zip(crit_group, crit.proba, strict=True):
         mean_expected.setdefault(g, []).append(expected(proba))
     overall_x = [[*bases[i], sum(v) / len(v)] for i, v in sorted(mean_expected.items())]
     names = [*ANSWER_FEATURES, "criteria_mean"]
-    over_c, over_kappa, over_oof = _choose_c(overall_x, overall_y, fold_of, names, most_likely)
-    cascade = _cascade_threshold(overall_y, over_oof)
+    over = _choose(overall_x, overall_y, fold_of, names, most_likely)
+    cascade = _cascade_threshold(overall_y, over.proba, over.stretch)
     return TrainedArtifact(
         version=VERSION,
         training_data_sha256=training_hash(data, bank),
         trained_on="calibration",
         rows={"answers": len(data), "criterion_rows": len(crit_x)},
-        criterion_model=_fit(crit_x, crit_y, crit_c, CRITERION_FEATURES),
-        overall_model=_fit(overall_x, overall_y, over_c, names),
+        criterion_model=_fit(crit_x, crit_y, crit.c, CRITERION_FEATURES),
+        overall_model=_fit(overall_x, overall_y, over.c, names),
         questions=sorted({a.question_id for a in data}),
-        cross_validation={"criterion_qwk": _r(crit_kappa), "overall_qwk": _r(over_kappa)},
+        cross_validation={"criterion_qwk": _r(crit.kappa), "overall_qwk": _r(over.kappa)},
         cascade=cascade,
+        criterion_stretch=crit.stretch,
+        overall_stretch=over.stretch,
     )
 
 
-def _cascade_threshold(human: list[int], proba: list[list[float]]) -> dict[str, float]:
-    """The lowest confidence threshold whose accepted part meets the target exact agreement."""
+def _cascade_threshold(
+    human: list[int], proba: list[list[float]], stretch: float
+) -> dict[str, float]:
+    """The lowest confidence threshold whose accepted part meets the target exact agreement
+    (a verdict's confidence is the probability of the level it gives)."""
+    given = [decide(p, stretch) for p in proba]
     rows = sorted(
-        ((max(p), most_likely(p) == h) for p, h in zip(proba, human, strict=True)),
+        ((p[g - 1], g == h) for p, g, h in zip(proba, given, human, strict=True)),
         reverse=True,
     )
     threshold, accepted, agreement = 1.01, 0, 1.0

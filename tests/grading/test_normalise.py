@@ -98,11 +98,6 @@ def test_a_quoted_attack_described_by_a_defender_stays_evidence(bank: QuestionBa
     assert rules.score is not None and rules.score >= 3  # the evidence is all still read
 
 
-@pytest.mark.xfail(
-    reason="known gap: the trained grader scores this dense two-clause answer 2 where the rules "
-    "give 4 (it leans on how many figures an answer has)",
-    strict=True,
-)
 def test_a_dense_measured_defence_reaches_three(bank: QuestionBank) -> None:
     answer = (
         "I built our injection suite: 300 attack prompts, including Cyrillic look-alikes of "

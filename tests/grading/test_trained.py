@@ -21,7 +21,7 @@ from agent import (
 from agent._models import GoldenLabels, Question
 from agent.evaluation import evaluate
 from agent.grading.cascade import CascadeGrader
-from agent.grading.trained import ARTIFACT, TrainedGrader, load_artifact
+from agent.grading.trained import ARTIFACT, TrainedGrader, decide, load_artifact
 from agent.grading.training import artifact_json, same_artifact, train
 
 STRONG = (
@@ -72,7 +72,7 @@ def test_verdicts_carry_probabilities_confidence_and_plain_word_reasons(
     assert strong.score is not None and weak.score is not None and strong.score > weak.score
     assert len(strong.level_probabilities) == 5
     assert sum(strong.level_probabilities) == pytest.approx(1.0, abs=1e-3)
-    assert strong.confidence == max(strong.level_probabilities)
+    assert strong.confidence == strong.level_probabilities[strong.score - 1]  # the level given
     # A hiring manager's words: what was found, never feature names or model weights.
     assert any(line.startswith("before/after figures") for line in strong.explanation)
     assert not any(re.search(r"\(\+?-?\d\.\d+\)|raised the score|_", x) for x in strong.explanation)
@@ -190,3 +190,14 @@ def test_a_millionth_is_the_same_model_and_a_thousandth_is_not() -> None:
     data["training_data_sha256"] = "0" * 64
     assert not same_artifact(json.dumps(data), text)
     assert not same_artifact("{", text)
+
+
+def test_the_decision_spreads_the_expected_level_by_the_trained_stretch() -> None:
+    strong = [0.0, 0.02, 0.1, 0.44, 0.44]  # expected 4.3: 4 when rounded, 5 spread by 1.2
+    empty = [0.4, 0.5, 0.1, 0.0, 0.0]  # expected 1.7: 2 when rounded, 1 spread by 1.2
+    assert (decide(strong), decide(strong, 1.2)) == (4, 5)
+    assert (decide(empty), decide(empty, 1.2)) == (2, 1)
+    assert decide([0.0, 0.0, 0.0, 0.0, 1.0], 1.4) == 5 and decide([1.0, 0, 0, 0, 0], 1.4) == 1
+    artifact = load_artifact()
+    assert artifact is not None
+    assert artifact.overall_stretch >= 1.0 and artifact.criterion_stretch >= 1.0
