@@ -53,6 +53,12 @@ _FRACTIONS = [
     (r"\btripled\b", "3x"),
     (r"\b(two|three|four|five|six|seven|eight|nine|ten)fold\b", r"\1 x"),
     (r"\ba (?:couple|pair) of\b", "2"),
+    # "one or two", "two or three": a small range, which text2num leaves in words below three
+    (r"\bone or two\b", "1 or 2"),
+    (r"\btwo or three\b", "2 or 3"),
+    (r"\ba hundred[- ]odd\b", "about 100"),
+    (r"\bhundred[- ]odd\b", "100"),
+    (r"\ba hundred or so\b", "about 100"),
     (r"\ba dozen\b", "12"),
     (r"\bdozens of\b", "24"),
     (r"\bhundreds of\b", "200"),
@@ -80,6 +86,8 @@ def normalise_numbers(sentence: str) -> str:
         text = alpha2digit(text, "en")
     except Exception:  # a parser failure must never lose the sentence  # noqa: BLE001
         return text
+    # "eleven or twelve thousand" -> "11 or 12000": the scale is both ends'
+    text = _SCALED_RANGE.sub(_scaled_range, text)
     # "1 in 5" -> a share, so percentages of sets compare like with like.
     text = re.sub(
         r"\b1 in (\d+)\b",
@@ -87,6 +95,16 @@ def normalise_numbers(sentence: str) -> str:
         text,
     )
     return text
+
+
+_SCALED_RANGE = re.compile(r"(?<![\w.,])(\d{1,3}) (or|to) (\d{1,3})(000|000000)\b")
+
+
+def _scaled_range(m: re.Match[str]) -> str:
+    low, high, zeros = int(m.group(1)), int(m.group(3)), m.group(4)
+    if low >= high:
+        return m.group(0)
+    return f"{low}{zeros} {m.group(2)} {high}{zeros}"
 
 
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
@@ -153,6 +171,13 @@ _METHOD = re.compile(
     r"variance|std|standard deviation|±|\+/-|replay\w*|re-?ran|rerun|traces?|traced|tracing|"
     r"logs?|logged|dashboards?|profil(?:ed|ing|er)\b|flame ?graph|load[- ]test\w*|locust|k6|jmeter|"
     r"percentiles?|measured|scored|counted|sampled|spot[- ]check\w*|audit\w*|reviewed|"
+    r"(?:edit|revision|version|change) history|"
+    # how a tabular model's figure was measured: the split, the as-of rebuild, the ablation
+    r"random(?:ly)? (?:row )?split|split (?:on|by) (?:time|date|member|user|customer|patient|"
+    r"account|session|store|merchant)|group(?:ed|ing)? by (?:member|user|customer|patient|"
+    r"account|session|store|merchant)|rolling[- ]origins?|walk[- ]forward|expanding window|"
+    r"rebuil(?:t|ding|d) (?:the |that |each |every )?features?|"
+    r"(?:dropp|remov)(?:ing|ed) the feature|without the feature|"
     r"backtest\w*|cross[- ]validat\w*|k-?fold|time[- ]based split|time split|"
     r"grouped split|group ?k-?fold|ablation|ablat\w*|offline eval\w*|harness|compared|"
     r"benchmark\w*|recomputed|reconcil\w*|checked|verified|diffed|confusion matrix|ks[- ]test|"
@@ -169,8 +194,9 @@ _PAIR = re.compile(
     rf"(?P<b2>[$€£]?{_NUM})\s?(?P<v2>%|pp|ms|s\b|x\b|k\b)?)"
     rf"|(?:(?P<a3>[$€£]?{_NUM})\s?(?P<u3>%|pp|ms|s\b|x\b)?\s+(?:vs\.?|versus|against)\s+"
     rf"(?P<b3>[$€£]?{_NUM})\s?(?P<v3>%|pp|ms|s\b|x\b)?)"
-    rf"|(?:\bbefore\b[^.;\d]{{0,30}}?(?P<a4>[$€£]?{_NUM})\s?(?P<u4>%|pp|ms|s\b|x\b)?"
-    rf"[^.;\d]{{0,30}}?\bafter\b[^.;\d]{{0,30}}?(?P<b4>[$€£]?{_NUM})\s?(?P<v4>%|pp|ms|s\b|x\b)?)",
+    rf"|(?:\bbefore\b[^.;\d]{{0,40}}?(?P<a4>[$€£]?{_NUM})\s?(?P<u4>%|pp|ms|s\b|x\b)?"
+    rf"[^.;\d]{{0,30}}?\bafter(?:wards)?\b[^.;\d]{{0,30}}?(?P<b4>[$€£]?{_NUM})\s?"
+    rf"(?P<v4>%|pp|ms|s\b|x\b)?)",
     re.I,
 )
 _METRICS_HIGHER = (
@@ -188,6 +214,7 @@ _METRICS_LOWER = (
     r"thumbs[- ]down|refusals?|loops?|regressions?"
 )
 _HIGHER_RE = re.compile(rf"\b(?:{_METRICS_HIGHER})\b", re.I)
+_METRIC_NAME = re.compile(rf"(?:{_METRICS_HIGHER}|{_METRICS_LOWER}|bleu|rouge\w*|wer|cer|ks)", re.I)
 _LOWER_RE = re.compile(rf"(?:\b(?:{_METRICS_LOWER})\b)", re.I)
 _BOUNDED_RATIO = re.compile(
     r"\b(?:auc|auroc|auprc|ndcg(?:@\d+)?|mrr(?:@\d+)?|f1|recall(?:@\d+)?|precision(?:@\d+)?|"
@@ -369,9 +396,10 @@ def _figures(text: str) -> list[Figure]:
         if (
             unit not in ("%", "ms", "s", "x", "k", "m", "percent", "pp")
             and not m.group("cur")
-            and _NAME_NUMBER.search(text[max(0, m.start() - 30) : m.start()])
+            and (name := _NAME_NUMBER.search(text[max(0, m.start() - 30) : m.start()]))
+            and not _METRIC_NAME.fullmatch(name.group(0).strip(" -"))
         ):
-            continue  # "SOC 2", "GPT-4", "Llama 3": a name, not a figure
+            continue  # "SOC 2", "GPT-4", "Llama 3": a name, not a figure ("AUC 0.86" is one)
         if m.group("hi"):
             hi = _value(m.group("hi"))
             if hi is not None and hi >= value:
@@ -973,6 +1001,32 @@ def _count_problems(text: str) -> list[tuple[str, str]]:
     return problems
 
 
+#: A list item on its own line: "- 45% tool-call timeouts", "2) 140 were duplicates".
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
+
+
+def _list_problems(texts: list[str]) -> dict[int, list[str]]:
+    """What cannot be true in a breakdown written as a list under a line ending with a colon
+    ("we analysed 400 failed runs:" then "- 45% timeouts", "- 35% malformed JSON", ...): the
+    list is read as one sentence, so its parts are added up like "400 runs: 45% X, 35% Y".
+    Returns the problems by the index of each item's sentence."""
+    found: dict[int, list[str]] = {}
+    start = 0
+    while start < len(texts):
+        end = start + 1
+        if texts[start].rstrip().endswith(":"):
+            while end < len(texts) and _LIST_ITEM.match(texts[end]):
+                end += 1
+        if end - start > 2:  # two items or more
+            items = ", ".join(_LIST_ITEM.sub("", t).rstrip(" .;,") for t in texts[start + 1 : end])
+            joined = f"{texts[start].rstrip()} {items}"
+            problems = [*_share_problems(joined), *_parts_problems(joined)]
+            for index in range(start + 1, end) if problems else ():
+                found[index] = problems
+        start = end
+    return found
+
+
 def read_claims(sentences: list[str]) -> ClaimSet:
     """Read an answer's sentences (in order) into claims and check that they hang together."""
     claims: list[Claim] = []
@@ -987,6 +1041,7 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     # substrings); most of the checks below find nothing in most answers.
     possible = frozenset(_CLAIMS_SCREEN.possible("\n".join(dict.fromkeys([*texts, *sentences]))))
     all_figures = [[f for f in _figures(text) if not _is_noise_figure(f)] for text in texts]
+    in_lists = _list_problems(texts) if ":" in "".join(texts) else {}
     for i, (sentence, text) in enumerate(zip(sentences, texts, strict=True)):
         share_problems = _share_of_total_problems(text, totals) if _SHARE_OF in possible else []
         if _WHOLE in possible:
@@ -1009,6 +1064,7 @@ def read_claims(sentences: list[str]) -> ClaimSet:
                 *_sentence_problems(text, pairs, possible),
                 *_parts_problems(text),
                 *share_problems,
+                *in_lists.get(i, ()),
             ]
             claims.append(
                 Claim(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +36,8 @@ from .trained import (
 )
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
-#: How far the decision may spread a model's expected level from the middle (see ``decide``).
-STRETCH_GRID = (1.0, 1.1, 1.2, 1.3, 1.4)
+#: The most the decision may spread a model's expected level from the middle (see ``decide``).
+MAX_STRETCH = 1.5
 #: An author with fewer calibration answers than this shares a fold (see :func:`author_folds`).
 MIN_AUTHOR_FOLD = 30
 #: The cascade accepts the offline verdict when its confidence reaches the threshold that keeps
@@ -120,12 +121,10 @@ def _choose(
     names: Sequence[str],
     decide_c: Callable[[list[float]], int],
 ) -> _Choice:
-    """C with the best out-of-fold kappa under ``decide_c``, then the stretch with the best
-    out-of-fold kappa for that C's probabilities (the first one on a tie, in both steps).
-
-    Choosing the two together favours a heavily regularised model spread wide again; across
-    authors that is worse than the model that ranks best on its own, spread a little.
-    """
+    """C with the best out-of-fold kappa under ``decide_c`` (the first one on a tie), and the
+    stretch that gives that C's out-of-fold expected levels the labels' spread: the ratio of
+    the two standard deviations, so the levels given are as spread out as the labels are
+    without being fitted to the kappa's noise."""
     best: tuple[float, float, list[list[float]]] | None = None
     for c in C_GRID:
         proba = _oof(x, y, folds, c, names)
@@ -134,13 +133,10 @@ def _choose(
             best = (c, kappa, proba)
     assert best is not None
     c, _, proba = best
-    choice: _Choice | None = None
-    for stretch in STRETCH_GRID:
-        kappa = quadratic_weighted_kappa(y, [decide(p, stretch) for p in proba])
-        if choice is None or kappa > choice.kappa + 1e-9:
-            choice = _Choice(c, stretch, kappa, proba)
-    assert choice is not None
-    return choice
+    spread = statistics.pstdev([expected(p) for p in proba])
+    stretch = round(min(MAX_STRETCH, max(1.0, statistics.pstdev(y) / spread)), 2) if spread else 1.0
+    kappa = quadratic_weighted_kappa(y, [decide(p, stretch) for p in proba])
+    return _Choice(c, stretch, kappa, proba)
 
 
 def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifact:

@@ -27,6 +27,9 @@ def claims_of(text: str):  # noqa: ANN201 - a test helper
         ("twelve hundred tickets", "1200 tickets"),
         ("one in five answers", "20% answers"),
         ("a fivefold drop", "5 x"),
+        ("eleven or twelve thousand a month", "11000 or 12000 a month"),
+        ("it came down to one or two", "1 or 2"),
+        ("the same hundred-odd summaries", "100 summaries"),
     ],
 )
 def test_figures_in_words_and_ranges_read_as_digits(words: str, digits: str) -> None:
@@ -350,3 +353,52 @@ def test_ci_as_continuous_integration_is_not_a_method() -> None:
     assert all(c.method is None for c in pipeline.claims), [c.method for c in pipeline.claims]
     interval = claims_of("The lift was 2.1 points, 95% CI 0.8 to 3.4.")
     assert any(c.method for c in interval.claims)
+
+
+def test_a_breakdown_written_as_a_list_is_added_up_like_one_sentence() -> None:
+    shares = claims_of(
+        "We looked at 400 failed runs in production:\n- 45% tool timeouts\n- 35% bad JSON\n"
+        "- 30% wrong tool\n- 15% invented arguments\nI added retries and a repair step."
+    )
+    assert any("add up to 125%" in p for p in shares.problems)
+    assert all(c.problems for c in shares.claims if "%" in c.sentence)  # each item is suspect
+    counts = claims_of(
+        "I went through 300 failed runs:\n- 120 were timeouts\n- 100 bad JSON\n- 110 loops"
+    )
+    assert any("add up to 330, more than the 300" in p for p in counts.problems)
+    fine = claims_of(
+        "I went through 300 failed runs:\n- 120 were timeouts\n- 100 bad JSON\n- 80 loops"
+    )
+    assert fine.problems == []
+    metrics = claims_of("On the 300 held-out cases:\n- precision 92%\n- recall 88%\n- F1 90%")
+    assert metrics.problems == []
+
+
+def test_before_and_afterwards_in_words_make_a_pair() -> None:
+    found = claims_of(
+        "Before the windowing fix it was roughly a third of summaries, afterwards closer to a "
+        "quarter, from the edit history over a month on each side."
+    )
+    (claim,) = found.claims
+    assert [(a.value, b.value) for a, b in claim.pairs] == [(33.0, 25.0)]
+    assert claim.method == "edit history" and claim.grounded
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Random split gave AUC 0.86 on the member snapshots.",
+        "I grouped by member and split on time, 4 rolling origins: AUC 0.74.",
+        "Rebuilding the feature from events before the filing date gave AUC 0.78.",
+        "Dropping the feature entirely gave 0.77.",
+    ],
+)
+def test_how_a_tabular_model_was_validated_grounds_its_figure(sentence: str) -> None:
+    assert claims_of(sentence).grounded
+
+
+def test_advice_about_point_in_time_joins_grounds_nothing() -> None:
+    essay = claims_of(
+        "Use point-in-time joins. Be suspicious if the AUC is too good to be true (>0.95)."
+    )
+    assert not essay.grounded
