@@ -488,6 +488,9 @@ _RATES_AS_COUNTS = re.compile(
     re.I,
 )
 
+#: The second share of a pair written after the first: "(88% to 71%)", "(88% -> 71%)".
+_THEN_SHARE = re.compile(r"\s*(?:to|->|→|-|–)\s*~?(\d+(?:\.\d+)?)\s?%")
+
 _ABOUT = r"(?:about\s+|around\s+|roughly\s+|~|some\s+|nearly\s+|almost\s+|approximately\s+)?"
 #: A share of a whole given in the same sentence and the count it is said to be: "0.1% of the
 #: 5,000 conversations we re-checked, so roughly 50", "we audited 2,000 conversations and found
@@ -569,8 +572,12 @@ def _sentence_problems(
         )
         if pct and x <= n:
             raw = pct.group(1) or pct.group(2)
-            stated, actual = float(raw), 100 * x / n
-            if abs(stated - actual) > max(2.0, 0.05 * actual):
+            actual = 100 * x / n
+            # "from 46 of 52 to 37 of 52 (88% to 71%)": the two counts' shares, in order, so
+            # the second count may be the second share
+            then = _THEN_SHARE.match(text, m.end() + pct.end())
+            stated = [float(raw), *([float(then.group(1))] if then else [])]
+            if min(abs(v - actual) for v in stated) > max(2.0, 0.05 * actual):
                 problems.append(f"{m.group(0)} is {actual:.0f}%, not the {raw}% stated beside it")
     for m, a, b in pairs:
         if a.value != b.value:
@@ -632,6 +639,90 @@ def _share_count_problem(m: re.Match[str]) -> str | None:
     if low - 0.5 <= x <= high + 0.5:
         return None
     return f"{p_raw}% of {n_raw} is about {n * p / 100:,.0f}, not {x_raw}"
+
+
+#: "...to 91%, which means 45 more failing cases": a change of rate restated as a count.
+_CHANGE_AS_COUNT = re.compile(
+    rf"(?:\bfrom\s+(?P<p1>{_NUM})\s?%\s+(?:down\s+|up\s+)?to|"
+    rf"\b(?:fell|dropped|rose|went (?:up|down)|increased|decreased|climbed|jumped|improved)"
+    rf"\s+to)\s+(?P<p2>{_NUM})\s?%[^.;%\d]{{0,30}}?"
+    rf"(?:\bso\b|which means|that'?s|i\.e\.|\bor\b|=|—|\()\s*{_ABOUT}(?P<n>{_NUM})\s+"
+    r"(?:more|fewer|less|extra|additional|further)\b",
+    re.I,
+)
+#: "escalations dropped from 120 to 95 out of 350, so the escalation rate improved by 25 points"
+_COUNTS_AS_POINTS = re.compile(
+    rf"\bfrom\s+(?P<a>{_NUM})\s+(?:down\s+|up\s+)?to\s+(?P<b>{_NUM})\s+(?:out\s+)?of\s+"
+    rf"(?:the\s+)?(?P<n>{_NUM})\b[^.;%]{{0,60}}?\bby\s+(?P<k>{_NUM})\s?"
+    r"(?:percentage points?|points?|pts?|pp)\b",
+    re.I,
+)
+#: A set's size as it is usually written: "on our 1,200-case golden set", "500 test cases".
+_SIZED_SET = re.compile(
+    rf"(?<![\d.,])(?P<n>{_NUM})[- ](?!(?:more|fewer|less|extra|additional|further)\b)"
+    rf"(?:[a-z-]+[- ]){{0,2}}?(?:{_SIZE_NOUNS})\b",
+    re.I,
+)
+#: A rate stated with its metric, for a later "...fell to 91%" that leaves the before out.
+_RATE_WITH_METRIC = re.compile(
+    rf"\b(?P<metric>pass rate|accuracy|precision|recall|error rate|success rate|hit rate|"
+    rf"resolution rate|escalation rate|hallucination rate)\b[^.;%\d]{{0,25}}?(?P<p>{_NUM})\s?%|"
+    rf"(?P<p2>{_NUM})\s?%\s+(?P<metric2>pass rate|accuracy|precision|recall|error rate|"
+    rf"success rate|hit rate|resolution rate|escalation rate|hallucination rate)\b",
+    re.I,
+)
+
+
+def _difference_problems(text: str, size: float | None, rates: dict[str, str]) -> list[str]:
+    """A change of rate restated as a count of a set ("from 8% to 2% on 1,200 cases, so 60
+    fewer"), or a change of counts restated as points ("from 120 to 95 of 350, ... by 25
+    points"), that no rounding of the figures as written can make. ``size``: the set last
+    sized in the answer; ``rates``: the last rate stated for each metric, for a change that
+    names only where it ended."""
+    problems = []
+    for m in _CHANGE_AS_COUNT.finditer(text):
+        sized = _SIZED_SET.search(text)
+        whole = _value(sized.group("n")) if sized else size
+        p1 = m.group("p1") or _before_rate(text, m.start(), rates)
+        p2, n = m.group("p2"), _value(m.group("n"))
+        if not whole or p1 is None or n is None:
+            continue
+        change = abs(float(p1.replace(",", "")) - float(p2.replace(",", "")))
+        slack = _half_unit(p1) + _half_unit(p2)
+        low, high = whole * max(change - slack, 0) / 100 / 1.1, whole * (change + slack) / 100 * 1.1
+        if not low - 0.5 <= n <= high + 0.5:
+            problems.append(
+                f"{p1}% to {p2}% of {whole:,.0f} is about {whole * change / 100:,.0f} "
+                f"{'more' if 'more' in m.group(0).lower() else 'fewer'}, not {m.group('n')}"
+            )
+    for m in _COUNTS_AS_POINTS.finditer(text):
+        a, b, n, k = (_value(m.group(g)) for g in "abnk")
+        if a is None or b is None or not n or k is None or max(a, b) > n:
+            continue
+        points = 100 * abs(a - b) / n
+        if abs(points - k) > max(1.0, 0.1 * points) + _half_unit(m.group("k")):
+            problems.append(
+                f"{m.group('a')} to {m.group('b')} of {m.group('n')} is {points:.1f} points, "
+                f"not {m.group('k')}"
+            )
+    return problems
+
+
+def _before_rate(text: str, start: int, rates: dict[str, str]) -> str | None:
+    """The rate a "...fell to N%" started from: the last one stated for the metric it names."""
+    metric, _ = _metric_near(text, start + 1)
+    for name, value in rates.items():
+        if metric and metric in name:
+            return value
+    return None
+
+
+def _rates(text: str) -> dict[str, str]:
+    """The rates ``text`` states with their metric ("a 96% pass rate" -> pass rate: 96)."""
+    return {
+        (m.group("metric") or m.group("metric2")).lower(): m.group("p") or m.group("p2")
+        for m in _RATE_WITH_METRIC.finditer(text)
+    }
 
 
 def _one_whole(m: re.Match[str]) -> bool:
@@ -900,6 +991,9 @@ def _share_problems(text: str) -> list[str]:
     if _SUBSET.search(text):
         return []  # "27% had a brand; hit@3 on those was 39%": shares of different wholes
     shares = [float(m.group("v")) for m in _SHARE.finditer(text)]
+    wholes = {w.lower() for w in _WHOLE_OF_SHARE.findall(text)}
+    if len(shares) == 2 and len(wholes) == 2:
+        return []  # "80% of tokens were input, half of the input was ...": a share of a share
     if len(shares) == 2 and 101.5 < sum(shares) <= 180 and two:
         return [f"the shares add up to {sum(shares):g}% ({shares[0]:g}% + {shares[1]:g}%)"]
     if len(shares) >= 3 and 101.5 < sum(shares) <= 180 and max(shares) < 100:
@@ -913,6 +1007,8 @@ _SUBSET = re.compile(
     r"\b[a-z]+@\d+\b",
     re.I,
 )
+#: The whole a share is of: "80% of tokens" -> tokens, "50% of the input" -> input.
+_WHOLE_OF_SHARE = re.compile(r"\d\s?%\s+of\s+(?:the\s+|all\s+|our\s+|these\s+)?([a-z][\w-]*)", re.I)
 _TWO_SHARES = re.compile(
     r"%\s+of (?:the|all|our|these) [\w-]+ (?:came from|were|was|are|is|had|caused|due)", re.I
 )
@@ -931,15 +1027,18 @@ def _parts_problems(text: str) -> list[str]:
     problems = []
     for m in re.finditer(
         rf"(?P<total>{_NUM})[\s-]?(?:[a-z-]+\s){{0,2}}?(?:{_SIZE_NOUNS})\b[^.;\n]{{0,25}}?"
-        rf"(?::|\(|-|–|—|,|made up of|split into|including|of which)\s*"
+        rf"(?::|\(|-|–|—|,|made up of|split into|including|of which|and found|found)\s*"
         rf"(?P<parts>[^.;\n()]{{8,160}})",
         text,
         re.I,
     ):
         total = _value(m.group("total"))
         listed = re.sub(r"(\d)\s+(?:were|was|are|is)\s+", r"\1 ", m.group("parts"))  # "140 were X"
+        # a range ends the list ("from 40 to 20"); a source does not ("610 from the prompt")
         parts_text = re.split(
-            r"\b(?:went|was|were|is|are|from|to|then|so|which|after|before)\b", listed
+            r"\b(?:went|was|were|is|are|then|so|which|after|before)\b|"
+            r"\b(?:from|to)\b(?=\s+(?:about\s+|around\s+|~)?[\d$€£])",
+            listed,
         )[0]
         parts_text = _PAIR.sub(" ", _X_OF_N.sub(" ", parts_text))
         parts_text = _DURATIONS.sub(" ", parts_text)  # "over 7, 30 and 90 days" are windows
@@ -1042,8 +1141,15 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     possible = frozenset(_CLAIMS_SCREEN.possible("\n".join(dict.fromkeys([*texts, *sentences]))))
     all_figures = [[f for f in _figures(text) if not _is_noise_figure(f)] for text in texts]
     in_lists = _list_problems(texts) if ":" in "".join(texts) else {}
+    size: float | None = None  # the set last sized, for a change restated as a count
+    rates: dict[str, str] = {}  # the last rate stated for each metric
     for i, (sentence, text) in enumerate(zip(sentences, texts, strict=True)):
         share_problems = _share_of_total_problems(text, totals) if _SHARE_OF in possible else []
+        if _CHANGE_AS_COUNT in possible or _COUNTS_AS_POINTS in possible:
+            share_problems = [*share_problems, *_difference_problems(text, size, rates)]
+        if (sized := _SIZED_SET.search(text)) is not None:
+            size = _value(sized.group("n"))
+        rates.update(_rates(text))
         if _WHOLE in possible:
             totals.update(_totals(text))
         figures = all_figures[i]
@@ -1069,7 +1175,8 @@ def read_claims(sentences: list[str]) -> ClaimSet:
             claims.append(
                 Claim(
                     hypothetical=_HYPOTHETICAL in possible and bool(_HYPOTHETICAL.search(sentence)),
-                    unsupported=_EXTREME in possible and bool(_EXTREME.search(text)),
+                    unsupported=_EXTREME in possible
+                    and bool(not_pass_criteria(_EXTREME.findall(text), text)),
                     sentence=sentence,
                     figures=figures,
                     pairs=[(a, b) for _, a, b in pairs],
@@ -1121,6 +1228,23 @@ _EXTREME = re.compile(
     r"\b\d+\s?x\s+(?:better|faster|improvement|more accurate|cheaper)",
     re.I,
 )
+#: A pass criterion, not a result: "Pass = accuracy >= 92% and 100% schema-valid", "the build
+#: fails under 100%", "we require 100% of fields".
+_THRESHOLD = re.compile(
+    r">=|≥|\bpass(?:es|ing)?\s*(?:=|:|if\b|when\b|means\b|criteri\w*|bar\b)|\bmust\b|"
+    r"\brequir\w*|\bthreshold|\btarget\b|\bat least\b|\bfails? (?:if|when|under|below)\b",
+    re.I,
+)
+
+
+def not_pass_criteria(found: list[str], sentence: str) -> list[str]:
+    """``found`` (figures too perfect to take on trust: "99.9%", "100%") less a 100% in a
+    sentence that states a pass criterion."""
+    if found and _THRESHOLD.search(sentence):
+        return [f for f in found if not f.startswith("100")]
+    return found
+
+
 _EMPHASIS = re.compile(r"\*\*|__")  # markdown bold around "**112%**"
 _NAME_NUMBER = re.compile(r"(?:\b[A-Z]{2,}[A-Za-z]*|\b[A-Z][a-z]+|\b[A-Za-z]+-)\s?$")
 _CLAIMS_SCREEN = Screen(
@@ -1128,7 +1252,7 @@ _CLAIMS_SCREEN = Screen(
         *(_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO),
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
         *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET, _RATES_AS_COUNTS),
-        _SHARE_OF_STATED,
+        *(_SHARE_OF_STATED, _CHANGE_AS_COUNT, _COUNTS_AS_POINTS),
     ]
 )
 

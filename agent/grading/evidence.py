@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .._models import EvidenceKind
-from .claims import HUNDRED_PERCENT, ClaimSet, read_claims
+from .claims import HUNDRED_PERCENT, ClaimSet, not_pass_criteria, read_claims
 from .normalise import decoded_views
 from .screen import Screen
 
@@ -959,7 +959,7 @@ def _extract_sentence(sentence: str, out: Extraction, possible: frozenset[re.Pat
 
     has_method = bool(search(_METHOD))
     has_baseline = bool(search(_BASELINE))
-    extreme = [m.group(0) for m in finditer(_EXTREME)]
+    extreme = not_pass_criteria([m.group(0) for m in finditer(_EXTREME)], sentence)
     pair_matches = [m for p in _BEFORE_AFTER for m in finditer(p)]
     pair_matches = [m for m in pair_matches if len(_NUM_RE.findall(m.group(0))) >= 2]
     pairs = _dedupe([m.group(0) for m in pair_matches])

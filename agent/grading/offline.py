@@ -24,8 +24,11 @@ The weights were set by hand and the thresholds and keyword weight chosen by the
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .._models import Evidence, EvidenceKind, GraderInfo, Question, Verdict
 from .base import Grader
@@ -33,7 +36,20 @@ from .evidence import Extraction, extract, injection_sentences, strip_injection
 from .normalise import plain_text
 from .tourist import about_other_system
 
-VERSION = "offline-1.6"
+VERSION = "offline-1.7"
+
+
+@functools.cache
+def rules_source_hash() -> str:
+    """SHA-256 of the offline graders' code and trained model (every file of this package).
+
+    Part of their fingerprints, so a verdict cached, resumed or calibrated under one version of
+    the rules is never reused by another, whether or not anybody bumped :data:`VERSION`."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.iterdir()):
+        if path.suffix in (".py", ".json"):
+            digest.update(path.name.encode() + b"\x00" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,13 @@ class OfflineGrader(Grader):
         self.weights = weights or OfflineWeights()
         self.info = GraderInfo(name="offline", version=VERSION)
 
+    def fingerprint(self) -> str:
+        return hashlib.sha256(
+            "\x00".join(
+                (self.info.name, self.info.version, repr(self.weights), rules_source_hash())
+            ).encode()
+        ).hexdigest()
+
     async def grade(self, question: Question, answer: str) -> Verdict:
         return self.grade_now(question, answer)
 
@@ -124,7 +147,9 @@ class OfflineGrader(Grader):
         topic_flags = []
         if about_other_system(question, found.text):
             topic_flags = [_OTHER_SYSTEM]
-        elif len(found.hits(found.text, vocabulary)) < 2 and not found.claims.grounded_pairs:
+        elif len(found.hits(found.text, vocabulary)) < 2 and not (
+            found.claims.grounded_pairs or found.of(EvidenceKind.BEFORE_AFTER)
+        ):  # a before/after of one's own work answers in plain words ("22/25 to 18/25")
             topic_flags = ["off-topic: the answer does not address the question"]
         on_topic = not topic_flags
         if not on_topic:

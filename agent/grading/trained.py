@@ -130,9 +130,11 @@ class TrainedGrader(Grader):
     def fingerprint(self) -> str:
         from ..prompts import sha256_text
 
-        # The rules and the features change verdicts as much as the training data does.
-        parts = (self.info.name, self.artifact.version, self.rules.info.version)
-        return sha256_text("\x00".join((*parts, self.artifact.training_data_sha256)))
+        # The rules, the features and the fitted numbers change verdicts as much as the
+        # training data does (the rules' fingerprint covers the code and the committed model).
+        parts = (self.info.name, self.artifact.version, self.rules.fingerprint())
+        fitted = sha256_text(self.artifact.model_dump_json())
+        return sha256_text("\x00".join((*parts, self.artifact.training_data_sha256, fitted)))
 
     async def grade(self, question: Question, answer: str) -> Verdict:
         return self.grade_now(question, answer)

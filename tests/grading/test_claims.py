@@ -10,7 +10,7 @@ import pytest
 
 from agent.bank import QuestionBank
 from agent.grading.claims import normalise_numbers, read_claims
-from agent.grading.evidence import sentences
+from agent.grading.evidence import extract, sentences
 from agent.grading.offline import OfflineGrader
 
 
@@ -402,3 +402,69 @@ def test_advice_about_point_in_time_joins_grounds_nothing() -> None:
         "Use point-in-time joins. Be suspicious if the AUC is too good to be true (>0.95)."
     )
     assert not essay.grounded
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (
+            "The golden set has 500 cases and a 96% pass rate. Last month the pass rate fell "
+            "to 91%, which means 45 more failing cases.",
+            "96% to 91% of 500 is about 25 more, not 45",
+        ),
+        (
+            "Escalations dropped from 120 to 95 out of 350, so the escalation rate improved "
+            "by 25 points.",
+            "120 to 95 of 350 is 7.1 points, not 25",
+        ),
+    ],
+)
+def test_a_change_restated_as_a_count_or_as_points_must_match(answer: str, problem: str) -> None:
+    assert problem in claims_of(answer).problems
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The golden set has 500 cases and a 96% pass rate. Last month the pass rate fell to "
+        "91%, which means 25 more failing cases.",
+        "On our 1,200-case golden set errors dropped from 8% to 2%, so 72 fewer wrong answers.",
+        "Escalations dropped from 120 to 95 out of 350, so the escalation rate improved by 7 "
+        "points.",
+        # rounding: 8% and 2% may be 7.5% and 2.5%, so 60 of 1,200 can be true
+        "On our 1,200-case golden set errors dropped from 8% to 2%, so 60 fewer wrong answers.",
+    ],
+)
+def test_changes_that_add_up_are_left_alone(answer: str) -> None:
+    assert claims_of(answer).problems == []
+
+
+def test_a_pair_of_counts_may_be_followed_by_its_pair_of_shares() -> None:
+    agree = claims_of("The slice went from 46 of 52 to 37 of 52 (88% to 71%) after the change.")
+    assert agree.problems == []
+    wrong = claims_of("The slice went from 46 of 52 to 37 of 52 (88% to 61%) after the change.")
+    assert wrong.problems
+
+
+def test_a_share_of_a_share_is_not_part_of_one_breakdown() -> None:
+    nested = claims_of(
+        "I logged token counts per part: ~80% of tokens were input, and about half of the "
+        "input was the order-history JSON."
+    )
+    assert nested.problems == []
+
+
+def test_parts_listed_with_their_sources_are_added_up() -> None:
+    found = claims_of(
+        "I went through 1,200 conversations and found 520 were wrong from retrieval, 610 from "
+        "the prompt and 180 from the model itself."
+    )
+    assert any("add up to 1310, more than the 1,200" in p for p in found.problems)
+
+
+def test_a_hundred_percent_pass_criterion_is_not_unsupported_precision() -> None:
+    criterion = "Pass = queue accuracy >= 92% and 100% schema-valid, checked in CI."
+    assert not any(c.unsupported for c in claims_of(criterion).claims)
+    assert extract(criterion).unsupported == []
+    claim = "Since the fix we get 100% schema-valid output."
+    assert extract(claim).unsupported == [claim]

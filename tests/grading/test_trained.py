@@ -201,3 +201,20 @@ def test_the_decision_spreads_the_expected_level_by_the_trained_stretch() -> Non
     artifact = load_artifact()
     assert artifact is not None
     assert artifact.overall_stretch >= 1.0 and artifact.criterion_stretch >= 1.0
+
+
+def test_fingerprints_change_with_the_rules_code_and_the_fitted_numbers(
+    trained: TrainedGrader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent.grading.offline as offline
+
+    # A verdict cached or resumed under other rules or another model is never reused.
+    before = (trained.rules.fingerprint(), trained.fingerprint())
+    monkeypatch.setattr(offline, "rules_source_hash", lambda: "edited rules")
+    after = (trained.rules.fingerprint(), trained.fingerprint())
+    assert before[0] != after[0] and before[1] != after[1]
+    monkeypatch.undo()
+    model = trained.artifact.overall_model
+    bumped = model.model_copy(update={"intercept": [v + 0.5 for v in model.intercept]})
+    retrained = TrainedGrader(trained.artifact.model_copy(update={"overall_model": bumped}))
+    assert retrained.fingerprint() != trained.fingerprint()
