@@ -498,6 +498,17 @@ _UNANCHORED = {
 _INJECTION_ANYWHERE = [_UNANCHORED.get(pattern, pattern) for pattern in _INJECTION]
 _INJECTION_SCREEN = Screen(_INJECTION)
 _ANYWHERE_SCREEN = Screen(_INJECTION_ANYWHERE)
+#: A first-person look into a specific part of the system: what was inspected, not "we
+#: checked the outputs" (LABELLING's level 2).
+_INSPECTED = re.compile(
+    r"\b(?:i|we)\s+(?:\w+\s+){0,2}?(?:looked (?:at|into|through)|inspected|traced|reproduced|"
+    r"replayed|re-?ran|re-?played|diffed|printed|dumped|pulled (?:up|out)|went through|"
+    r"read through|compared|grepped|queried)\b[^.;\n]{0,60}?\b(?:retrieved|chunks?|traces?|"
+    r"spans?|logs?|prompts?|context|tool calls?|timestamps?|embeddings?|index|rankings?|scores|"
+    r"transcripts?|the (?:request|response|query|queries|documents?|rows|records|features?|"
+    r"snapshots?|joins?|pipeline|payloads?))\b",
+    re.I,
+)
 _RELATIVE = re.compile(
     rf"\b(?:improv|increas|reduc|boost|cut|decreas|lower|rais|drop|grew|gain|went up|went down)"
     rf"\w*\b[^.;\n]{{0,40}}?\bby\s+~?{_NUM}\s?(?:%|x\b|percent|pp\b|points?)",
@@ -568,6 +579,16 @@ class Extraction:
     def measured(self) -> bool:
         """True when at least one coherent figure is tied to what it was measured on or how."""
         return bool(self.claims.grounded) and not self.claims.incoherent
+
+    @property
+    def inspected(self) -> str | None:
+        """The sentence where the candidate says they looked into a specific artefact of the
+        system ("I looked at the retrieved chunks for that question", "we replayed the
+        traces"): a diagnosis backed by a method, with no figure (LABELLING section 4 caps
+        answers with no claim backed by a method, not answers with no number)."""
+        if self.claims.incoherent:
+            return None
+        return next((s for s in sentences(self.text) if _INSPECTED.search(s)), None)
 
 
 def sentences(text: str) -> list[str]:

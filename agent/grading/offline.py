@@ -143,7 +143,7 @@ class OfflineGrader(Grader):
             for c in question.rubric
         }
         incoherent = found.claims.problems
-        backed = found.measured
+        backed = found.measured or found.inspected is not None
         topic_flags = []
         if about_other_system(question, found.text):
             topic_flags = [_OTHER_SYSTEM]
@@ -286,5 +286,10 @@ def _explain(found: Extraction, backed: bool) -> list[str]:
         lines.append(
             "no figure is tied to what it was measured on or how, or the figures do not hang "
             "together: held at 2 at most"
+        )
+    elif not found.measured and found.inspected:
+        lines.append(
+            f"no measured figure, but a diagnosis made by looking into the system: "
+            f"{found.inspected!r}"
         )
     return lines

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .._models import Question, Verdict
 from .base import Grader
-from .evidence import extract
+from .evidence import Extraction, extract
 from .features import ANSWER_FEATURES, CRITERION_FEATURES, answer_features, criterion_features
 from .offline import OfflineGrader, lowest_reading
 from .tourist import about_other_system
@@ -144,10 +144,15 @@ class TrainedGrader(Grader):
         return lowest_reading(lambda text, injected: self._grade(question, text, injected), answer)
 
     def features(
-        self, question: Question, text: str, injected: list[str] | None = None
+        self,
+        question: Question,
+        text: str,
+        injected: list[str] | None = None,
+        found: Extraction | None = None,
     ) -> tuple[list[float], dict[str, list[float]], Verdict]:
-        """(answer features, criterion features by id, the rules' verdict)."""
-        found = extract(text)
+        """(answer features, criterion features by id, the rules' verdict); ``found``: the
+        text's extraction, when the caller has made it."""
+        found = found or extract(text)
         rules = self.rules.grade_found(question, found, injected or [])
         base = answer_features(question, found, rules)
         vocabulary = question.vocabulary
@@ -167,7 +172,8 @@ class TrainedGrader(Grader):
     def _grade(self, question: Question, text: str, injected: list[str]) -> Verdict:
         if question.id not in self._trained_on:
             return self.rules.grade_clean(question, text, injected)  # no examples: rules decide
-        base, per_criterion, rules = self.features(question, text, injected)
+        found = extract(text)
+        base, per_criterion, rules = self.features(question, text, injected, found)
         if rules.empty:
             return rules
         crit_model, overall_model = self.artifact.criterion_model, self.artifact.overall_model
@@ -183,10 +189,11 @@ class TrainedGrader(Grader):
             criteria = {
                 c: min(level, self.rules.weights.offtopic_cap) for c, level in criteria.items()
             }
-        if not base[_GROUNDED]:
-            # 4 and 5 need a figure tied to what it was measured on or how, as the judge's top
-            # marks do. The rules hold such answers at 2; the model may go one level above
-            # them, because grounding is read by patterns and misses some real work.
+        if not base[_GROUNDED] and found.inspected is None:
+            # 4 and 5 need a figure tied to what it was measured on or how, or a diagnosis
+            # made by looking into the system, as the judge's top marks do. The rules hold such
+            # answers at 2; the model may go one level above them, because grounding is read
+            # by patterns and misses some real work.
             score = min(score, _UNGROUNDED_CAP)
         reasons = _explain(question, rules, criteria, score)
         if score < given and not base[_GROUNDED]:

@@ -420,3 +420,18 @@ def test_notes_for_whatever_reads_the_answer_are_attempts(attempt: str) -> None:
 )
 def test_attacks_and_plans_reported_by_a_candidate_are_not_attempts(report: str) -> None:
     assert not injection_sentences(report), report
+
+
+def test_a_diagnosis_made_by_looking_into_the_system_backs_an_answer_without_figures() -> None:
+    looked = extract(
+        "Someone from admissions forwarded the complaint. I looked at the retrieved chunks for "
+        "that question: the fees chunk of another course came up first, and neither chunk said "
+        "which course it was. Prefixing each chunk with its course title fixed it."
+    )
+    assert looked.inspected is not None and "retrieved chunks" in looked.inspected
+    for vague in (
+        "We checked the outputs and it was much better afterwards.",
+        "We put observability in through LangSmith and reliability is essentially 100% now.",
+        "You should always look at the traces when an agent fails.",
+    ):
+        assert extract(vague).inspected is None, vague
