@@ -566,12 +566,15 @@ def _sentence_problems(
         # "45 of 250 (18%)": the stated percentage must match the counts
         pct = re.match(
             r"\s*(?:[a-z-]+\s*){0,2}\(\s*~?(\d+(?:\.\d+)?)\s?%|"
-            r"\s*,?\s*(?:=|i\.e\.|which is|so|or)\s*~?(\d+(?:\.\d+)?)\s?%",
-            text[m.end() : m.end() + 30],
+            r"\s*,?\s*(?:=|i\.e\.|which is|so|or)\s*~?(\d+(?:\.\d+)?)\s?%|"
+            # "312 of 420 essays were within one band of the teacher, which is 68%"
+            r"[^.;\d%()]{0,60}?,\s*(?:which is|which was|i\.e\.|that'?s|=)\s*~?"
+            r"(\d+(?:\.\d+)?)\s?%",
+            text[m.end() : m.end() + 90],
             re.I,
         )
         if pct and x <= n:
-            raw = pct.group(1) or pct.group(2)
+            raw = pct.group(1) or pct.group(2) or pct.group(3)
             actual = 100 * x / n
             # "from 46 of 52 to 37 of 52 (88% to 71%)": the two counts' shares, in order, so
             # the second count may be the second share
@@ -671,6 +674,33 @@ _RATE_WITH_METRIC = re.compile(
     rf"success rate|hit rate|resolution rate|escalation rate|hallucination rate)\b",
     re.I,
 )
+
+
+#: "macro-F1 0.93, precision 0.97, recall 0.71": F1 with the precision and recall it comes from.
+_F1_WITH_PR = re.compile(
+    rf"\bf-?1(?:[- ]score)?\s*(?:of\s+|=\s*|:\s*|was\s+|is\s+)?(?P<f>{_NUM})\s?(?P<fu>%)?"
+    rf"[^.;]{{0,40}}?\bprecision\s*(?:of\s+|=\s*|:\s*|was\s+|is\s+)?(?P<p>{_NUM})\s?%?"
+    rf"[^.;]{{0,30}}?\brecall\s*(?:of\s+|=\s*|:\s*|was\s+|is\s+)?(?P<r>{_NUM})",
+    re.I,
+)
+
+
+def _f1_problems(text: str) -> list[str]:
+    """An F1 above the mean of the precision and recall stated with it: each class's F1, the
+    harmonic mean of its precision and recall, is at most their arithmetic mean, so a macro
+    F1 is at most the mean of the macro precision and recall, and a micro F1 below it too."""
+    problems = []
+    for m in _F1_WITH_PR.finditer(text):
+        f, p, r = (_value(m.group(g)) for g in "fpr")
+        if f is None or p is None or r is None:
+            continue
+        slack = _half_unit(m.group("f")) + _half_unit(m.group("p"))
+        if f > (p + r) / 2 + slack:
+            problems.append(
+                f"an F1 of {m.group('f')} cannot come from a precision of {m.group('p')} and a "
+                f"recall of {m.group('r')} (at most {(p + r) / 2:g})"
+            )
+    return problems
 
 
 def _difference_problems(text: str, size: float | None, rates: dict[str, str]) -> list[str]:
@@ -882,7 +912,11 @@ _ON_TRAINING_DATA = re.compile(
     r"data (?:it|we|the model) (?:was\s+)?trained on)|"
     # "measured on our 180,000 images, the same set we trained v2 on" (but not "not the same...")
     r"(?<!not )(?<!never )(?<!than )(?<!of )\bthe (?:very )?same (?:[a-z]+ ){0,2}(?:that )?"
-    r"(?:we|I|it|the model) (?:was )?trained (?:[\w.-]+ ){0,2}on\b",
+    r"(?:we|I|it|the model) (?:was )?trained (?:[\w.-]+ ){0,2}on\b|"
+    # "evaluated on the full 50,000-product catalogue the model was fine-tuned on."
+    r"(?<![\w-])(?:evaluat\w*|test\w*|scor\w*|measur\w*|validat\w*)\b[^.;]{0,80}?"
+    r"(?<!not )(?<!never )\b(?:the model|it|we|I)\s+(?:was\s+|were\s+|had been\s+)?"
+    r"(?:fine-?tuned|trained)\s+on\s*(?=[.;,)]|$)",
     re.I,
 )
 
@@ -920,11 +954,14 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
         ),
         None,
     )  # "when we tried a cheaper model, accuracy went from 96% to 88%" calls the model cheap
+    if good is None:  # "error went from 0.9 to 1.1, so that improved too"
+        good = _GOOD_AFTER.match(text, m.end())
     if good and sign and not problems:
         better = went_up if sign > 0 else not went_up
         if not better:
             problems.append(
-                f"'{quote}' is worse for {metric}, but the answer calls it {good.group(0)}"
+                f"'{quote}' is worse for {metric}, but the answer calls it "
+                f"{good.groupdict().get('word') or good.group(0)}"
             )
     rel = _REL_CHANGE.search(text[m.end() : m.end() + 60])
     if rel and a.value:
@@ -942,6 +979,11 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
     return problems
 
 
+_GOOD_AFTER = re.compile(
+    r"[^.;,\d]{0,20}?,?\s*(?:so|which|and)\s+(?:that\s+|this\s+|it\s+)?(?:\w+\s+){0,2}?"
+    r"(?P<word>improved|got better|was better|is better|better)\b",
+    re.I,
+)
 _VERSUS = re.compile(r"\bvs\.?(?!\w)|\bversus\b|\bagainst\b|\bcompared (?:to|with)\b", re.I)
 _TIME_UNITS = frozenset(
     {"ms", "s", "sec", "secs", "second", "seconds", "millisecond", "milliseconds"}
@@ -1145,6 +1187,8 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     rates: dict[str, str] = {}  # the last rate stated for each metric
     for i, (sentence, text) in enumerate(zip(sentences, texts, strict=True)):
         share_problems = _share_of_total_problems(text, totals) if _SHARE_OF in possible else []
+        if _F1_WITH_PR in possible:
+            share_problems = [*share_problems, *_f1_problems(text)]
         if _CHANGE_AS_COUNT in possible or _COUNTS_AS_POINTS in possible:
             share_problems = [*share_problems, *_difference_problems(text, size, rates)]
         if (sized := _SIZED_SET.search(text)) is not None:
@@ -1232,7 +1276,8 @@ _EXTREME = re.compile(
 #: fails under 100%", "we require 100% of fields".
 _THRESHOLD = re.compile(
     r">=|≥|\bpass(?:es|ing)?\s*(?:=|:|if\b|when\b|means\b|criteri\w*|bar\b)|\bmust\b|"
-    r"\brequir\w*|\bthreshold|\btarget\b|\bat least\b|\bfails? (?:if|when|under|below)\b",
+    r"\brequir\w*|\bthreshold|\btarget\b|\bat least\b|\bfails? (?:if|when|under|below)\b|"
+    r"\bblock\w* (?:if|when|unless)\b|\bif\b[^.;]{0,40}\b(?:not|below|under)\s+100",
     re.I,
 )
 
@@ -1252,7 +1297,7 @@ _CLAIMS_SCREEN = Screen(
         *(_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO),
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
         *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET, _RATES_AS_COUNTS),
-        *(_SHARE_OF_STATED, _CHANGE_AS_COUNT, _COUNTS_AS_POINTS),
+        *(_SHARE_OF_STATED, _CHANGE_AS_COUNT, _COUNTS_AS_POINTS, _F1_WITH_PR),
     ]
 )
 

@@ -468,3 +468,41 @@ def test_a_hundred_percent_pass_criterion_is_not_unsupported_precision() -> None
     assert extract(criterion).unsupported == []
     claim = "Since the fix we get 100% schema-valid output."
     assert extract(claim).unsupported == [claim]
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (
+            "My model: macro-F1 0.93, precision 0.97, recall 0.71.",
+            "an F1 of 0.93 cannot come from a precision of 0.97 and a recall of 0.71",
+        ),
+        (
+            "Mean absolute band error went from 0.9 to 1.1, so that improved too.",
+            "'from 0.9 to 1.1' is worse for error, but the answer calls it improved",
+        ),
+        (
+            "Before my change 312 of 420 essays were within one band of the teacher, which is 68%.",
+            "312 of 420 is 74%, not the 68% stated beside it",
+        ),
+        (
+            "Evaluated on the full 50,000-product catalogue the model was fine-tuned on.",
+            "the result was measured on the data the model was trained on",
+        ),
+    ],
+)
+def test_more_figures_that_cannot_be_true(answer: str, problem: str) -> None:
+    assert any(p.startswith(problem) for p in claims_of(answer).problems), claims_of(answer)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "My model: F1 0.82, precision 0.97, recall 0.71.",
+        "Mean absolute band error went from 1.1 to 0.9, so that improved too.",
+        "312 of 420 essays were within one band of the teacher, which is 74%.",
+        "Evaluated on a held-out month the model was never trained on.",
+    ],
+)
+def test_and_their_true_twins(answer: str) -> None:
+    assert claims_of(answer).problems == []
