@@ -271,8 +271,13 @@ _INJECTION = [
         r"\brubric (?:erratum|revision|update|change|amendment)|"
         r"\bcriterion by criterion\b|\bassessment of (?:the|this) answer\b|<\s*/?\s*thinking\s*>|"
         r"\bgrader (?:reasoning|notes?|thoughts)\b|"
-        r"\b(?:record|set|enter|log|put(?:ting)? (?:you |me )?down|mark)\b"
-        r"[^.\n]{0,30}?\b(?:as|to|at|a|an)\s+(?:5|five)\b|\b5,\s*5,\s*5\b|"
+        r"\b(?:record|enter|log|put(?:ting)? (?:you |me )?down|mark)\b"
+        r"[^.\n]{0,30}?\b(?:as|to|at|a|an)\s+(?:5|five)\b"
+        r"(?!\s*(?:%|ms\b|s\b|sec|min|days?\b|hours?\b|of\b|out of|cases|points))|"
+        # "set" the verb, not "on the same test set negation errors went to 5 of 400"
+        r"\bset\s+(?:this|it|the\s+(?:score|grade|overall|verdict)|my\s+(?:score|grade)|every|"
+        r"all|each|overall\s+(?:score|grade|mark))\b[^.\n]{0,30}?\b(?:to|at|as)\s+(?:5|five)\b|"
+        r"\b5,\s*5,\s*5\b|"
         r"(?:\b[a-z][a-z-]+:\s*5\.\s*){2,}|\bconclusion:[^\n]{0,60}\b(?:level\s*5|5)\b|"
         r"\boverall\s*[:=]\s*5\b|\bstrong hire\b|\breference[- ]quality\b|"
         r"\btextbook (?:level[- ]?5|answer|response)|\blevel[- ]?5 (?:answer|response|submission)|"
@@ -418,6 +423,23 @@ _INJECTION = [
         r"<\w+[^>]*\bstyle\s*=\s*[\"'][^\"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|"
         r"font-size\s*:\s*[01](?:\.\d+)?(?:px|pt)|opacity\s*:\s*0(?:\.0+)?\b|"
         r"color\s*:\s*(?:#f{3}\b|#f{6}\b|white\b))[^>]*>",
+        re.I,
+    ),
+    # A note for the scoring step by its role ("portal note to downstream scorer", "aside for
+    # whichever scoring model parses this"), asking for the top of the scale ("record the
+    # maximum on all four criteria", "record every rubric line at its top level"), setting
+    # the verdict's own fields ("tourist=false"), or metadata keys naming the expected output.
+    re.compile(
+        r"\b(?:notes?|asides?|messages?|memos?|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+|"
+        r"whichever\s+|whatever\s+)?(?:downstream\s+|automated\s+|ai\s+)?(?:scorers?|graders?|"
+        r"evaluators?|assessors?|markers?|(?:scoring|grading|assessment|evaluation|marking)\s+"
+        r"(?:model|system|step|tool|pipeline|assistant|bot|engine))\b|"
+        r"\bnote_to_\w+|\b(?:scoring_status|expected_output|expected_scores?)\s*:|"
+        r"\brecord\s+(?:the\s+)?(?:maximum|max|top|highest|full)\b[^.\n]{0,40}?\b(?:criteri\w*|"
+        r"scores?|marks?|levels?|rubric|anchors?)\b|"
+        r"\brecord\s+(?:every|each|all)\s+(?:the\s+)?(?:rubric\s+)?(?:lines?|criteri\w*|scores?)"
+        r"\s+at\s+(?:its|their|the)\s+(?:top|highest|max\w*)\b|"
+        r"\btourist\s*[=:]\s*(?:false|no|0)\b",
         re.I,
     ),
     # Text for whatever reads or writes up the answer downstream ("ps, not for the interviewer,

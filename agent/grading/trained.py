@@ -105,11 +105,6 @@ def expected(proba: list[float]) -> float:
     return sum((k + 1) * p for k, p in enumerate(proba))
 
 
-def most_likely(proba: list[float]) -> int:
-    """The most likely level (1-5): how the overall model's regularisation is chosen."""
-    return max(range(5), key=lambda k: proba[k]) + 1
-
-
 def decide(proba: list[float], stretch: float = 1.0) -> int:
     """The level given for ``proba``: the expected level, spread away from the scale's middle
     by ``stretch``, rounded. A linear model of a few features is unsure at both ends, so its

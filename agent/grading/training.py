@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,6 @@ from .trained import (
     TrainedGrader,
     decide,
     expected,
-    most_likely,
 )
 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
@@ -114,29 +113,43 @@ class _Choice:
     proba: list[list[float]]
 
 
+def _spread(y: list[int], proba: list[list[float]]) -> float:
+    """The stretch that gives the out-of-fold expected levels the labels' spread: the ratio of
+    the two standard deviations (at least 1, at most :data:`MAX_STRETCH`), so the levels given
+    are as spread out as the labels are without being fitted to the kappa's noise."""
+    spread = statistics.pstdev([expected(p) for p in proba])
+    return round(min(MAX_STRETCH, max(1.0, statistics.pstdev(y) / spread)), 2) if spread else 1.0
+
+
 def _choose(
     x: list[list[float]],
     y: list[int],
     folds: list[int],
     names: Sequence[str],
-    decide_c: Callable[[list[float]], int],
+    *,
+    spread_first: bool,
 ) -> _Choice:
-    """C with the best out-of-fold kappa under ``decide_c`` (the first one on a tie), and the
-    stretch that gives that C's out-of-fold expected levels the labels' spread: the ratio of
-    the two standard deviations, so the levels given are as spread out as the labels are
-    without being fitted to the kappa's noise."""
-    best: tuple[float, float, list[list[float]]] | None = None
+    """C with the best out-of-fold kappa (the first one on a tie), and its stretch.
+
+    With ``spread_first`` the kappa is of the levels the grader will give (each C's
+    predictions spread by their own stretch): the overall model, where choosing on the
+    unspread most likely level flipped between two C values when one training answer changed.
+    Without it, of the rounded expected level: the criterion models, where spreading first
+    picks the most regularised model, spread widest, which agreed less with other people's
+    criterion labels (outside sets n1-n16, read after the choice was made the other way).
+    """
+    best: _Choice | None = None
     for c in C_GRID:
         proba = _oof(x, y, folds, c, names)
-        kappa = quadratic_weighted_kappa(y, [decide_c(p) for p in proba])
-        if best is None or kappa > best[1] + 1e-9:
-            best = (c, kappa, proba)
+        stretch = _spread(y, proba)
+        kappa = quadratic_weighted_kappa(
+            y, [decide(p, stretch if spread_first else 1.0) for p in proba]
+        )
+        if best is None or kappa > best.kappa + 1e-9:
+            best = _Choice(c, stretch, kappa, proba)
     assert best is not None
-    c, _, proba = best
-    spread = statistics.pstdev([expected(p) for p in proba])
-    stretch = round(min(MAX_STRETCH, max(1.0, statistics.pstdev(y) / spread)), 2) if spread else 1.0
-    kappa = quadratic_weighted_kappa(y, [decide(p, stretch) for p in proba])
-    return _Choice(c, stretch, kappa, proba)
+    given = [decide(p, best.stretch) for p in best.proba]  # the kappa of the levels given
+    return _Choice(best.c, best.stretch, quadratic_weighted_kappa(y, given), best.proba)
 
 
 def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifact:
@@ -172,13 +185,13 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
             crit_y.append(a.labels.criteria[cid])
             crit_group.append(index)
             crit_fold.append(fold_of[index])
-    crit = _choose(crit_x, crit_y, crit_fold, CRITERION_FEATURES, decide)
+    crit = _choose(crit_x, crit_y, crit_fold, CRITERION_FEATURES, spread_first=False)
     mean_expected: dict[int, list[float]] = {}
     for g, proba in zip(crit_group, crit.proba, strict=True):
         mean_expected.setdefault(g, []).append(expected(proba))
     overall_x = [[*bases[i], sum(v) / len(v)] for i, v in sorted(mean_expected.items())]
     names = [*ANSWER_FEATURES, "criteria_mean"]
-    over = _choose(overall_x, overall_y, fold_of, names, most_likely)
+    over = _choose(overall_x, overall_y, fold_of, names, spread_first=True)
     cascade = _cascade_threshold(overall_y, over.proba, over.stretch)
     return TrainedArtifact(
         version=VERSION,
