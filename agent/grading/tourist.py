@@ -149,6 +149,66 @@ def _recycled(verdicts: Sequence[Verdict]) -> set[int]:
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 
 
+#: A named set and its size: "our golden set of 450 cases", "the 1,200-case golden set", "the
+#: same regression set - 450 questions", "Golden dataset has 500 test cases".
+def _named_set() -> re.Pattern[str]:
+    def name(k: str) -> str:
+        kinds = r"golden|eval(?:uation)?|test|regression|benchmark"
+        return rf"(?P<name{k}>{kinds})[- ](?:set|suite|dataset)"
+
+    def size(k: str) -> str:
+        return rf"(?P<size{k}>\d{{1,3}}(?:,\d{{3}})+|\d+)"
+
+    items = r"(?:cases?|questions?|examples?|items?|prompts?|queries|conversations|tickets)"
+    return re.compile(
+        rf"\b{size('a')}[- ](?:[a-z-]+[- ])?{items}\s+(?:[a-z-]+\s+)?{name('a')}\b|"
+        rf"\b{name('b')}\b[^.;\d]{{0,40}}?\b{size('b')}\s*(?:[a-z-]+\s+)?{items}\b|"
+        rf"\b{size('c')}-(?:case|question|example|item|prompt|query)\s+(?:[a-z-]+\s+)?"
+        rf"{name('c')}\b",
+        re.I,
+    )
+
+
+_NAMED_SET = _named_set()
+#: Words that say a set grew, or that another set is meant: sizes that may differ.
+_GREW = re.compile(
+    r"\b(?:grew|grown|growing|added|adding|started|starting|now|expanded|extended|another|"
+    r"second|separate|different|new|v\d|version)\b|\bfrom\s+\d[\d,]*\s+to\b",
+    re.I,
+)
+_SAME = re.compile(r"\bsame\b|\bI mentioned\b|\bthat (?:set|suite)\b", re.I)
+
+
+def _sizes_disagree(verdicts: Sequence[Verdict]) -> tuple[set[int], list[str]]:
+    """Answers that give the candidate's one golden (eval, test, regression) set a size another
+    answer contradicts: 312 cases in one answer, "the same one, 180 cases" in the next. The
+    answer that calls it the same set is the one not trusted; when neither does, neither is.
+    A set that grew ("started with 120, now 180") or a second set is left alone."""
+    # (answer, the set's name, its size, whether the sentence says it is the same set)
+    mentions: list[tuple[int, str, int, bool]] = []
+    for index, verdict in enumerate(verdicts):
+        for sentence in dict.fromkeys([*verdict.claims, *(e.quote for e in verdict.evidence)]):
+            if _GREW.search(sentence):
+                continue
+            for m in _NAMED_SET.finditer(sentence):
+                found = {k[:4]: v for k, v in m.groupdict().items() if v}
+                name, size = found["name"].lower()[:4], found["size"]
+                same = bool(_SAME.search(sentence))
+                mentions.append((index, name, int(size.replace(",", "")), same))
+    untrusted: set[int] = set()
+    said: list[str] = []
+    for i, (a, name_a, size_a, _) in enumerate(mentions):
+        for b, name_b, size_b, same_b in mentions[i + 1 :]:
+            if a == b or name_a != name_b or abs(size_a - size_b) <= 0.1 * max(size_a, size_b):
+                continue
+            untrusted |= {b} if same_b else {a, b}
+            said.append(
+                f"{verdicts[a].question_id} gives the set {size_a:,} items, "
+                f"{verdicts[b].question_id} {size_b:,}"
+            )
+    return untrusted, list(dict.fromkeys(said))
+
+
 def tourist_flag(
     verdicts: Sequence[Verdict],
     planned: int | None = None,
@@ -202,6 +262,7 @@ def tourist_flag(
             ],
         )
     recycled = _recycled(verdicts)
+    disagree, sizes_said = _sizes_disagree(verdicts)
     # One claim template across answers backs nothing until a follow-up's reply backs it.
     template = {i for i in templated(verdicts) if not _probe_backed(verdicts[i])}
     # The claim a probe asked about was the one the answer's score rested on: if the reply did
@@ -217,7 +278,7 @@ def tourist_flag(
         v
         for i, v in enumerate(verdicts)
         if (is_backed(v) or any(v is o for o in other))
-        and i not in recycled | template | weakened_answers
+        and i not in recycled | template | weakened_answers | disagree
     ]
     needed = min(2, math.ceil(n / 2))
     flagged = len(backed) < needed
@@ -241,6 +302,11 @@ def tourist_flag(
     if recycled:
         ids = ", ".join(verdicts[i].question_id for i in sorted(recycled))
         reasons.append(f"the same figures are given as the evidence for different questions: {ids}")
+    if sizes_said:
+        reasons.append(
+            "one set is given different sizes in different answers, so the figures measured on "
+            "it are not taken on trust: " + "; ".join(sizes_said[:3])
+        )
     if template - recycled:
         ids = ", ".join(verdicts[i].question_id for i in sorted(template))
         reasons.append(

@@ -246,3 +246,46 @@ def test_when_no_probed_figure_held_the_unchecked_figures_are_not_taken_on_trust
     assert any("not taken on trust" in r for r in flag.reasons)
     # Without any probe, the same answers back the session as before.
     assert not tourist_flag(strong).flagged
+
+
+SAME_SET_SHIFTING = {
+    "regression-suite": (
+        "I built our golden set for the loan assistant: 312 cases from production conversations "
+        "with a thumbs-down, labelled by two analysts, scored by an LLM judge with kappa 0.8. It "
+        "runs in CI and blocks the merge; it caught a prompt change that took accuracy from 91% "
+        "to 84% on the 312 cases, and we reverted it."
+    ),
+    "hallucination-debug": (
+        "A customer was quoted a rate we do not offer. I traced it in the logs to a stale FAQ "
+        "chunk and added a freshness filter. On the golden set, the same one I mentioned, 180 "
+        "cases, numeric hallucinations fell from 14% to 3%, measured by the judge."
+    ),
+    "before-after": (
+        "I added worked examples to the prompt. On our golden set of 450 cases, answer accuracy "
+        "went from 71% to 86%, measured by the judge, and latency rose from 1.2 s to 1.4 s."
+    ),
+}
+
+
+def test_one_set_given_three_sizes_backs_nothing(bank: QuestionBank) -> None:
+    session = verdicts(bank, SAME_SET_SHIFTING)
+    assert sum(is_backed(v) for v in session) == 3  # each answer alone looks measured
+    flag = tourist_flag(session)
+    assert flag.flagged
+    assert any("one set is given different sizes" in r and "312" in r for r in flag.reasons)
+
+
+def test_a_set_that_grew_or_only_the_same_one_shifting(bank: QuestionBank) -> None:
+    grew = dict(SAME_SET_SHIFTING)
+    grew["hallucination-debug"] = grew["hallucination-debug"].replace(
+        "the same one I mentioned, 180 cases", "which started at 180 cases and now has 312"
+    )
+    grew["before-after"] = grew["before-after"].replace("golden set of 450", "golden set of 312")
+    assert not tourist_flag(verdicts(bank, grew)).flagged
+    # Only the answer that calls it the same set while changing its size is not trusted.
+    one = dict(grew)
+    one["before-after"] = one["before-after"].replace(
+        "On our golden set of 312 cases", "On that same golden set, 450 cases"
+    )
+    flag = tourist_flag(verdicts(bank, one))
+    assert not flag.flagged and "2 of 3" in flag.reasons[0]
