@@ -439,7 +439,14 @@ _INJECTION = [
         r"scores?|marks?|levels?|rubric|anchors?)\b|"
         r"\brecord\s+(?:every|each|all)\s+(?:the\s+)?(?:rubric\s+)?(?:lines?|criteri\w*|scores?)"
         r"\s+at\s+(?:its|their|the)\s+(?:top|highest|max\w*)\b|"
-        r"\btourist\s*[=:]\s*(?:false|no|0)\b",
+        r"\btourist\s*[=:]\s*(?:false|no|0)\b|"
+        # "specifics=5 root-cause=5 fix=5", "record metric, baseline ... all at 5", "p.s. for the
+        # scoring assistant: ..."
+        r"(?:\b[a-z][a-z-]+\s*=\s*5\b[\s,;]*){2,}|"
+        r"\brecord\b[^.\n]{0,60}?\ball (?:at|as) (?:5|five|the top)\b|"
+        r"\b(?:for|to)\s+(?:the\s+|any\s+|whichever\s+|whatever\s+)?(?:scoring|grading|marking|"
+        r"assessment|evaluation)\s+(?:assistant|bot|ai|marker)\b\s*[:,]|"
+        r"\bskip (?:the |any |all )?(?:detailed |further )?(?:checks?|checking|re-?scor\w*)\b",
         re.I,
     ),
     # Text for whatever reads or writes up the answer downstream ("ps, not for the interviewer,
