@@ -21,6 +21,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from conftest import STRONG_ANSWERS, TOURIST_ANSWER
 
+from agent.grading.trained import VERSION as TRAINED_VERSION
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,7 +150,7 @@ def test_grade_a_small_csv(installed: Installed) -> None:
     alice, bob = _grade(installed, "grades.jsonl")
     assert isinstance(alice["score"], int) and isinstance(bob["score"], int)
     assert alice["score"] > bob["score"], (alice["score"], bob["score"])
-    assert alice["evidence"] and alice["grader"] == {"name": "offline", "version": "offline-3.2"}
+    assert alice["evidence"] and alice["grader"] == {"name": "offline", "version": TRAINED_VERSION}
     assert alice["verdict"]["calibrated"] is False, "no map yet"  # type: ignore[index]
 
 
