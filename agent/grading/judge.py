@@ -351,10 +351,13 @@ class LLMJudge(Grader):
                 f"held at 3: the judge's 4-5 on {', '.join(unsupported)} quotes no measured figure "
                 "or artefact that the deterministic reading of the answer also finds"
             )
+        rules_overall: int | None = None
         if base["injection"] and self.needs_measured_support:
-            # An answer that addresses the grader gets no criterion above the deterministic
-            # reading of what is left, so a payload sentence the detector missed buys nothing.
+            # An answer that addresses the grader gets no criterion, and no overall, above the
+            # deterministic reading of what is left, so a payload sentence the detector missed
+            # buys nothing (the rules hold an unmeasured answer at 2 whatever its criteria).
             rules = _rules().grade_clean(question, text, list(base["injection_quotes"]))
+            rules_overall = rules.score
             held = [c for c, s in criteria.items() if s > rules.criteria.get(c, s)]
             if held:
                 criteria = {c: min(s, rules.criteria.get(c, s)) for c, s in criteria.items()}
@@ -363,6 +366,12 @@ class LLMJudge(Grader):
                     "grader, so no criterion is scored above what its remaining evidence supports"
                 )
         overall = int(sum(criteria.values()) / len(criteria) + 0.5)
+        if rules_overall is not None and overall > rules_overall:
+            overall = rules_overall
+            flags.append(
+                f"held at {rules_overall}: the answer addresses the grader, and the evidence rules "
+                "give what is left no more"
+            )
         if dropped and not kept:
             overall = min(overall, 2)
             flags.append("judge cited evidence that is not in the answer: capped at 2")
