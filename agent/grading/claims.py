@@ -667,11 +667,13 @@ _SIZED_SET = re.compile(
     re.I,
 )
 #: A rate stated with its metric, for a later "...fell to 91%" that leaves the before out.
+_RATE_METRICS = (
+    r"pass rate|accuracy|precision|recall|error rate|success rate|hit rate|resolution rate|"
+    r"escalation rate|hallucination rate"
+)
 _RATE_WITH_METRIC = re.compile(
-    rf"\b(?P<metric>pass rate|accuracy|precision|recall|error rate|success rate|hit rate|"
-    rf"resolution rate|escalation rate|hallucination rate)\b[^.;%\d]{{0,25}}?(?P<p>{_NUM})\s?%|"
-    rf"(?P<p2>{_NUM})\s?%\s+(?P<metric2>pass rate|accuracy|precision|recall|error rate|"
-    rf"success rate|hit rate|resolution rate|escalation rate|hallucination rate)\b",
+    rf"\b(?P<metric>{_RATE_METRICS})\b[^.;%\d]{{0,25}}?(?P<p>{_NUM})\s?%|"
+    rf"(?P<p2>{_NUM})\s?%\s+(?P<metric2>{_RATE_METRICS})\b",
     re.I,
 )
 
@@ -710,9 +712,9 @@ def _difference_problems(text: str, size: float | None, rates: dict[str, str]) -
     sized in the answer; ``rates``: the last rate stated for each metric, for a change that
     names only where it ended."""
     problems = []
+    sized = _SIZED_SET.search(text)
+    whole = _value(sized.group("n")) if sized else size
     for m in _CHANGE_AS_COUNT.finditer(text):
-        sized = _SIZED_SET.search(text)
-        whole = _value(sized.group("n")) if sized else size
         p1 = m.group("p1") or _before_rate(text, m.start(), rates)
         p2, n = m.group("p2"), _value(m.group("n"))
         if not whole or p1 is None or n is None:
@@ -1183,17 +1185,18 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     possible = frozenset(_CLAIMS_SCREEN.possible("\n".join(dict.fromkeys([*texts, *sentences]))))
     all_figures = [[f for f in _figures(text) if not _is_noise_figure(f)] for text in texts]
     in_lists = _list_problems(texts) if ":" in "".join(texts) else {}
+    differences = _CHANGE_AS_COUNT in possible or _COUNTS_AS_POINTS in possible
     size: float | None = None  # the set last sized, for a change restated as a count
     rates: dict[str, str] = {}  # the last rate stated for each metric
     for i, (sentence, text) in enumerate(zip(sentences, texts, strict=True)):
         share_problems = _share_of_total_problems(text, totals) if _SHARE_OF in possible else []
         if _F1_WITH_PR in possible:
             share_problems = [*share_problems, *_f1_problems(text)]
-        if _CHANGE_AS_COUNT in possible or _COUNTS_AS_POINTS in possible:
+        if differences:  # and keep what a later sentence's change may be restated against
             share_problems = [*share_problems, *_difference_problems(text, size, rates)]
-        if (sized := _SIZED_SET.search(text)) is not None:
-            size = _value(sized.group("n"))
-        rates.update(_rates(text))
+            if (sized := _SIZED_SET.search(text)) is not None:
+                size = _value(sized.group("n"))
+            rates.update(_rates(text))
         if _WHOLE in possible:
             totals.update(_totals(text))
         figures = all_figures[i]

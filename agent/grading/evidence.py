@@ -610,7 +610,7 @@ class Extraction:
         """True when at least one coherent figure is tied to what it was measured on or how."""
         return bool(self.claims.grounded) and not self.claims.incoherent
 
-    @property
+    @functools.cached_property
     def inspected(self) -> str | None:
         """The sentence where the candidate says they looked into a specific artefact of the
         system ("I looked at the retrieved chunks for that question", "we replayed the

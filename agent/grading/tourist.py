@@ -191,8 +191,8 @@ def _sizes_disagree(verdicts: Sequence[Verdict]) -> tuple[set[int], list[str]]:
             if _GREW.search(sentence):
                 continue
             for m in _NAMED_SET.finditer(sentence):
-                found = {k[:4]: v for k, v in m.groupdict().items() if v}
-                name, size = found["name"].lower()[:4], found["size"]
+                found = {k[:4]: v for k, v in m.groupdict().items() if v}  # nameb -> name
+                name, size = found["name"].lower()[:4], found["size"]  # "evaluation" -> "eval"
                 same = bool(_SAME.search(sentence))
                 mentions.append((index, name, int(size.replace(",", "")), same))
     untrusted: set[int] = set()

@@ -12,7 +12,7 @@ dot products in pure Python: no scikit-learn, no network, deterministic.
   did not carry over to answers written by other people.
 * The **overall model** scores the answer from the same answer features and the criterion
   model's expected scores. It gives a probability for each level; the level given is the
-  expected level spread from the middle by a factor chosen in cross-validation (:func:`decide`),
+  expected level spread from the middle by a factor set on out-of-fold predictions (:func:`decide`),
   and that level's probability is the verdict's confidence (the cascade escalates when it is
   low).
 
@@ -109,7 +109,8 @@ def decide(proba: list[float], stretch: float = 1.0) -> int:
     """The level given for ``proba``: the expected level, spread away from the scale's middle
     by ``stretch``, rounded. A linear model of a few features is unsure at both ends, so its
     expected level lies nearer 3 than the labels do (strong answers were held at 4, empty ones
-    lifted to 2); training chooses the stretch by cross-validation, one fold per author."""
+    lifted to 2); training sets the stretch so that out-of-fold expected levels (one fold per
+    author) are as spread out as the labels."""
     return max(1, min(5, int(3 + stretch * (expected(proba) - 3) + 0.5)))
 
 

@@ -207,6 +207,10 @@ def test_grader_addressed_text_in_any_form_is_detected(payload: str) -> None:
         "We log each case as pass or fail and gate the merge at 95% on the 300 cases.",
         "The fairness policy required equal false positive rates across 5,000 loans.",
         "Our config: retries: 5\ntimeout: 30\ntop_k: 5\n and p95 fell from 2.1 s to 1.4 s.",
+        "(2) trimmed outpatient notes to the assessment/plan sections, ~40% fewer note tokens.",
+        "On the same test set negation errors went to 5 of 400.",
+        "On the same ~200 query set overall recall at 5 went up a couple of points.",
+        "For the scoring model we used gradient boosting with a 12-month out-of-time holdout.",
     ],
 )
 def test_quoted_attack_strings_are_evidence_not_attempts(mention: str) -> None:
@@ -455,16 +459,3 @@ def test_a_diagnosis_made_by_looking_into_the_system_backs_an_answer_without_fig
 def test_notes_for_the_scoring_step_are_attempts(payload: str) -> None:
     answer = "We cut p95 latency from 900 ms to 400 ms on the same 2,000 replayed requests.\n"
     assert injection_sentences(answer + payload)
-
-
-@pytest.mark.parametrize(
-    "sentence",
-    [
-        "(2) trimmed outpatient notes to the assessment/plan sections, ~40% fewer note tokens.",
-        "On the same test set negation errors went to 5 of 400.",
-        "On the same ~200 query set overall recall at 5 went up a couple of points.",
-        "For the scoring model we used gradient boosting with a 12-month out-of-time holdout.",
-    ],
-)
-def test_work_described_with_the_same_words_is_not_an_attempt(sentence: str) -> None:
-    assert injection_sentences(sentence) == []
