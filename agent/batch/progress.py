@@ -69,4 +69,9 @@ class RichProgress:
         self._bar.update(self._task, advance=1, spent=self._spent())
 
     def stop(self) -> None:
+        # rich tells its refresh thread to stop but does not wait for it; a thread still alive
+        # would keep the next batch in this process from forking workers.
+        thread = getattr(self._bar.live, "_refresh_thread", None)
         self._bar.stop()
+        if thread is not None:
+            thread.join()

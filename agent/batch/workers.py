@@ -237,8 +237,11 @@ class WorkerPool:
                 process.terminate()
                 process.join()
         for channel in (self.todo, self.done):
-            channel.cancel_join_thread()
+            if not graceful:  # what is still buffered may never be read: do not wait for it
+                channel.cancel_join_thread()
             channel.close()
+            if graceful:  # every worker read its share: the queue's feeder thread ends now
+                channel.join_thread()
 
 
 def _worker(job: _Job) -> None:

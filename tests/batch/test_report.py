@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -121,7 +122,9 @@ def test_progress_bar_shows_counts_rate_cost_and_cache_hits() -> None:
     scored = Verdict(question_id="q", score=3, criteria={"a": 3}, grader=info, usage=usage)
     bar.advance(Tally.of(scored))
     bar.advance(Tally.of(Verdict(question_id="q", score=None, criteria={}, grader=info)))
+    threads = threading.active_count()
     bar.stop()
+    assert threading.active_count() == threads - 1, "the refresh thread has ended"
     shown = stream.getvalue()
     assert "4/5" in shown and "$0.2500" in shown and "1 cache hits" in shown
     assert "1 unscored" in shown and "/s" in shown and "eta" in shown

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from conftest import STRONG_ANSWERS, TOURIST_ANSWER
 
 from agent import Question, QuestionBank, Verdict, get_grader
 from agent.batch import BatchOptions, LimitSettings, grade_file
-from agent.batch.workers import most_workers, share, usable_workers
+from agent.batch.workers import most_workers, share
 from agent.grading.base import Grader, GraderInfo, GraderOptions
 from agent.providers.cache import ResponseCache
 
@@ -36,6 +38,7 @@ def test_two_workers_write_the_rows_one_process_writes(tmp_path: Path, bank: Que
     assert two.graded == one.graded == len(ROWS) and two.unscored == one.unscored
     assert by_pair(tmp_path / "one.jsonl") == by_pair(tmp_path / "two.jsonl")
     assert not multiprocessing.active_children()
+    assert threading.active_count() == 1, "no thread left behind to stop the next batch forking"
     again = grade_file(
         answers, tmp_path / "two.jsonl", bank, get_grader("offline"), BatchOptions(workers=2)
     )
@@ -130,15 +133,21 @@ def test_limits_are_shared_out_among_workers_and_add_up_to_the_whole() -> None:
 
 
 def test_workers_are_not_forked_from_a_threaded_process() -> None:
-    assert usable_workers(1) == 1 and usable_workers(4) == 4
-    release = threading.Event()
-    thread = threading.Thread(target=release.wait)
-    thread.start()
-    try:
-        assert usable_workers(4) == 1
-    finally:
-        release.set()
-        thread.join()
+    # A fresh interpreter: whether this one has threads depends on what ran before.
+    script = """
+import threading
+from agent.batch.workers import usable_workers
+alone = usable_workers(1), usable_workers(4)
+release = threading.Event()
+thread = threading.Thread(target=release.wait)
+thread.start()
+threaded = usable_workers(4)
+release.set()
+thread.join()
+print(*alone, threaded)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["1", "4", "1"]
 
 
 def test_the_response_cache_opens_its_own_connection_after_fork(tmp_path: Path) -> None:
