@@ -297,7 +297,11 @@ _BREAKDOWN_CUE = re.compile(
     re.I,
 )
 _NOISE = re.compile(
-    r"(?:±|\+/-|\bconfidence interval|\bci\b|\bp\s?[<=]\s?0?\.\d+|\bp-value|\bsignifican\w*|"
+    # "CI" is a confidence interval only beside its level or its bounds ("95% CI 5 to 13",
+    # "CI [0.61, 0.70]"); "replayed in CI" and "the CI gate" are continuous integration.
+    r"(?:±|\+/-|\bconfidence interval|\b\d{2}(?:\.\d)?\s?%\s?ci\b|"
+    r"\bci\s*(?:[\[(:=±]|-?\d|(?:of|was|is|from|between)\s+[\[(±+-]?\d)|"
+    r"\bp\s?[<=]\s?0?\.\d+|\bp-value|\bsignifican\w*|"
     r"\bbootstrap\w*|\bvariance\b|\bstd\b|\bstandard deviation|\bacross (?:\d+ )?(?:runs|seeds|"
     r"folds|weeks|days)|\bseeds?\b|\bnoise\b|\bweekly range|\brun[- ]to[- ]run|\bspread\b|"
     r"\bpowered\b|\bwithin noise|\bbeyond noise|\binterval\b)",

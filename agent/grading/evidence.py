@@ -140,7 +140,7 @@ _GRADER_LABEL = (
 )
 _THOUGHT_LABEL = r"(?:thought process|reasoning|analysis|assessment)\s*:"
 _INJECTION = [
-    re.compile(
+    _IGNORE_RULES := re.compile(
         r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|every\s+)?"
         r"(?:previous|prior|above|earlier|preceding|system|grading|scoring)?\s*"
         r"(?:instructions?|prompts?|rules|directions|rubric|guidelines|criteria)",
@@ -661,7 +661,34 @@ def _attempts(
         for match in pattern.finditer(text)
         if not any(start <= match.start() and match.end() <= end for start, end in quoted)
         and not (pattern in _WEAK_INJECTION and _reports_work(*(within or (text, 0)), match))
+        and not (pattern is _IGNORE_RULES and _describes_defence(text, match))
     ]
+
+
+#: What a defence is told to ignore (instructions that come in with untrusted content), and who
+#: tries to override a system prompt: "the model must ignore any instruction from the user", "a
+#: user tries to override the system prompt" describe a defence; they address no grader.
+_UNTRUSTED_SOURCE = re.compile(
+    r"\s+(?:that\s+(?:come|appear|arrive)s?\s+)?(?:from|in|inside|within|embedded in|contained in)"
+    r"\s+(?:the\s+|a\s+|any\s+)?(?:users?|user[- ](?:text|input|content|messages?)|documents?|"
+    r"retrieved|content|inputs?|emails?|tool (?:outputs?|results?)|web ?pages?|pages|untrusted|"
+    r"third[- ]party|external|uploaded|customer|chunks?|pdfs?|files?)\b",
+    re.I,
+)
+_ATTACKER_TRIES = re.compile(
+    r"\b(?:users?|attackers?|someone|adversar\w+|inputs?|documents?|emails?|payloads?|customers?|"
+    r"people)\s+(?:\w+\s+){0,2}(?:tries|tried|try|trying|attempts?|attempted|attempting|wants?|"
+    r"wanted|managed|can|could)\s+to\s+$",
+    re.I,
+)
+
+
+def _describes_defence(text: str, match: re.Match[str]) -> bool:
+    """An 'ignore the instructions' phrase that describes a defence rather than giving an order."""
+    return bool(
+        _UNTRUSTED_SOURCE.match(text, match.end())
+        or _ATTACKER_TRIES.search(text, max(0, match.start() - 60), match.start())
+    )
 
 
 #: A quoted key and its colon just before a quotation: the quotation is a value in a data

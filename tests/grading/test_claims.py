@@ -506,3 +506,18 @@ def test_more_figures_that_cannot_be_true(answer: str, problem: str) -> None:
 )
 def test_and_their_true_twins(answer: str) -> None:
     assert claims_of(answer).problems == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "noise"),
+    [
+        ("The 300 cases are replayed in CI on every prompt change.", False),
+        ("The CI gate blocks the merge when a case fails.", False),
+        ("Pass rate rose 9 points (95% CI 5 to 13) on the same 300 cases.", True),
+        ("Recall went from 0.61 to 0.70, CI [0.66, 0.74], on 1,200 queries.", True),
+    ],
+)
+def test_ci_is_a_confidence_interval_only_beside_its_level_or_bounds(
+    sentence: str, noise: bool
+) -> None:
+    assert read_claims([sentence]).noise is noise
