@@ -54,6 +54,13 @@ def test_a_result_then_its_baseline_asks_about_the_result() -> None:
     assert probe is not None and probe.figure == "82%" and "the 64% measured" in probe.prompt
 
 
+def test_a_set_referred_back_to_by_its_size_is_not_asked_for_again() -> None:
+    answer = "Our eval set has 200 questions. Accuracy went from 81% to 88% on the same 200."
+    probe = claim_to_probe(answer)
+    assert probe is not None and probe.lacks == ("method",)
+    assert "on what set" not in probe.prompt and "was the 81% measured" in probe.prompt
+
+
 @pytest.mark.parametrize(
     "answer",
     [
@@ -423,5 +430,8 @@ def test_once_a_figure_falls_apart_a_complete_looking_figure_is_asked_about_too(
 def test_a_complete_looking_figure_is_not_asked_about_without_doubt(interview: Interview) -> None:
     step = interview.start(question_ids=["retrieval-quality"], max_followups=1)
     end = interview.answer(step.session_id, COMPLETE)
-    assert end.done and end.report is not None  # no follow-up of any kind was needed
+    if not end.done:  # a rubric probe may ask for what the rubric misses, never about the figure
+        assert "79%" not in end.prompt and "61%" not in end.prompt
+        end = interview.answer(end.session_id, "That's all I have on it.")
+    assert end.done and end.report is not None
     assert [c for q in end.report.questions for c in q.verdict.claim_checks] == []

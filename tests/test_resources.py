@@ -5,12 +5,12 @@ Installed from a wheel (no checkout) is ``tests/cli/test_wheel.py``.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from agent import UserError
 from agent._resources import (
@@ -83,8 +83,27 @@ def test_train_and_eval_take_a_golden_directory(
     )
     golden = tmp_path / "golden"
     shutil.copytree(ROOT / "golden", golden)
+    # Two questions' answers by 28 authors are too few to cross-validate by author: one line.
+    for answers in (golden / "answers").glob("*.yaml"):
+        if answers.name not in {"latency-budget.yaml", "sub-100ms-serving.yaml"}:
+            answers.unlink()
+    too_few = run("train", "--check", "--golden-dir", str(golden))
+    assert too_few.returncode == 2
+    assert too_few.stderr.strip().startswith(
+        "screener: error: training cross-validates by author: it needs calibration answers"
+    ), too_few.stderr
+    # Three authors' answers to every question train in seconds; the count shows which were read.
+    shutil.rmtree(golden)
+    shutil.copytree(ROOT / "golden", golden)
+    authors = {"team", "outside-n01", "outside-n02"}
+    for path in (golden / "answers").glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["answers"] = [a for a in data["answers"] if a.get("author", "team") in authors]
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     trained = run("train", "--check", "--golden-dir", str(golden))
-    assert re.search(r"trained on \d+ calibration answers", trained.stderr), trained.stderr
+    kept = [a for a in load_golden_answers(golden) if a.split == "calibration"]
+    assert {a.author for a in kept} == authors
+    assert f"trained on {len(kept)} calibration answers" in trained.stderr, trained.stderr
     shutil.rmtree(golden / "sessions")
     no_sessions = run("eval", "--golden-dir", str(golden))
     assert no_sessions.returncode == 2

@@ -165,6 +165,10 @@ def _integer(text: str | None) -> int | None:
     return int(match.group(0).replace(",", "")) if match else None
 
 
+#: A set named before, referred back to by its size: "on the same 200", "across those 450".
+_SAME_SET = re.compile(r"\b(?:the same|those|these|that)\s+\d[\d,]*(?:k\b)?(?!\s*%)", re.I)
+
+
 def _lacks(claim: Claim) -> tuple[str, ...]:
     """What the claim's own sentence does not tie it to. A method said elsewhere in the answer
     does not count: a rehearsed claim sits next to rubric words ("it runs in CI"), and asking
@@ -172,7 +176,7 @@ def _lacks(claim: Claim) -> tuple[str, ...]:
     lacks = []
     if claim.method is None:
         lacks.append("method")
-    if claim.measured_on is None:
+    if claim.measured_on is None and not _SAME_SET.search(claim.sentence):
         lacks.append("set")
     if not claim.pairs and not _BASELINE.search(claim.sentence):
         lacks.append("baseline")

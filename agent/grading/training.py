@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._errors import MissingDependencyError
+from .._errors import MissingDependencyError, UserError
 from .._models import GoldenAnswer
 from ..bank import QuestionBank
 from ..evaluation import quadratic_weighted_kappa
@@ -102,6 +102,33 @@ def author_folds(answers: Sequence[GoldenAnswer]) -> list[int]:
     return [own.index(a.author) + 1 if a.author in own else 0 for a in answers]
 
 
+def _check_folds(data: Sequence[GoldenAnswer], fold_of: list[int]) -> None:
+    """Cross-validation by author needs two folds, and every level 1-5 (overall and on the
+    criteria) among the answers outside each fold; say which is missing rather than fail in
+    the fit."""
+    counts: dict[str, int] = {}
+    for a in data:
+        counts[a.author] = counts.get(a.author, 0) + 1
+    if len(set(fold_of)) < 2:
+        raise UserError(
+            f"training cross-validates by author: it needs calibration answers by at "
+            f"least one author with {MIN_AUTHOR_FOLD} or more besides the rest; found "
+            f"{len(data)} by {len(counts)} authors (largest {max(counts.values(), default=0)})"
+        )
+    for fold in sorted(set(fold_of)):
+        rest = [a for a, f in zip(data, fold_of, strict=True) if f != fold]
+        seen = {a.labels.overall for a in rest} & {
+            level for a in rest for level in a.labels.criteria.values()
+        }
+        if missing := sorted({1, 2, 3, 4, 5} - seen):
+            who = sorted({a.author for a, f in zip(data, fold_of, strict=True) if f == fold})
+            raise UserError(
+                f"training: without the answers of {', '.join(who)}, the calibration "
+                f"split has no overall or criterion label at level {missing[0]}; every level "
+                "1-5 must occur in each cross-validation fold's training part"
+            )
+
+
 @dataclass
 class _Choice:
     """The regularisation and decision stretch chosen by cross-validation, with their
@@ -174,6 +201,7 @@ def train(answers: Sequence[GoldenAnswer], bank: QuestionBank) -> TrainedArtifac
         )
     )
     fold_of = author_folds(data)
+    _check_folds(data, fold_of)
     crit_x, crit_y, crit_group, crit_fold, bases, overall_y = [], [], [], [], [], []
     for index, a in enumerate(data):
         question = bank.get(a.question_id)

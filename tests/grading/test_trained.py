@@ -18,7 +18,7 @@ from agent import (
     grade_blocking,
     load_golden_answers,
 )
-from agent._models import GoldenLabels, Question
+from agent._models import GoldenAnswer, GoldenLabels, Question
 from agent.evaluation import evaluate
 from agent.grading.cascade import CascadeGrader
 from agent.grading.trained import ARTIFACT, TrainedGrader, decide, load_artifact
@@ -55,6 +55,15 @@ def test_training_never_reads_the_test_split(bank: QuestionBank) -> None:
         for a in answers
     ]
     assert same_artifact(artifact_json(train(scrambled, bank)), ARTIFACT.read_text())
+
+
+def test_training_names_a_level_that_one_fold_alone_holds(bank: QuestionBank) -> None:
+    def has_five(a: GoldenAnswer) -> bool:
+        return 5 in (a.labels.overall, *a.labels.criteria.values())
+
+    answers = [a for a in load_golden_answers() if a.author == "outside-n01" or not has_five(a)]
+    with pytest.raises(UserError, match=r"without the answers of outside-n01, .* at level 5;"):
+        train(answers, bank)
 
 
 def test_offline_is_the_trained_grader_and_rules_stay_available() -> None:
