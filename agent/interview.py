@@ -63,9 +63,16 @@ from ._errors import AnswerTooLongError, SessionNotFoundError, UserError
 from ._models import ClaimCheck, EvidenceKind, Report, Turn, Verdict
 from .bank import QuestionBank, load_bank
 from .grading.base import Grader, get_grader, grade_blocking, run_blocking
-from .grading.claim_probes import ClaimProbe, apply_checks, check_reply, claim_to_probe
+from .grading.claim_probes import (
+    ClaimProbe,
+    apply_checks,
+    check_reply,
+    claim_to_probe,
+    size_probe,
+)
 from .grading.evidence import is_empty
 from .grading.normalise import plain_text
+from .grading.tourist import last_answer_clashes
 from .report import build_report
 
 #: Resume value that ends the session early (end of input, or the candidate leaves).
@@ -230,9 +237,30 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
                 for mine in state.get("claim_checks", {}).values()
                 for c in mine
             )
-            claim = claim_to_probe(last_answer, doubted=doubted)
+            earlier = [
+                Verdict.model_validate(state["verdicts"][q])
+                for q in state["question_ids"][: state["position"]]
+                if q in state["verdicts"] and q != qid
+            ]
+            clash = last_answer_clashes([*earlier, verdict])
+            asked_sizes = [p.get("sizes") for p in claim_probes.values()]
+            if clash is not None and [clash.earlier, clash.now] in asked_sizes:
+                clash = None  # the same two sizes were asked about already: never ask twice
+            claim: ClaimProbe | None
+            if clash is not None:  # one set, two sizes: ask which, before any other figure
+                claim = size_probe(clash.sentence, clash.set_words, clash.earlier, clash.now)
+                focus = (
+                    f"why the {clash.set_words} was {clash.earlier:,} items in the answer to "
+                    f"{clash.earlier_question} and {clash.now:,} here"
+                )
+            else:
+                claim = claim_to_probe(last_answer, doubted=doubted)
+                focus = (
+                    ""
+                    if claim is None
+                    else f"how the {claim.figure} was measured, on what, and against what"
+                )
             if claim is not None:
-                focus = f"how the {claim.figure} was measured, on what, and against what"
                 text = run_blocking(
                     graders(state["provider"]).phrase_probe(
                         question, claim.prompt, [focus], answers

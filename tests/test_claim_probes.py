@@ -435,3 +435,79 @@ def test_a_complete_looking_figure_is_not_asked_about_without_doubt(interview: I
         end = interview.answer(end.session_id, "That's all I have on it.")
     assert end.done and end.report is not None
     assert [c for q in end.report.questions for c in q.verdict.claim_checks] == []
+
+
+# --- one set, two sizes ------------------------------------------------------------------------
+
+SUITE_312 = (
+    "I built our golden set for the claims assistant: 312 cases taken from production chats with "
+    "a thumbs-down, labelled by two adjusters, scored by an LLM judge with kappa 0.81 against "
+    "them. It runs in CI and blocks the merge; it caught a prompt change that took accuracy from "
+    "90% to 83% on the 312 cases, so we reverted it."
+)
+DEBUG_180 = (
+    "The bot quoted a deductible we do not offer. I traced it in the logs to an outdated policy "
+    "chunk and added a freshness filter. On the golden set, the same one I mentioned, 180 cases, "
+    "numeric hallucinations fell from 12% to 2%, scored by the judge."
+)
+
+
+def _to_the_second_answer(interview: Interview) -> Any:
+    step = interview.start(
+        question_ids=["regression-suite", "hallucination-debug"], max_followups=1
+    )
+    step = interview.answer(step.session_id, SUITE_312)
+    if step.question_id == "regression-suite":  # a rubric probe may ask for what is missing
+        step = interview.answer(step.session_id, "That is all there was to it.")
+    assert step.kind == "question" and step.question_id == "hallucination-debug"
+    return interview.answer(step.session_id, DEBUG_180)
+
+
+def test_one_set_given_two_sizes_is_asked_about_before_anything_else(
+    interview: Interview,
+) -> None:
+    step = _to_the_second_answer(interview)
+    assert step.kind == "probe"
+    assert step.prompt == (
+        "Earlier you gave your golden set as 312 items, and here as 180. Is it the same set, and "
+        "how do the two sizes fit together?"
+    )
+    end = interview.answer(step.session_id, "It is the same set, the numbers are about right.")
+    assert end.done and end.report is not None
+    checks = [c for q in end.report.questions for c in q.verdict.claim_checks]
+    assert [c.outcome for c in checks] == ["weakened"]
+    assert "does not reconcile the two sizes" in checks[0].reasons[0]
+    assert any("different sizes" in r for r in end.report.tourist.reasons)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Same set. The 180 are the subset of the 312 where the answer quotes a number; the "
+        "hallucination metric only makes sense on those.",
+        "Sorry, I misspoke: it is 312.",
+    ],
+)
+def test_a_reply_that_reconciles_the_two_sizes_lifts_the_doubt(
+    interview: Interview, reply: str
+) -> None:
+    step = _to_the_second_answer(interview)
+    assert step.kind == "probe"
+    end = interview.answer(step.session_id, reply)
+    assert end.done and end.report is not None
+    checks = [c for q in end.report.questions for c in q.verdict.claim_checks]
+    assert [c.outcome for c in checks] == ["supported"]
+    assert not any("different sizes" in r for r in end.report.tourist.reasons)
+    assert not end.report.tourist.flagged
+
+
+def test_a_set_that_grew_between_answers_is_not_asked_about(interview: Interview) -> None:
+    step = interview.start(
+        question_ids=["regression-suite", "hallucination-debug"], max_followups=1
+    )
+    step = interview.answer(step.session_id, SUITE_312)
+    if step.question_id == "regression-suite":
+        step = interview.answer(step.session_id, "That is all there was to it.")
+    grew = DEBUG_180.replace("the same one I mentioned, 180 cases", "which started at 180 cases")
+    step = interview.answer(step.session_id, grew)
+    assert step.kind != "probe" or "Earlier you gave" not in (step.prompt or "")

@@ -19,7 +19,7 @@ grader (an LLM interviewer only rephrases the question):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .._models import ClaimCheck, ClaimToVerify, Verdict
@@ -37,15 +37,20 @@ class ClaimProbe:
     measured_on: str | None
     lacks: tuple[str, ...]
     prompt: str
+    #: For a probe about one set given two sizes: (the size said earlier, the size said now).
+    sizes: tuple[int, int] | None = None
 
     def as_state(self) -> dict[str, object]:
-        return {
+        state: dict[str, object] = {
             "claim": self.claim,
             "figure": self.figure,
             "measured_on": self.measured_on,
             "lacks": list(self.lacks),
             "prompt": self.prompt,
         }
+        if self.sizes is not None:
+            state["sizes"] = list(self.sizes)
+        return state
 
     @classmethod
     def from_state(cls, data: dict[str, object]) -> ClaimProbe:
@@ -58,7 +63,75 @@ class ClaimProbe:
             measured_on=None if measured_on is None else str(measured_on),
             lacks=tuple(str(x) for x in lacks),
             prompt=str(data["prompt"]),
+            sizes=_sizes(data.get("sizes")),
         )
+
+
+def _sizes(value: object) -> tuple[int, int] | None:
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    earlier, now = value
+    return int(earlier), int(now)
+
+
+def size_probe(sentence: str, set_words: str, earlier: int, now: int) -> ClaimProbe:
+    """The follow-up about one set given two sizes in two answers: which is right, and why."""
+    return ClaimProbe(
+        claim=sentence,
+        figure=f"{now:,}-item {set_words}",
+        measured_on=None,
+        lacks=("set",),
+        prompt=(
+            f"Earlier you gave your {set_words} as {earlier:,} items, and here as {now:,}. Is it "
+            "the same set, and how do the two sizes fit together?"
+        ),
+        sizes=(earlier, now),
+    )
+
+
+#: A reply that reconciles two sizes of a set: one is part of the other, or the set changed.
+_RECONCILED = re.compile(
+    r"\b(?:subset|slice|part of|of (?:those|them|which|the \d[\d,]*)|out of|only the|filtered|"
+    r"grew|grown|added|expanded|extended|started (?:with|at|as)|later|since|another|separate|"
+    r"different|second|split|version|v\d|deduplicat\w*|dropped|removed)\b",
+    re.I,
+)
+
+
+#: A reply that owns a slip: "sorry, I misspoke, it is 312", "typo, I meant 180".
+_CORRECTED = re.compile(
+    r"\b(?:misspoke|mis-?typed|typo|slip|my mistake|my bad|I meant|should have said|should be|"
+    r"wrong number|mixed (?:it |them )?up)\b",
+    re.I,
+)
+
+
+def _check_sizes(probe: ClaimProbe, reply: str, check: Callable[..., ClaimCheck]) -> ClaimCheck:
+    """Read the reply to a question about one set given two sizes. It backs the answer when it
+    gives both sizes and says how they fit (one is a slice of the other, the set grew, it is
+    another set), or owns a slip and gives the right size; a reply that only insists, or gives
+    neither size, leaves the contradiction standing."""
+    assert probe.sizes is not None
+    earlier, now = probe.sizes
+    said = {int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", reply)}
+    how = _RECONCILED.search(reply)
+    if {earlier, now} <= said and how:
+        return check(
+            "supported",
+            f"the reply gives both sizes, {earlier:,} and {now:,}, and how they fit "
+            f'("{how.group(0)}")',
+        )
+    fixed = _CORRECTED.search(reply)
+    if fixed and len(said & {earlier, now}) == 1:
+        size = next(iter(said & {earlier, now}))
+        return check(
+            "supported", f'the reply corrects the set\'s size to {size:,} ("{fixed.group(0)}")'
+        )
+    return check(
+        "weakened",
+        f"asked why one set was {earlier:,} items in one answer and {now:,} in another, the "
+        "reply does not reconcile the two sizes",
+    )
 
 
 #: A baseline said in words: "against the old prompt", "compared with last month".
@@ -439,6 +512,8 @@ def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
 
     if is_empty(text):
         return check("weakened", f"no answer when asked how the {probe.figure} was measured")
+    if probe.sizes is not None:
+        return _check_sizes(probe, text, check)
     changed = _changed_numbers(probe, text)
     how = [m.group(0) for m in _HOW.finditer(text)]
     weak = [m.group(0) for m in _WEAK_HOW.finditer(text)]

@@ -139,6 +139,12 @@ _SIZE_NOUNS = (
     r"merchants?|sellers?|shipments?|interactions?|utterances?|messages?|chats?|pairs?|"
     r"labell?ed|hand-labell?ed|held-out|annotated|real|production|logged|sampled|golden"
 )
+#: What a system runs on or for, not a set it was measured on: "ran it on 2 GPUs", "for 3 weeks".
+_NOT_A_SET = (
+    r"(?:gpus|cpus|cores|nodes|machines|instances|servers|pods|replicas|shards|workers|boxes|"
+    r"seconds|minutes|hours|days|weeks|months|quarters|years|secs|mins|hrs|wks|mths|mos|yrs|"
+    r"times|models|versions|points|pts|steps|levels|stages|percent)"
+)
 #: "on 130 questions", "~2,100 tickets per arm", "a 240-case golden set", "300 labelled disputes".
 _SET = re.compile(
     rf"(?:\b(?:on|over|across|from|of|with|using|against|in)\s+(?:the\s+|our\s+|a\s+|an\s+|"
@@ -152,6 +158,12 @@ _SET = re.compile(
     rf"|(?:\bsame\s+(?:\d+\s+)?(?:set|eval|data|cases|questions|queries|threads|tickets|"
     rf"traffic|period|month|week|harness|sample)\b)"
     rf"|(?:\bper arm\b|\beach arm\b|\bheld[- ]out\b|\bholdout\b|\bout[- ]of[- ]time\b)"
+    # "tested on 30 letters", "evaluated it over 500 calls": a sized set of any kind of thing,
+    # named by the act of testing on it (the list of set nouns above cannot name every domain's)
+    rf"|(?:\b(?:test(?:ed)?|evaluat(?:ed|e)|eval'?d|benchmark(?:ed)?|tried|ran|run|checked|"
+    rf"scored|measured|validated)\s+(?:it\s+|them\s+|this\s+|that\s+|both\s+)?"
+    rf"(?:on|over|against|across|with)\s+(?:the\s+|our\s+|a\s+|about\s+|around\s+|~)?"
+    rf"{_NUM}\s?(?:k\s)?(?:[a-z-]+\s){{0,2}}?(?!{_NOT_A_SET}\b)[a-z]{{3,}}s\b)"
     # "AUC 0.97 on validation": the split named without "set", as terse and second-language
     # answers put it
     rf"|(?:\b(?:on|in)\s+(?:the\s+)?(?:validation|test|dev|eval(?:uation)?)\b"
@@ -515,9 +527,14 @@ _INTERVAL = re.compile(
     rf"[(\[]?\s*(?P<a>{_NUM})\s?%?\s*(?:to|-|–|,)\s*(?P<b>{_NUM})",
     re.I,
 )
-_RATE_OF_A_SET = re.compile(  # "112% of backfilled rows matched": a share of a set
-    rf"(?P<v>{_NUM})\s?%\s+of\s+(?:the |our |all |those |these |its )?(?:[a-z-]+ )?[a-z]+s\s+"
-    r"(?:were|are|matched|passed|failed|had|got|came|returned|agreed)\b",
+_RATE_OF_A_SET = re.compile(  # "112% of backfilled rows matched", "130% of users said": a share
+    rf"(?<![<>≥≤]\s)(?<![<>≥≤])(?<!\bover\s)(?<!\babove\s)(?<!\bthan\s)(?<!\bunder\s)"
+    rf"(?<!\bbelow\s)(?P<v>{_NUM})\s?%\s+of\s+(?:the |our |all |those |these |its )?"
+    # of a set of things, not a ratio to a plan ("120% of target", "150% of planned stops")
+    r"(?!(?:targets?|budgets?|quotas?|plans?|planned|expected|budgeted|forecasts?|baselines?|"
+    r"estimates?|expectations?|goals?|capacity|costs?|revenues?|spend|salary|salaries|"
+    r"previous|last)\b)(?:[a-z-]+ )?[a-z]+s\b"
+    r"(?!\s+(?:of|to|in|at|on)\b)",
     re.I,
 )
 
@@ -586,6 +603,10 @@ def _sentence_problems(
             stated = [float(raw), *([float(then.group(1))] if then else [])]
             if min(abs(v - actual) for v in stated) > max(2.0, 0.05 * actual):
                 problems.append(f"{m.group(0)} is {actual:.0f}%, not the {raw}% stated beside it")
+    if "of them" in text or "of which" in text or "of those" in text:
+        problems.extend(_part_of_them_problems(text))
+    if "positive" in text or "alarm" in text:
+        problems.extend(_true_and_false_problems(text))
     for m, a, b in pairs:
         if a.value != b.value:
             problems.extend(_direction_problems(text, m, a, b))
@@ -620,7 +641,14 @@ def _sentence_problems(
             problems.append(
                 f"{m.group('x')} of {m.group('n')} is {share:.0f}%, not the {m.group('p')}%"
             )
-    if _ON_TRAINING_DATA in possible and _ON_TRAINING_DATA.search(text):
+    if (
+        _ON_TRAINING_DATA in possible
+        and _ON_TRAINING_DATA.search(text)
+        # "0.91 on the held-out month vs 0.97 on the training data": a gap, read as overfitting
+        and not re.search(
+            r"\b(?:held[- ]out|holdout|validation|test set|out[- ]of[- ]time)\b", text, re.I
+        )
+    ):
         problems.append(
             "the result was measured on the data the model was trained on, so it says nothing "
             "about new data"
@@ -909,7 +937,7 @@ def _in_line_problems(text: str) -> list[str]:
 #: "evaluated it on those same 220,000 returns it was trained on", "accuracy on the training set".
 _ON_TRAINING_DATA = re.compile(
     r"(?<![\w-])(?:evaluat\w*|test\w*|scor\w*|measur\w*|validat\w*|got|reached|"
-    r"hit)\b[^.;]{0,60}?\b(?:on|using)\s+(?:the\s+|its\s+|our\s+|those\s+|these\s+)?"
+    r"hit|achiev\w*|obtain\w*|showed|gave)\b(?:[^.;]|\.(?=\d)){0,60}?\b(?:on|using)\s+(?:the\s+|its\s+|our\s+|those\s+|these\s+)?"
     r"(?:(?:very\s+)?same\s+(?![^.;]{0,40}?(?:held[- ]out|holdout|test|validation|unseen))"
     r"[^.;]{0,40}?(?:after training|(?:it|we|the model)\s+(?:was\s+)?"
     r"trained (?:[\w.-]+\s+)?on|used (?:for|in|to) train\w*)|"
@@ -927,9 +955,53 @@ _ON_TRAINING_DATA = re.compile(
 )
 
 
+#: "12,500 of them", "of which 410", "300 of those": a part of the set counted just before it
+_PART_OF_THEM = re.compile(
+    rf"(?<![\w.,])(?P<x>{_NUM})\s+of\s+(?:them|those|these)\b|\bof\s+which\s+(?P<y>{_NUM})"
+    rf"(?![\d.,]|\s?%|\s?percent)",
+    re.I,
+)
+#: "10,000 transactions", "365 retrains", "200 hand-labelled cases": a counted set of things
+_COUNTED = re.compile(
+    rf"(?<![\w.,$€£])(?P<n>{_NUM})\s?(?:k\s)?(?:(?!of\s)[a-z-]+\s){{0,2}}?(?P<noun>[a-z]{{3,}}s)\b",
+    re.I,
+)
+
+
+def _part_of_them_problems(text: str) -> list[str]:
+    """A part larger than the set it is a part of: "we measured on 10,000 transactions and
+    12,500 of them were right", "365 retrains of which 410 were promoted". The set is the
+    nearest count of things before the part."""
+    problems = []
+    for m in _PART_OF_THEM.finditer(text):
+        part = _value(m.group("x") or m.group("y"))
+        sets = [
+            c
+            for c in _COUNTED.finditer(text, 0, m.start())
+            if not re.fullmatch(_NOT_A_SET, c.group("noun").lower())
+            # "40 tickets a day", "2 batches of queries": a rate, or what holds the set
+            and not re.match(
+                r"\s+(?:a|an|per|each|every|of(?!\s+(?:which|them|those|these)\b))\b",
+                text[c.end() : c.end() + 14],
+            )
+            and m.start() - c.end() < 100  # a count far back is not what "of them" points at
+        ]
+        if part is None or not sets:
+            continue
+        whole = _value(sets[-1].group("n"))
+        if whole and whole == int(whole) and part > whole * 1.02 and part == int(part):
+            problems.append(
+                f"{m.group(0).strip()} is more than the {sets[-1].group(0)} it is a part of"
+            )
+    return problems
+
+
 def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> list[str]:
     """A change whose own words go the other way ("latency improved from 1.1 s to 1.6 s")."""
     metric, sign = _metric_near(text, m.start())
+    if metric is None and (digit := re.search(r"\d", m.group(0))) is not None:
+        # "before, the false positive rate was 35% and after 42%": named inside the pair
+        metric, sign = _metric_near(text, m.start() + digit.start())
     if metric is None and a.unit in ("ms", "s", "$"):
         metric, sign = ("latency" if a.unit != "$" else "cost"), -1
     around = _clause_before(text, m.start())
@@ -961,7 +1033,7 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
         None,
     )  # "when we tried a cheaper model, accuracy went from 96% to 88%" calls the model cheap
     if good is None:  # "error went from 0.9 to 1.1, so that improved too"
-        good = _GOOD_AFTER.match(text, m.end())
+        good = _GOOD_AFTER.match(text, m.end()) or _GOOD_APPOSITION.match(text, m.end())
     if good and sign and not problems:
         better = went_up if sign > 0 else not went_up
         if not better:
@@ -986,9 +1058,13 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
 
 
 _GOOD_AFTER = re.compile(
-    r"[^.;,\d]{0,20}?,?\s*(?:so|which|and)\s+(?:that\s+|this\s+|it\s+)?(?:\w+\s+){0,2}?"
-    r"(?P<word>improved|got better|was better|is better|better)\b",
+    r"[^.;,\d]{0,20}?,?\s*(?:so|which|and)\s+(?:that\s+|this\s+|it\s+)?(?:\w+\s+){0,3}?"
+    r"(?P<word>improved|improvement|got better|was better|is better|better|win|gain)\b",
     re.I,
+)
+#: "from 12% to 18%, a big improvement": the change named good right after it
+_GOOD_APPOSITION = re.compile(
+    r",\s*(?:a|an)\s+(?:\w+\s+){0,2}?(?P<word>improvement|win|gain)\b", re.I
 )
 _VERSUS = re.compile(r"\bvs\.?(?!\w)|\bversus\b|\bagainst\b|\bcompared (?:to|with)\b", re.I)
 _TIME_UNITS = frozenset(
@@ -1023,6 +1099,27 @@ def _percentile_problems(text: str) -> list[str]:
         if len(found[lo]) == 1 and len(found[hi]) == 1 and found[hi][0] < found[lo][0]:
             problems.append(f"the p{hi} is below the p{lo}: a higher percentile cannot be lower")
     return problems
+
+
+#: "48 alerts, 75% of which were true positives and 40% false positives": one set's two
+#: halves, which cannot add up to more than all of it.
+_TRUE_AND_FALSE = re.compile(
+    rf"(?P<a>{_NUM})\s?%[^.;%]{{0,40}}?\b(?P<first>true|false) (?:positives?|alarms?)\b"
+    rf"[^.;%]{{0,40}}?(?P<b>{_NUM})\s?%[^.;%\d]{{0,20}}?\b(?!(?P=first)\b)(?:true|false) "
+    rf"(?:positives?|alarms?)\b",
+    re.I,
+)
+
+
+def _true_and_false_problems(text: str) -> list[str]:
+    """True and false positives given as shares of one set that add up to more than 100%."""
+    return [
+        f"the true and false positives add up to {total:g}% ({m.group('a')}% + "
+        f"{m.group('b')}%) of one set"
+        for m in _TRUE_AND_FALSE.finditer(text)
+        if (total := float(m.group("a").replace(",", "")) + float(m.group("b").replace(",", "")))
+        > 101.5
+    ]
 
 
 def _share_problems(text: str) -> list[str]:

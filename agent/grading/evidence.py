@@ -50,12 +50,20 @@ _METRIC_WORDS = (
     r"|pearson|correlation|cost|throughput|coverage|psi|ks\b|brier|ece|lift|ctr|conversion"
 )
 
+#: A rate written as a fraction or a percentage: "0.81", ".9", "~0.5", "42%".
+_RATE_VALUE = r"(?:0?\.\d+(?!\d|\.\d)|\d{1,3}(?:\.\d+)?\s?%)"
 _METRIC_START = re.compile(rf"(?:{_METRIC_WORDS})\b", re.I)
 _QUANTITY = re.compile(
     rf"(?<![\w.-])(?:[$€£]\s?{_NUM}{_MULT}|{_NUM}{_MULT}\s?(?:-\s?)?(?:[a-z][a-z-]{{1,15}}\s)?"
     rf"(?:{_UNITS}))"
     rf"|(?:\b(?:{_METRIC_WORDS})\b(?:\s+(?:of|at|was|is|=|:|went|to|from|around|about|~)){{0,3}}"
     rf"\s*~?{_NUM}(?!\w|\.\d|,\d))"
+    # "auc looked like 0.9", "precision shot up to like 0.9", "came down to ~0.8": a rate's
+    # value said in passing, a few words after its name or after the verb of its change
+    rf"|(?:\b(?:{_METRIC_WORDS})\b(?:\s+[a-z]{{1,12}}){{0,4}}?\s+(?:to|at|of|like|around|about|"
+    rf"was|is|hit|reached)\s+~?{_RATE_VALUE})"
+    rf"|(?:\b(?:down|up|back|fell|dropped|rose|climbed|recovered)\s+to\s+(?:like\s+|about\s+|"
+    rf"around\s+|~)?{_RATE_VALUE})"
     rf"|(?<![\w.-]){_RATIO}\b",
     re.IGNORECASE,
 )

@@ -14,6 +14,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from .._models import EvidenceKind, Question, TouristFlag, Verdict
 from .claim_probes import templated
@@ -179,29 +180,97 @@ _GREW = re.compile(
 _SAME = re.compile(r"\bsame\b|\bI mentioned\b|\bthat (?:set|suite)\b", re.I)
 
 
-def _sizes_disagree(verdicts: Sequence[Verdict]) -> tuple[set[int], list[str]]:
-    """Answers that give the candidate's one golden (eval, test, regression) set a size another
-    answer contradicts: 312 cases in one answer, "the same one, 180 cases" in the next. The
-    answer that calls it the same set is the one not trusted; when neither does, neither is.
-    A set that grew ("started with 120, now 180") or a second set is left alone."""
-    # (answer, the set's name, its size, whether the sentence says it is the same set)
-    mentions: list[tuple[int, str, int, bool]] = []
+@dataclass(frozen=True)
+class _Mention:
+    """A named set's size as one answer gives it."""
+
+    answer: int
+    name: str  # "gold", "eval", "test", "regr", "benc": the kind of set, cut to four letters
+    size: int
+    same: bool  # the sentence says it is the set mentioned before
+    sentence: str
+    said: str  # the words that name and size it: "golden set, the same one I mentioned, 180 cases"
+
+
+def _mentions(verdicts: Sequence[Verdict]) -> list[_Mention]:
+    found: list[_Mention] = []
     for index, verdict in enumerate(verdicts):
         for sentence in dict.fromkeys([*verdict.claims, *(e.quote for e in verdict.evidence)]):
             if _GREW.search(sentence):
                 continue
             for m in _NAMED_SET.finditer(sentence):
-                found = {k[:4]: v for k, v in m.groupdict().items() if v}  # nameb -> name
-                name, size = found["name"].lower()[:4], found["size"]  # "evaluation" -> "eval"
+                parts = {k[:4]: v for k, v in m.groupdict().items() if v}  # nameb -> name
+                name, size = parts["name"].lower()[:4], parts["size"]  # "evaluation" -> "eval"
                 same = bool(_SAME.search(sentence))
-                mentions.append((index, name, int(size.replace(",", "")), same))
+                found.append(
+                    _Mention(index, name, int(size.replace(",", "")), same, sentence, m.group(0))
+                )
+    return found
+
+
+def _clash(a: _Mention, b: _Mention) -> bool:
+    return (
+        a.answer != b.answer
+        and a.name == b.name
+        and abs(a.size - b.size) > 0.1 * max(a.size, b.size)
+    )
+
+
+@dataclass(frozen=True)
+class SizeClash:
+    """The last answer gives a set a size an earlier answer contradicts."""
+
+    earlier_question: str
+    set_words: str  # how the last answer names it: "golden set"
+    earlier: int
+    now: int
+    sentence: str  # the last answer's sentence that sizes it
+
+
+def last_answer_clashes(verdicts: Sequence[Verdict]) -> SizeClash | None:
+    """Whether the last of ``verdicts`` sizes a named set differently from an earlier answer
+    (see :func:`_sizes_disagree`): what the interviewer asks about before moving on."""
+    if len(verdicts) < 2:
+        return None
+    mentions = _mentions(verdicts)
+    last = len(verdicts) - 1
+    for now in (m for m in mentions if m.answer == last):
+        for before in (m for m in mentions if m.answer < last):
+            if _clash(before, now):
+                kind = _SET_WORDS.search(now.said)
+                return SizeClash(
+                    earlier_question=verdicts[before.answer].question_id,
+                    set_words=kind.group(0).lower() if kind else "set",
+                    earlier=before.size,
+                    now=now.size,
+                    sentence=now.sentence,
+                )
+    return None
+
+
+_SET_WORDS = re.compile(
+    r"\b(?:golden|eval(?:uation)?|test|regression|benchmark)[- ](?:set|suite|dataset)\b", re.I
+)
+
+
+def _sizes_disagree(verdicts: Sequence[Verdict]) -> tuple[set[int], list[str]]:
+    """Answers that give the candidate's one golden (eval, test, regression) set a size another
+    answer contradicts: 312 cases in one answer, "the same one, 180 cases" in the next. The
+    answer that calls it the same set is the one not trusted; when neither does, neither is.
+    A set that grew ("started with 120, now 180") or a second set is left alone, and so is an
+    answer whose follow-up about the clash was answered by a reply that reconciles the sizes."""
+    mentions = _mentions(verdicts)
     untrusted: set[int] = set()
     said: list[str] = []
-    for i, (a, name_a, size_a, _) in enumerate(mentions):
-        for b, name_b, size_b, same_b in mentions[i + 1 :]:
-            if a == b or name_a != name_b or abs(size_a - size_b) <= 0.1 * max(size_a, size_b):
+    for i, first in enumerate(mentions):
+        for second in mentions[i + 1 :]:
+            if not _clash(first, second) or any(
+                c.outcome == "supported" and c.claim == second.sentence
+                for c in verdicts[second.answer].claim_checks
+            ):  # asked about the clash, the candidate reconciled the sizes
                 continue
-            untrusted |= {b} if same_b else {a, b}
+            a, b, size_a, size_b = first.answer, second.answer, first.size, second.size
+            untrusted |= {b} if second.same else {a, b}
             said.append(
                 f"{verdicts[a].question_id} gives the set {size_a:,} items, "
                 f"{verdicts[b].question_id} {size_b:,}"

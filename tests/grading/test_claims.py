@@ -51,6 +51,36 @@ def test_a_split_named_without_set_grounds_its_figure() -> None:
     assert not claims_of("I moved to the test team and AUC went from 0.81 to 0.86.").grounded
 
 
+@pytest.mark.parametrize(
+    ("sentence", "grounded"),
+    [
+        ("I tested it on 40 discharge letters: before 9 had the wrong patient, after 2.", True),
+        ("We evaluated both over 600 transcripts and WER went from 14% to 11%.", True),
+        ("We ran it on 4 GPUs and latency went from 900 ms to 400 ms.", False),
+        ("We tried it for 3 weeks and accuracy went from 80% to 86%.", False),
+    ],
+)
+def test_a_set_of_any_kind_of_thing_tested_on_grounds_its_figure(
+    sentence: str, grounded: bool
+) -> None:
+    """Each domain counts its own things (letters, transcripts): the act of testing on a sized
+    set names it; what a system runs on, or for how long, is no set."""
+    assert bool(claims_of(sentence).grounded) is grounded
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value"),
+    [
+        ("auc looked like 0.93 which is too good for a conversion model", "0.93"),
+        ("precision shot up to like 0.9, obviously wrong", "0.9"),
+        ("I removed it and it came back to ~0.55.", "0.55"),
+        ("the hit rate was around 61% on a normal day", "61"),
+    ],
+)
+def test_a_rate_said_in_passing_is_a_quantity(sentence: str, value: str) -> None:
+    assert any(value in f.quote for f in extract(sentence).items), extract(sentence).items
+
+
 def test_a_bare_before_after_with_no_set_or_method_is_not_grounded() -> None:
     found = claims_of("After the reranker, answer accuracy went from 64% to 91%.")
     assert found.claims and not found.grounded
@@ -489,6 +519,37 @@ def test_a_hundred_percent_pass_criterion_is_not_unsupported_precision() -> None
             "Evaluated on the full 50,000-product catalogue the model was fine-tuned on.",
             "the result was measured on the data the model was trained on",
         ),
+        (
+            "Before, the refund error rate was 21% and after the prompt change it became 26%, "
+            "which was a big improvement for ops.",
+            "'Before, the refund error rate was 21% and after the prompt change it became 26%' is "
+            "worse for error",
+        ),
+        (
+            "Mismatches went from 3% to 5%, a clear improvement.",
+            "'from 3% to 5%' is worse for mismatches, but the answer calls it improvement",
+        ),
+        (
+            "We scored 8,000 invoices and 9,100 of them were read correctly after the fix.",
+            "9,100 of them is more than the 8,000 invoices it is a part of",
+        ),
+        (
+            "In 2024 we ran 52 weekly retrains, of which 60 went live after the gate.",
+            "of which 60 is more than the 52 weekly retrains it is a part of",
+        ),
+        (
+            "The monitor raised 60 alerts last quarter, 70% of them true positives and 45% false "
+            "alarms.",
+            "the true and false positives add up to 115% (70% + 45%) of one set",
+        ),
+        (
+            "My LightGBM model achieved 0.97 AUC on the training data, well above the 0.70 rules.",
+            "the result was measured on the data the model was trained on",
+        ),
+        (
+            "Thumbs-up went from 3.1 to 4.2 and 115% of reviewers said it was clearer.",
+            "115% of reviewers cannot be: a share of a set is at most 100%",
+        ),
     ],
 )
 def test_more_figures_that_cannot_be_true(answer: str, problem: str) -> None:
@@ -502,6 +563,21 @@ def test_more_figures_that_cannot_be_true(answer: str, problem: str) -> None:
         "Mean absolute band error went from 1.1 to 0.9, so that improved too.",
         "312 of 420 essays were within one band of the teacher, which is 74%.",
         "Evaluated on a held-out month the model was never trained on.",
+        "Before, the refund error rate was 26% and after the prompt change it became 21%, "
+        "which was a big improvement for ops.",
+        "Mismatches went from 5% to 3%, a clear improvement.",
+        "Accuracy went from 90% to 87%, a small loss, but cost halved, a big win.",
+        "We scored 8,000 invoices and 7,100 of them were read correctly after the fix.",
+        "In 2024 we ran 52 weekly retrains, of which 40 went live after the gate.",
+        "We ran 6 variants over 900 cases and 850 of them passed for the best one.",
+        "About 40 tickets a day for 30 days, and 300 of them were refunds.",
+        "I pulled 3 wks of search logs and on 80 of those queries I checked the top 5 by hand.",
+        "The monitor raised 60 alerts last quarter, 70% of them true positives and 30% false "
+        "alarms.",
+        "It achieved 0.88 AUC on the held-out month against 0.95 on the training data: overfit.",
+        "We scored 2,000 claims, flagging 1,300 claims of which 1,250 were really fraud.",
+        "A parcel is at risk when its route is over 120% of planned stops; 130% of target is rare.",
+        "Accuracy rose 2 points. For the model I built the features, ~30 of them, from the logs.",
     ],
 )
 def test_and_their_true_twins(answer: str) -> None:
