@@ -242,16 +242,15 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
                 for q in state["question_ids"][: state["position"]]
                 if q in state["verdicts"] and q != qid
             ]
-            clash = last_answer_clashes([*earlier, verdict])
-            asked_sizes = [p.get("sizes") for p in claim_probes.values()]
-            if clash is not None and [clash.earlier, clash.now] in asked_sizes:
-                clash = None  # the same two sizes were asked about already: never ask twice
+            # the same two sizes are never asked about twice, in either order
+            asked_sizes = [frozenset(p["sizes"]) for p in claim_probes.values() if p.get("sizes")]
+            clash = last_answer_clashes([*earlier, verdict], asked_sizes)
             claim: ClaimProbe | None
             if clash is not None:  # one set, two sizes: ask which, before any other figure
                 claim = size_probe(clash.sentence, clash.set_words, clash.earlier, clash.now)
                 focus = (
                     f"why the {clash.set_words} was {clash.earlier:,} items in the answer to "
-                    f"{clash.earlier_question} and {clash.now:,} here"
+                    f'"{bank.get(clash.earlier_question).text}" and {clash.now:,} here'
                 )
             else:
                 claim = claim_to_probe(last_answer, doubted=doubted)

@@ -486,6 +486,8 @@ def test_one_set_given_two_sizes_is_asked_about_before_anything_else(
         "Same set. The 180 are the subset of the 312 where the answer quotes a number; the "
         "hallucination metric only makes sense on those.",
         "Sorry, I misspoke: it is 312.",
+        "My mistake, 180 was wrong, it is 312.",
+        "The golden set is 180 cases, a subset of the 312 where the answer quotes a number.",
     ],
 )
 def test_a_reply_that_reconciles_the_two_sizes_lifts_the_doubt(
@@ -511,3 +513,34 @@ def test_a_set_that_grew_between_answers_is_not_asked_about(interview: Interview
     grew = DEBUG_180.replace("the same one I mentioned, 180 cases", "which started at 180 cases")
     step = interview.answer(step.session_id, grew)
     assert step.kind != "probe" or "Earlier you gave" not in (step.prompt or "")
+
+
+def test_the_same_two_sizes_are_not_asked_about_again_in_either_order(
+    interview: Interview,
+) -> None:
+    ids = ["regression-suite", "hallucination-debug", "before-after"]
+    step = interview.start(question_ids=ids, max_followups=1)
+    step = interview.answer(step.session_id, SUITE_312)
+    if step.question_id == "regression-suite":
+        step = interview.answer(step.session_id, "That is all there was to it.")
+    step = interview.answer(step.session_id, DEBUG_180)
+    assert step.kind == "probe" and "Earlier you gave" in (step.prompt or "")
+    step = interview.answer(step.session_id, "The 180 are a subset of the 312.")
+    assert step.kind == "question" and step.question_id == "before-after"
+    step = interview.answer(
+        step.session_id,
+        "I added worked examples to the prompt. On the same golden set, 312 cases, accuracy went "
+        "from 71% to 86%, scored by the judge against the adjusters' labels.",
+    )
+    asked = [t.prompt for t in interview.transcript(step.session_id) if t.kind == "probe"]
+    assert sum("Earlier you gave" in (p or "") for p in [*asked, step.prompt]) == 1
+
+
+def test_an_empty_reply_to_a_size_question_says_what_was_asked() -> None:
+    probe = claim_probes.size_probe("On the golden set, 180 cases.", "golden set", 312, 180)
+    check = check_reply(probe, "")
+    assert check.outcome == "weakened"
+    assert check.reasons == [
+        "no answer when asked why one set was 312 items in one answer and 180 in another"
+    ]
+    assert claim_probes.ClaimProbe.from_state(probe.as_state()) == probe

@@ -74,11 +74,24 @@ def _sizes(value: object) -> tuple[int, int] | None:
     return int(earlier), int(now)
 
 
+#: The figure of a size probe's check: "golden set of 180 items".
+_SIZE_FIGURE = re.compile(
+    r"(?:golden|eval(?:uation)?|test|regression|benchmark)[- ](?:set|suite|dataset) of [\d,]+ items"
+)
+
+
+def reconciled(verdict: Verdict) -> bool:
+    """Whether a follow-up about one set given two sizes was answered by a reply that fits them."""
+    return any(
+        c.outcome == "supported" and _SIZE_FIGURE.fullmatch(c.figure) for c in verdict.claim_checks
+    )
+
+
 def size_probe(sentence: str, set_words: str, earlier: int, now: int) -> ClaimProbe:
     """The follow-up about one set given two sizes in two answers: which is right, and why."""
     return ClaimProbe(
         claim=sentence,
-        figure=f"{now:,}-item {set_words}",
+        figure=f"{set_words} of {now:,} items",
         measured_on=None,
         lacks=("set",),
         prompt=(
@@ -92,16 +105,17 @@ def size_probe(sentence: str, set_words: str, earlier: int, now: int) -> ClaimPr
 #: A reply that reconciles two sizes of a set: one is part of the other, or the set changed.
 _RECONCILED = re.compile(
     r"\b(?:subset|slice|part of|of (?:those|them|which|the \d[\d,]*)|out of|only the|filtered|"
-    r"grew|grown|added|expanded|extended|started (?:with|at|as)|later|since|another|separate|"
-    r"different|second|split|version|v\d|deduplicat\w*|dropped|removed)\b",
+    r"grew|grown|added|expanded|extended|started (?:with|at|as)|split|deduplicat\w*|dropped|"
+    r"removed|(?:another|a separate|a different|a second|an older|a newer) (?:set|suite|one|"
+    r"version))\b",
     re.I,
 )
 
 
 #: A reply that owns a slip: "sorry, I misspoke, it is 312", "typo, I meant 180".
 _CORRECTED = re.compile(
-    r"\b(?:misspoke|mis-?typed|typo|slip|my mistake|my bad|I meant|should have said|should be|"
-    r"wrong number|mixed (?:it |them )?up)\b",
+    r"\b(?:misspoke|mis-?typed|typo|slip|my mistake|my bad|I meant|should have said|"
+    r"wrong number|was wrong|mixed (?:it |them )?up)\b",
     re.I,
 )
 
@@ -113,6 +127,12 @@ def _check_sizes(probe: ClaimProbe, reply: str, check: Callable[..., ClaimCheck]
     neither size, leaves the contradiction standing."""
     assert probe.sizes is not None
     earlier, now = probe.sizes
+    if is_empty(reply):
+        return check(
+            "weakened",
+            f"no answer when asked why one set was {earlier:,} items in one answer and {now:,} "
+            "in another",
+        )
     said = {int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", reply)}
     how = _RECONCILED.search(reply)
     if {earlier, now} <= said and how:
@@ -122,11 +142,8 @@ def _check_sizes(probe: ClaimProbe, reply: str, check: Callable[..., ClaimCheck]
             f'("{how.group(0)}")',
         )
     fixed = _CORRECTED.search(reply)
-    if fixed and len(said & {earlier, now}) == 1:
-        size = next(iter(said & {earlier, now}))
-        return check(
-            "supported", f'the reply corrects the set\'s size to {size:,} ("{fixed.group(0)}")'
-        )
+    if fixed and said & {earlier, now}:
+        return check("supported", f'the reply owns a slip in the set\'s size ("{fixed.group(0)}")')
     return check(
         "weakened",
         f"asked why one set was {earlier:,} items in one answer and {now:,} in another, the "
@@ -239,7 +256,11 @@ def _integer(text: str | None) -> int | None:
 
 
 #: A set named before, referred back to by its size: "on the same 200", "across those 450".
-_SAME_SET = re.compile(r"\b(?:the same|those|these|that)\s+\d[\d,]*(?:k\b)?(?!\s*%)", re.I)
+_SAME_SET = re.compile(
+    r"\b(?:the same|those|these|that)\s+\d[\d,]*(?:k\b)?(?![\d,]*\s*%)(?![\d,])"
+    r"(?!\s*(?:k\b\s*)?(?:weeks?|days?|months?|hours?|years?|minutes?|seconds?|ms)\b)",
+    re.I,
+)
 
 
 def _lacks(claim: Claim) -> tuple[str, ...]:
@@ -510,10 +531,10 @@ def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
             }
         )
 
-    if is_empty(text):
-        return check("weakened", f"no answer when asked how the {probe.figure} was measured")
     if probe.sizes is not None:
         return _check_sizes(probe, text, check)
+    if is_empty(text):
+        return check("weakened", f"no answer when asked how the {probe.figure} was measured")
     changed = _changed_numbers(probe, text)
     how = [m.group(0) for m in _HOW.finditer(text)]
     weak = [m.group(0) for m in _WEAK_HOW.finditer(text)]

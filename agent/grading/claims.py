@@ -143,7 +143,9 @@ _SIZE_NOUNS = (
 _NOT_A_SET = (
     r"(?:gpus|cpus|cores|nodes|machines|instances|servers|pods|replicas|shards|workers|boxes|"
     r"seconds|minutes|hours|days|weeks|months|quarters|years|secs|mins|hrs|wks|mths|mos|yrs|"
-    r"times|models|versions|points|pts|steps|levels|stages|percent)"
+    r"times|models|versions|points|pts|steps|levels|stages|percent|seeds|sprints|epochs|"
+    r"iterations|rounds|temperatures|regions|tenants|teams|annotators|labell?ers|reviewers|"
+    r"across|plus|this|was|has|its|is|as|thus|us)"
 )
 #: "on 130 questions", "~2,100 tickets per arm", "a 240-case golden set", "300 labelled disputes".
 _SET = re.compile(
@@ -163,7 +165,7 @@ _SET = re.compile(
     rf"|(?:\b(?:test(?:ed)?|evaluat(?:ed|e)|eval'?d|benchmark(?:ed)?|tried|ran|run|checked|"
     rf"scored|measured|validated)\s+(?:it\s+|them\s+|this\s+|that\s+|both\s+)?"
     rf"(?:on|over|against|across|with)\s+(?:the\s+|our\s+|a\s+|about\s+|around\s+|~)?"
-    rf"{_NUM}\s?(?:k\s)?(?:[a-z-]+\s){{0,2}}?(?!{_NOT_A_SET}\b)[a-z]{{3,}}s\b)"
+    rf"{_NUM}\s?(?:k\s)?(?:(?!{_NOT_A_SET}\b)[a-z-]+\s){{0,2}}?(?!{_NOT_A_SET}\b)[a-z]{{3,}}s\b)"
     # "AUC 0.97 on validation": the split named without "set", as terse and second-language
     # answers put it
     rf"|(?:\b(?:on|in)\s+(?:the\s+)?(?:validation|test|dev|eval(?:uation)?)\b"
@@ -533,8 +535,11 @@ _RATE_OF_A_SET = re.compile(  # "112% of backfilled rows matched", "130% of user
     # of a set of things, not a ratio to a plan ("120% of target", "150% of planned stops")
     r"(?!(?:targets?|budgets?|quotas?|plans?|planned|expected|budgeted|forecasts?|baselines?|"
     r"estimates?|expectations?|goals?|capacity|costs?|revenues?|spend|salary|salaries|"
-    r"previous|last)\b)(?:[a-z-]+ )?[a-z]+s\b"
-    r"(?!\s+(?:of|to|in|at|on)\b)",
+    r"previous|last|peak|normal|pre-[a-z]+)\b)(?:[a-z-]+ )?[a-z]+s\s+"
+    # what the members of the set did: "130% of users said", "112% of rows matched"
+    r"(?:were|are|matched|passed|failed|had|got|came|returned|agreed|said|reported|rated|"
+    r"trusted|found|saw|clicked|preferred|liked|used|chose|completed|converted|churned|"
+    r"answered|resolved)\b",
     re.I,
 )
 
@@ -646,7 +651,10 @@ def _sentence_problems(
         and _ON_TRAINING_DATA.search(text)
         # "0.91 on the held-out month vs 0.97 on the training data": a gap, read as overfitting
         and not re.search(
-            r"\b(?:held[- ]out|holdout|validation|test set|out[- ]of[- ]time)\b", text, re.I
+            r"(?<!\bnot )(?<!\bnever )\b(?:on|for|in)\s+(?:the\s+|a\s+|our\s+)?(?:held[- ]out|"
+            r"holdout|validation|test set|out[- ]of[- ]time)\b",
+            text,
+            re.I,
         )
     ):
         problems.append(
@@ -963,15 +971,24 @@ _PART_OF_THEM = re.compile(
 )
 #: "10,000 transactions", "365 retrains", "200 hand-labelled cases": a counted set of things
 _COUNTED = re.compile(
-    rf"(?<![\w.,$€£])(?P<n>{_NUM})\s?(?:k\s)?(?:(?!of\s)[a-z-]+\s){{0,2}}?(?P<noun>[a-z]{{3,}}s)\b",
+    rf"(?<![\w.,$€£])(?P<n>{_NUM})\s?(?:[km]\s)?(?:(?!of\s)[a-z-]+\s){{0,2}}?(?P<noun>[a-z]{{3,}}s)\b",
     re.I,
 )
 
 
+def _set_size(count: re.Match[str]) -> float | None:
+    """A counted set's size with its multiplier: "12k tickets" is 12,000, "2M events" 2,000,000."""
+    value = _value(count.group("n"))
+    after = count.string[count.end("n") : count.end("n") + 2].lower().strip()
+    if value is None:
+        return None
+    return value * (1_000 if after.startswith("k") else 1_000_000 if after.startswith("m") else 1)
+
+
 def _part_of_them_problems(text: str) -> list[str]:
     """A part larger than the set it is a part of: "we measured on 10,000 transactions and
-    12,500 of them were right", "365 retrains of which 410 were promoted". The set is the
-    nearest count of things before the part."""
+    12,500 of them were right", "365 retrains of which 410 were promoted". Only when every
+    count of things just before it is smaller: the part may be of the largest of them."""
     problems = []
     for m in _PART_OF_THEM.finditer(text):
         part = _value(m.group("x") or m.group("y"))
@@ -986,10 +1003,13 @@ def _part_of_them_problems(text: str) -> list[str]:
             )
             and m.start() - c.end() < 100  # a count far back is not what "of them" points at
         ]
-        if part is None or not sets:
+        if part is None or not sets or part != int(part):
             continue
-        whole = _value(sets[-1].group("n"))
-        if whole and whole == int(whole) and part > whole * 1.02 and part == int(part):
+        wholes = [w for w in map(_set_size, sets) if w is None or w >= 2]  # "0 mismatches": no set
+        if not wholes:
+            continue
+        # "50,000 requests across 300 tenants, 12,000 of them": the part is of the larger set
+        if all(w is not None and w == int(w) and part > w * 1.02 for w in wholes):
             problems.append(
                 f"{m.group(0).strip()} is more than the {sets[-1].group(0)} it is a part of"
             )
@@ -1059,12 +1079,14 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
 
 _GOOD_AFTER = re.compile(
     r"[^.;,\d]{0,20}?,?\s*(?:so|which|and)\s+(?:that\s+|this\s+|it\s+)?(?:\w+\s+){0,3}?"
-    r"(?P<word>improved|improvement|got better|was better|is better|better|win|gain)\b",
+    r"(?P<word>improved|improvement|got better|was better|is better|better)\b",
     re.I,
 )
 #: "from 12% to 18%, a big improvement": the change named good right after it
 _GOOD_APPOSITION = re.compile(
-    r",\s*(?:a|an)\s+(?:\w+\s+){0,2}?(?P<word>improvement|win|gain)\b", re.I
+    r",\s*(?:a|an)\s+(?:(?:big|huge|clear|real|major|massive|great|nice|solid|significant|"
+    r"small|modest|definite)\s+)?(?P<word>improvement|win|gain)\b(?!\s+(?:for|in|on)\b)",
+    re.I,
 )
 _VERSUS = re.compile(r"\bvs\.?(?!\w)|\bversus\b|\bagainst\b|\bcompared (?:to|with)\b", re.I)
 _TIME_UNITS = frozenset(
@@ -1104,9 +1126,12 @@ def _percentile_problems(text: str) -> list[str]:
 #: "48 alerts, 75% of which were true positives and 40% false positives": one set's two
 #: halves, which cannot add up to more than all of it.
 _TRUE_AND_FALSE = re.compile(
-    rf"(?P<a>{_NUM})\s?%[^.;%]{{0,40}}?\b(?P<first>true|false) (?:positives?|alarms?)\b"
-    rf"[^.;%]{{0,40}}?(?P<b>{_NUM})\s?%[^.;%\d]{{0,20}}?\b(?!(?P=first)\b)(?:true|false) "
-    rf"(?:positives?|alarms?)\b",
+    # not a true and a false positive *rate* (other denominators), nor "90% of true positives"
+    rf"(?P<a>{_NUM})\s?%(?!\s+of\s+(?:the\s+|all\s+)?(?:true|false)\b)[^.;%]{{0,40}}?"
+    rf"\b(?P<first>true|false) (?:positives?|alarms?)\b(?!\s+rates?\b)"
+    rf"[^.;%]{{0,40}}?(?P<b>{_NUM})\s?%(?!\s+of\s+(?:the\s+|all\s+)?(?:true|false)\b)"
+    rf"[^.;%\d]{{0,20}}?\b(?!(?P=first)\b)(?:true|false) (?:positives?|alarms?)\b"
+    rf"(?!\s+rates?\b)",
     re.I,
 )
 

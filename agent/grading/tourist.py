@@ -13,11 +13,11 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from .._models import EvidenceKind, Question, TouristFlag, Verdict
-from .claim_probes import templated
+from .claim_probes import reconciled, templated
 
 _MEASURED = {EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY}
 
@@ -227,16 +227,19 @@ class SizeClash:
     sentence: str  # the last answer's sentence that sizes it
 
 
-def last_answer_clashes(verdicts: Sequence[Verdict]) -> SizeClash | None:
+def last_answer_clashes(
+    verdicts: Sequence[Verdict], asked: Collection[frozenset[int]] = ()
+) -> SizeClash | None:
     """Whether the last of ``verdicts`` sizes a named set differently from an earlier answer
-    (see :func:`_sizes_disagree`): what the interviewer asks about before moving on."""
+    (see :func:`_sizes_disagree`): what the interviewer asks about before moving on. ``asked``:
+    pairs of sizes already asked about, in either order, which are not asked about again."""
     if len(verdicts) < 2:
         return None
     mentions = _mentions(verdicts)
     last = len(verdicts) - 1
     for now in (m for m in mentions if m.answer == last):
         for before in (m for m in mentions if m.answer < last):
-            if _clash(before, now):
+            if _clash(before, now) and frozenset({before.size, now.size}) not in asked:
                 kind = _SET_WORDS.search(now.said)
                 return SizeClash(
                     earlier_question=verdicts[before.answer].question_id,
@@ -264,11 +267,8 @@ def _sizes_disagree(verdicts: Sequence[Verdict]) -> tuple[set[int], list[str]]:
     said: list[str] = []
     for i, first in enumerate(mentions):
         for second in mentions[i + 1 :]:
-            if not _clash(first, second) or any(
-                c.outcome == "supported" and c.claim == second.sentence
-                for c in verdicts[second.answer].claim_checks
-            ):  # asked about the clash, the candidate reconciled the sizes
-                continue
+            if not _clash(first, second) or reconciled(verdicts[second.answer]):
+                continue  # asked about the clash, the candidate reconciled the sizes
             a, b, size_a, size_b = first.answer, second.answer, first.size, second.size
             untrusted |= {b} if second.same else {a, b}
             said.append(

@@ -111,22 +111,22 @@ def _check_folds(data: Sequence[GoldenAnswer], fold_of: list[int]) -> None:
         counts[a.author] = counts.get(a.author, 0) + 1
     if len(set(fold_of)) < 2:
         raise UserError(
-            f"training cross-validates by author: it needs calibration answers by at "
-            f"least one author with {MIN_AUTHOR_FOLD} or more besides the rest; found "
-            f"{len(data)} by {len(counts)} authors (largest {max(counts.values(), default=0)})"
+            f"training cross-validates by author: it needs two folds, that is an author with "
+            f"{MIN_AUTHOR_FOLD} or more calibration answers and answers by someone else; found "
+            f"{len(data)} by {len(counts)} author(s) (largest {max(counts.values(), default=0)})"
         )
     for fold in sorted(set(fold_of)):
         rest = [a for a, f in zip(data, fold_of, strict=True) if f != fold]
-        seen = {a.labels.overall for a in rest} & {
-            level for a in rest for level in a.labels.criteria.values()
-        }
-        if missing := sorted({1, 2, 3, 4, 5} - seen):
-            who = sorted({a.author for a, f in zip(data, fold_of, strict=True) if f == fold})
-            raise UserError(
-                f"training: without the answers of {', '.join(who)}, the calibration "
-                f"split has no overall or criterion label at level {missing[0]}; every level "
-                "1-5 must occur in each cross-validation fold's training part"
-            )
+        overall = {a.labels.overall for a in rest}
+        criteria = {level for a in rest for level in a.labels.criteria.values()}
+        for kind, seen in (("overall", overall), ("criterion", criteria)):
+            if missing := sorted({1, 2, 3, 4, 5} - seen):
+                who = sorted({a.author for a, f in zip(data, fold_of, strict=True) if f == fold})
+                raise UserError(
+                    f"training: without the answers of {', '.join(who)}, the calibration "
+                    f"split has no {kind} label at level {missing[0]}; every level 1-5 must "
+                    "occur in each cross-validation fold's training part"
+                )
 
 
 @dataclass
