@@ -90,7 +90,7 @@ def test_train_and_eval_take_a_golden_directory(
     too_few = run("train", "--check", "--golden-dir", str(golden))
     assert too_few.returncode == 2
     assert too_few.stderr.strip().startswith(
-        "screener: error: training cross-validates by author: it needs calibration answers"
+        "screener: error: training cross-validates by author: it needs two folds"
     ), too_few.stderr
     # Three authors' answers to every question train in seconds; the count shows which were read.
     shutil.rmtree(golden)
