@@ -240,26 +240,24 @@ def build_graph(bank: QuestionBank, graders: Callable[[str], Grader]) -> StateGr
             earlier = [
                 Verdict.model_validate(state["verdicts"][q])
                 for q in state["question_ids"][: state["position"]]
-                if q in state["verdicts"] and q != qid
+                if q in state["verdicts"]
             ]
             # the same two sizes are never asked about twice, in either order
             asked_sizes = [frozenset(p["sizes"]) for p in claim_probes.values() if p.get("sizes")]
             clash = last_answer_clashes([*earlier, verdict], asked_sizes)
-            claim: ClaimProbe | None
-            if clash is not None:  # one set, two sizes: ask which, before any other figure
-                claim = size_probe(clash.sentence, clash.set_words, clash.earlier, clash.now)
+            # one set, two sizes: ask which, before any other figure
+            claim = (
+                size_probe(clash.sentence, clash.set_words, clash.earlier, clash.now)
+                if clash is not None
+                else claim_to_probe(last_answer, doubted=doubted)
+            )
+            if claim is not None:
                 focus = (
                     f"why the {clash.set_words} was {clash.earlier:,} items in the answer to "
                     f'"{bank.get(clash.earlier_question).text}" and {clash.now:,} here'
-                )
-            else:
-                claim = claim_to_probe(last_answer, doubted=doubted)
-                focus = (
-                    ""
-                    if claim is None
+                    if clash is not None
                     else f"how the {claim.figure} was measured, on what, and against what"
                 )
-            if claim is not None:
                 text = run_blocking(
                     graders(state["provider"]).phrase_probe(
                         question, claim.prompt, [focus], answers

@@ -74,10 +74,10 @@ def _sizes(value: object) -> tuple[int, int] | None:
     return int(earlier), int(now)
 
 
+#: A set named by its kind: "golden set", "eval suite", "test-set" (the tourist test's too).
+SET_NAME = r"(?:golden|eval(?:uation)?|test|regression|benchmark)[- ](?:set|suite|dataset)"
 #: The figure of a size probe's check: "golden set of 180 items".
-_SIZE_FIGURE = re.compile(
-    r"(?:golden|eval(?:uation)?|test|regression|benchmark)[- ](?:set|suite|dataset) of [\d,]+ items"
-)
+_SIZE_FIGURE = re.compile(rf"{SET_NAME} of [\d,]+ items", re.I)
 
 
 def reconciled(verdict: Verdict) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from .._models import EvidenceKind, Question, TouristFlag, Verdict
-from .claim_probes import reconciled, templated
+from .claim_probes import SET_NAME, reconciled, templated
 
 _MEASURED = {EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY}
 
@@ -154,8 +154,7 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 #: same regression set - 450 questions", "Golden dataset has 500 test cases".
 def _named_set() -> re.Pattern[str]:
     def name(k: str) -> str:
-        kinds = r"golden|eval(?:uation)?|test|regression|benchmark"
-        return rf"(?P<name{k}>{kinds})[- ](?:set|suite|dataset)"
+        return rf"(?P<name{k}>{SET_NAME})"
 
     def size(k: str) -> str:
         return rf"(?P<size{k}>\d{{1,3}}(?:,\d{{3}})+|\d+)"
@@ -185,11 +184,15 @@ class _Mention:
     """A named set's size as one answer gives it."""
 
     answer: int
-    name: str  # "gold", "eval", "test", "regr", "benc": the kind of set, cut to four letters
+    words: str  # how the answer names it: "golden set", "eval suite"
     size: int
     same: bool  # the sentence says it is the set mentioned before
     sentence: str
-    said: str  # the words that name and size it: "golden set, the same one I mentioned, 180 cases"
+
+    @property
+    def kind(self) -> str:
+        """ "gold", "eval", "test", "regr", "benc": "evaluation set" and "eval suite" are one."""
+        return self.words[:4]
 
 
 def _mentions(verdicts: Sequence[Verdict]) -> list[_Mention]:
@@ -200,18 +203,16 @@ def _mentions(verdicts: Sequence[Verdict]) -> list[_Mention]:
                 continue
             for m in _NAMED_SET.finditer(sentence):
                 parts = {k[:4]: v for k, v in m.groupdict().items() if v}  # nameb -> name
-                name, size = parts["name"].lower()[:4], parts["size"]  # "evaluation" -> "eval"
+                size = int(parts["size"].replace(",", ""))
                 same = bool(_SAME.search(sentence))
-                found.append(
-                    _Mention(index, name, int(size.replace(",", "")), same, sentence, m.group(0))
-                )
+                found.append(_Mention(index, parts["name"].lower(), size, same, sentence))
     return found
 
 
 def _clash(a: _Mention, b: _Mention) -> bool:
     return (
         a.answer != b.answer
-        and a.name == b.name
+        and a.kind == b.kind
         and abs(a.size - b.size) > 0.1 * max(a.size, b.size)
     )
 
@@ -240,20 +241,14 @@ def last_answer_clashes(
     for now in (m for m in mentions if m.answer == last):
         for before in (m for m in mentions if m.answer < last):
             if _clash(before, now) and frozenset({before.size, now.size}) not in asked:
-                kind = _SET_WORDS.search(now.said)
                 return SizeClash(
                     earlier_question=verdicts[before.answer].question_id,
-                    set_words=kind.group(0).lower() if kind else "set",
+                    set_words=now.words,
                     earlier=before.size,
                     now=now.size,
                     sentence=now.sentence,
                 )
     return None
-
-
-_SET_WORDS = re.compile(
-    r"\b(?:golden|eval(?:uation)?|test|regression|benchmark)[- ](?:set|suite|dataset)\b", re.I
-)
 
 
 def _sizes_disagree(verdicts: Sequence[Verdict]) -> tuple[set[int], list[str]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,9 +107,7 @@ def _check_folds(data: Sequence[GoldenAnswer], fold_of: list[int]) -> None:
     """Cross-validation by author needs two folds, and every level 1-5 (overall and on the
     criteria) among the answers outside each fold; say which is missing rather than fail in
     the fit."""
-    counts: dict[str, int] = {}
-    for a in data:
-        counts[a.author] = counts.get(a.author, 0) + 1
+    counts = Counter(a.author for a in data)
     if len(set(fold_of)) < 2:
         raise UserError(
             f"training cross-validates by author: it needs two folds, that is an author with "
