@@ -544,3 +544,39 @@ def test_an_empty_reply_to_a_size_question_says_what_was_asked() -> None:
         "no answer when asked why one set was 312 items in one answer and 180 in another"
     ]
     assert claim_probes.ClaimProbe.from_state(probe.as_state()) == probe
+
+
+def test_a_correction_the_candidate_owns_with_the_method_backs_the_claim(
+    probe: claim_probes.ClaimProbe,
+) -> None:
+    reply = (
+        "Two of us labelled the 250 questions against the source documents and a script scores "
+        "exact match. Sorry, correction: it was 58% to 81%, not 83%, I just checked the sheet; "
+        "83% was a later run."
+    )
+    check = check_reply(probe, reply)
+    assert check.outcome == "supported", check.reasons
+    assert "corrects the figure itself" in " ".join(check.reasons)
+
+
+def test_a_figure_that_shifts_without_being_owned_still_weakens_the_claim(
+    probe: claim_probes.ClaimProbe,
+) -> None:
+    reply = (
+        "Two of us labelled the 250 questions and a script scores exact match; it was 58% to "
+        "81%, not 83%."
+    )
+    assert check_reply(probe, reply).outcome == "weakened"
+
+
+def test_a_figure_said_roughly_may_be_given_exactly_in_the_reply() -> None:
+    found = claim_to_probe(
+        "I rewrote the visit-type prompt. On 24,000 bookings a month the rebooking rate dropped "
+        "from about 6% to 3.5%."
+    )
+    assert found is not None
+    reply = (
+        "Rebooking rate is bookings where staff changed the visit type, counted from the audit "
+        "log by a SQL query. The before was 5.6%, not 6, that is 1,380 of 24,600 bookings."
+    )
+    assert check_reply(found, reply).outcome == "supported"

@@ -115,7 +115,9 @@ _RECONCILED = re.compile(
 #: A reply that owns a slip: "sorry, I misspoke, it is 312", "typo, I meant 180".
 _CORRECTED = re.compile(
     r"\b(?:misspoke|mis-?typed|typo|slip|my mistake|my bad|I meant|should have said|"
-    r"wrong number|was wrong|mixed (?:it |them )?up)\b",
+    r"wrong number|was wrong|mixed (?:it |them )?up|correction|misremembered|mis-?remembered|"
+    r"I (?:just )?(?:re-?)?checked (?:the|my|our) (?:sheet|spreadsheet|notes|numbers|logs?|"
+    r"dashboard|results))\b",
     re.I,
 )
 
@@ -423,6 +425,40 @@ def _metric_word(claim: str) -> str | None:
     return metric.split()[-1] if metric else None
 
 
+#: "it was 81%, not 83%": a figure put in place of another.
+_INSTEAD = re.compile(r"(\d[\d.,]*)\s?%?,?\s+not\s+(?:the\s+)?(\d[\d.,]*)\s?%?")
+
+
+def _replaced(probe: ClaimProbe, reply: str) -> list[str]:
+    """Figures of the claim that the reply says were another value ("81%, not 83%"); a figure
+    the claim gave roughly ("about 6%") may be given exactly ("5.6%, not 6")."""
+    claim = normalise_numbers(probe.claim)
+    rough = {
+        _value_of(m.group(0)): _ROUGHLY.search(claim[: m.start()]) is not None
+        for m in _NUMBER.finditer(claim)
+    }
+    for m in _INSTEAD.finditer(reply):
+        new, old = _value_of(m.group(1)), _value_of(m.group(2))
+        if new is None or old is None or old not in rough or new == old:
+            continue
+        if not (rough[old] and abs(new - old) <= 0.1 * old):
+            return [f"the reply gives {m.group(1)} in place of the {m.group(2)} claimed"]
+    return []
+
+
+#: Just before a figure: it was said roughly ("about 6%", "~40").
+_ROUGHLY = re.compile(
+    r"(?:\b(?:about|around|roughly|approximately|nearly|almost|some)\s+|~\s?)$", re.I
+)
+
+
+def _value_of(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "").rstrip("."))
+    except ValueError:
+        return None
+
+
 def _changed_numbers(probe: ClaimProbe, reply: str) -> list[str]:
     """Figures of the claim that the reply gives again with another value."""
     changed = []
@@ -548,6 +584,10 @@ def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
     ]
     # How concrete the reply is: the distinct numbers it gives, a count out of a total worth two.
     concrete = len({n.replace(",", "") for n in _NUMBER.findall(text)}) + 2 * bool(counts)
+    owned = _CORRECTED.search(text) if len(how) >= 2 else None
+    if owned:  # "sorry, correction: it was 29 to 34, not 35, I just checked the sheet"
+        changed = []
+        not_measured = [n for n in not_measured if not n[0].isdigit()]
     if changed:
         return check("weakened", *[f"a figure changed: {c}" for c in changed])
     disagree = _counts_that_disagree(text)
@@ -559,6 +599,8 @@ def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
             f"asked how the {probe.figure} was measured, the reply hands it elsewhere or "
             f'admits it was not measured ("{not_measured[0]}")',
         )
+    if (replaced := _replaced(probe, text)) and not owned:
+        return check("weakened", *replaced)
     if weak and len(how) < 2 and concrete < 4:
         return check(
             "weakened",
@@ -567,7 +609,10 @@ def check_reply(probe: ClaimProbe, reply: str) -> ClaimCheck:
         )
     if how and (concrete >= 2 or len(how) >= 2):
         said = ", ".join(dict.fromkeys(how[:4]))
-        return check("supported", f"the reply says how the {probe.figure} was measured ({said})")
+        reasons = [f"the reply says how the {probe.figure} was measured ({said})"]
+        if owned:
+            reasons.append(f'and corrects the figure itself ("{owned.group(0)}")')
+        return check("supported", *reasons)
     if concrete >= 4:
         said = ", ".join(counts[:2]) or f"{concrete} figures"
         return check(

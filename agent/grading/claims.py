@@ -356,6 +356,8 @@ class Claim:
     measured_on: str | None
     method: str | None
     problems: list[str] = field(default_factory=list)
+    #: the pairs whose "before" an earlier sentence or clause gave (also in ``pairs``)
+    across: list[tuple[Figure, Figure]] = field(default_factory=list)
 
     hypothetical: bool = False
     unsupported: bool = False
@@ -793,6 +795,124 @@ def _rates(text: str) -> dict[str, str]:
     }
 
 
+#: The metrics whose value a later sentence may give again after a change: "AUC was 0.97 ...
+#: fixed the join, AUC 0.83 after", "came out at like 0.98 AUC ... AUC on the test months went
+#: to 0.84". Rates and errors only: a count said twice is not a before and an after.
+_TRACKED = (
+    r"auc|auroc|roc[- ]auc|auprc|pr[- ]auc|gini|accuracy|precision|recall|f1|f-1|"
+    r"ndcg(?:@\d+)?|mrr|map@\d+|hit rate|pass rate|success rate|error rate|ctr|cvr|mape|wape|"
+    r"rmse|mae|brier|log ?loss|psi|p50|p90|p95|p99|latency|ttft|wer|cer"
+)
+
+
+def _said_value(k: str) -> str:
+    """A value as said, in groups ``v<k>`` and ``u<k>`` (its unit)."""
+    return (
+        rf"(?:like\s+|about\s+|around\s+|roughly\s+|approx(?:imately|\.)?\s+|~\s?)?"
+        rf"(?P<v{k}>{_NUM})\s?(?P<u{k}>%|ms\b|s\b|seconds?\b)?(?![\w.,]?\d)"
+    )
+
+
+_METRIC_VALUE = re.compile(
+    rf"\b(?P<m1>{_TRACKED})\b(?P<mid>(?:\s+(?!and\b|but\b|vs\b)[a-z][\w'-]*){{0,6}}?)"
+    rf"\s*(?:=|:)?\s*{_said_value('1')}"
+    rf"|{_said_value('2')}\s+(?P<m2>{_TRACKED})\b",
+    re.I,
+)
+#: The words that make a metric's second value the result of a change.
+_CHANGED = re.compile(
+    r"\b(?:went|dropped|fell|came|got|rose|climbed|recovered|moved|jumped|sank|ended up|"
+    r"down|up|back)\s+(?:down\s+|up\s+|back\s+)?to\b|\b(?:is|was|are)\s+now\b|\bnow\b|"
+    r"\bbecame\b|\bafter\b(?!\s*[:=-])",  # not a slide's "Before: 68%. After: 97.5%"
+    re.I,
+)
+_SAME_METRIC = {
+    "auroc": "auc",
+    "roc auc": "auc",
+    "roc-auc": "auc",
+    "f-1": "f1",
+    "logloss": "log loss",
+}
+#: Metrics on a 0-1 scale: a bare number above 1 after one is a count ("PSI for the 15 features").
+_UNIT_SCALE = frozenset(
+    "auc|auprc|pr-auc|pr auc|gini|accuracy|precision|recall|f1|mrr|hit rate|pass rate|"
+    "success rate|error rate|ctr|cvr|psi|brier|wer|cer".split("|")
+)
+#: A value that is a bar to meet or an alarm level, not a state before a change.
+_BAR = re.compile(
+    r"(?:thresholds?|alerts?|alarms?|fires?|above|over|under|below|target|budget|sla|goal|needed|"
+    r"must|limit|[<>≥≤])\W*(?:\w+\W+){0,3}$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class _MetricSaid:
+    sentence: int
+    metric: str
+    figure: Figure
+    changed: bool
+    inside_pair: bool
+
+
+def _metric_values(index: int, text: str, pair_spans: list[tuple[int, int]]) -> list[_MetricSaid]:
+    """The values ``text`` (sentence ``index``) gives tracked metrics, a bar to meet left out."""
+    out = []
+    for m in _METRIC_VALUE.finditer(text):
+        k = "1" if m.group("v1") else "2"
+        value = _value(m.group(f"v{k}"))
+        if value is None:
+            continue
+        metric = (m.group(f"m{k}") or "").lower()
+        metric = _SAME_METRIC.get(metric, metric)
+        unit = (m.group(f"u{k}") or "").lower()
+        unit = "s" if unit.startswith("s") else unit  # "s", "sec", "seconds" alike
+        if metric in _UNIT_SCALE and not unit and value > 1:
+            continue
+        before = text[max(0, m.start() - 30) : m.start()]
+        after = text[m.end() : m.end() + 12]
+        words = (m.group("mid") or "") if k == "1" else before
+        changed = bool(_CHANGED.search(words)) or bool(re.match(r"\s*after\b", after, re.I))
+        if not changed and _BAR.search(text[max(0, m.start() - 40) : m.start(f"v{k}")]):
+            continue  # "thresholds were PSI 0.25": what it is measured against
+        inside = any(a <= m.start(f"v{k}") < b for a, b in pair_spans)
+        said = text[m.start(f"v{k}") : max(m.end(f"v{k}"), m.end(f"u{k}"))]  # "210 ms"
+        figure = Figure(value, unit, said)
+        out.append(_MetricSaid(index, metric, figure, changed, inside))
+    return out
+
+
+def _pairs_across(texts: list[str]) -> dict[int, list[tuple[Figure, Figure]]]:
+    """Before -> after pairs whose "before" an earlier clause or sentence gave: a metric's value,
+    then the same metric's new value with a word of change ("AUC was 0.97 ... fixed the join,
+    AUC 0.83 after"). By the index of the sentence giving the "after"."""
+    said = [
+        s
+        for i, text in enumerate(texts)
+        for s in _metric_values(i, text, [m.span() for m in _PAIR.finditer(text)])
+    ]
+    found: dict[int, list[tuple[Figure, Figure]]] = {}
+    for n, later in enumerate(said):
+        if not later.changed or later.inside_pair:
+            continue
+        earlier = next(
+            (
+                s
+                for s in reversed(said[:n])
+                if s.metric == later.metric and later.sentence - s.sentence <= 3
+            ),
+            None,
+        )
+        if (
+            earlier is not None
+            and not earlier.inside_pair
+            and earlier.figure.unit == later.figure.unit
+            and earlier.figure.value != later.figure.value
+        ):
+            found.setdefault(later.sentence, []).append((earlier.figure, later.figure))
+    return found
+
+
 def _one_whole(m: re.Match[str]) -> bool:
     """Whether counts ``a`` and ``b`` can be ``p1``% and ``p2``% of one whole, each figure as
     rounded as it is written (a percentage to its last digit, a count to the unit) with 5% to
@@ -1149,6 +1269,9 @@ def _true_and_false_problems(text: str) -> list[str]:
 
 def _share_problems(text: str) -> list[str]:
     """Three or more shares of one breakdown that add up to more than 100%."""
+    text = _NOT_A_PART.sub(" ", text)
+    if _ATTRIBUTES.search(text):
+        return []  # "94% had a name, 61% an account number": one item can have several
     two = _TWO_SHARES.search(text)
     if text.count("%") < (2 if two else 3) or not _BREAKDOWN_CUE.search(text):
         return []
@@ -1172,6 +1295,20 @@ def _share_problems(text: str) -> list[str]:
     return []
 
 
+#: Percentages in a breakdown's sentence that are not parts of it: an interval's ends ("95% CI
+#: 53-63%") and a cut-off of a ranking ("in the first 30% of the queue").
+_NOT_A_PART = re.compile(
+    rf"(?:\b\d{{2}}(?:\.\d)?\s?%\s*)?\b(?:CI|confidence interval)\s*[:=]?\s*[(\[]?\s*"
+    rf"{_NUM}\s?%?\s*(?:-|–|to|,)\s*{_NUM}\s?%?|"
+    rf"\b(?:first|top|bottom|last|highest|lowest|riskiest)\s+{_NUM}\s?%",
+    re.I,
+)
+#: Shares of items that have something: several can hold for one item.
+_ATTRIBUTES = re.compile(
+    r"\d\s?%\s+(?:of\s+(?:them|those|these|the\s+\w+)\s+)?(?:had|have|has|contained|"
+    r"included|mentioned|showed)\b",
+    re.I,
+)
 _SUBSET = re.compile(
     r"\b(?:on|of|among|for|in)\s+(?:those|these|them|which|that (?:subset|slice|group))\b|"
     r"\b[a-z]+@\d+\b",
@@ -1196,7 +1333,9 @@ def _parts_problems(text: str) -> list[str]:
     """'400 cases: 200 X, 150 Y and 100 Z' (the parts add up to more than the total)."""
     problems = []
     for m in re.finditer(
-        rf"(?P<total>{_NUM})[\s-]?(?:[a-z-]+\s){{0,2}}?(?:{_SIZE_NOUNS})\b[^.;\n]{{0,25}}?"
+        rf"(?P<total>{_NUM})[\s-]?(?:[a-z-]+\s){{0,2}}?(?:{_SIZE_NOUNS}|"
+        # any plural that a breakdown follows: "14 alerts, of which 9 were..."
+        rf"[a-z]{{3,}}s(?=,?\s+(?:of which|made up of|split into)\b))\b[^.;\n]{{0,25}}?"
         rf"(?::|\(|-|–|—|,|made up of|split into|including|of which|and found|found)\s*"
         rf"(?P<parts>[^.;\n()]{{8,160}})",
         text,
@@ -1204,9 +1343,10 @@ def _parts_problems(text: str) -> list[str]:
     ):
         total = _value(m.group("total"))
         listed = re.sub(r"(\d)\s+(?:were|was|are|is)\s+", r"\1 ", m.group("parts"))  # "140 were X"
+        listed = re.sub(r"^of which\s+", "", listed)  # "14 alerts, of which 9 ..."
         # a range ends the list ("from 40 to 20"); a source does not ("610 from the prompt")
         parts_text = re.split(
-            r"\b(?:went|was|were|is|are|then|so|which|after|before)\b|"
+            r"\b(?:went|was|were|is|are|then|so|which|after|before|giving|meaning|making)\b|"
             r"\b(?:from|to)\b(?=\s+(?:about\s+|around\s+|~)?[\d$€£])",
             listed,
         )[0]
@@ -1312,6 +1452,7 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     all_figures = [[f for f in _figures(text) if not _is_noise_figure(f)] for text in texts]
     in_lists = _list_problems(texts) if ":" in "".join(texts) else {}
     differences = _CHANGE_AS_COUNT in possible or _COUNTS_AS_POINTS in possible
+    across = _pairs_across(texts) if _METRIC_VALUE in possible else {}
     size: float | None = None  # the set last sized, for a change restated as a count
     rates: dict[str, str] = {}  # the last rate stated for each metric
     for i, (sentence, text) in enumerate(zip(sentences, texts, strict=True)):
@@ -1352,7 +1493,8 @@ def read_claims(sentences: list[str]) -> ClaimSet:
                     and bool(not_pass_criteria(_EXTREME.findall(text), text)),
                     sentence=sentence,
                     figures=figures,
-                    pairs=[(a, b) for _, a, b in pairs],
+                    pairs=[(a, b) for _, a, b in pairs] + across.get(i, []),
+                    across=across.get(i, []),
                     measured_on=context or previous_context,
                     method=method,
                     problems=sentence_problems,
@@ -1388,7 +1530,12 @@ HUNDRED_PERCENT = (
     r"(?:re-?)?(?:inspect|review|sampl|rollout|traffic|discount|refund|code\b|off\b)))"
 )
 _HYPOTHETICAL = re.compile(
-    r"\b(?:if I (?:did|were|had)|I'?d\b|I would|we would|we'd|would (?:have|be|put|look|use|"
+    r"\b(?:if I (?:did|were|had)|(?:I'?|we')d\b(?!\s+(?:already\s+|never\s+|just\s+|also\s+)?"
+    # "the questions we'd written": had, not would
+    r"(?:been|done|had|got|gotten|seen|made|written|run|set|put|built|taken|given|found|left|"
+    r"kept|spent|sent|told|thought|read|begun|grown|known|shown|drawn|(?!\w*eed\b)\w+ed)\b)|"
+    r"I would|we would|"
+    r"would (?:have|be|put|look|use|"
     r"start|add)|could (?:have|be)|should (?:have|be)|plan(?:ning)? to|want to|hope to|"
     r"in theory|typically|usually you|you (?:would|should|can|could))\b",
     re.I,
@@ -1426,7 +1573,7 @@ _CLAIMS_SCREEN = Screen(
         *(_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO),
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
         *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET, _RATES_AS_COUNTS),
-        *(_SHARE_OF_STATED, _CHANGE_AS_COUNT, _COUNTS_AS_POINTS, _F1_WITH_PR),
+        *(_SHARE_OF_STATED, _CHANGE_AS_COUNT, _COUNTS_AS_POINTS, _F1_WITH_PR, _METRIC_VALUE),
     ]
 )
 

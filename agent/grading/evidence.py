@@ -1016,6 +1016,7 @@ def extract(text: str) -> Extraction:
     for sentence in split:
         _extract_sentence(sentence, result, possible)
     result.claims = read_claims(split)
+    _add_pairs_across(result)
     wrong = {c.sentence for c in result.claims.claims if c.problems}
     if wrong:  # figures that cannot be true earn nothing (LABELLING section 3)
         result.items = [
@@ -1027,6 +1028,31 @@ def extract(text: str) -> Extraction:
     return result
 
 
+def _add_pairs_across(result: Extraction) -> None:
+    """A before -> after pair whose "before" an earlier sentence gave ("AUC was 0.97 ... fixed
+    the join, AUC 0.83 after") is evidence like one said in a single sentence: the pair, and the
+    figures of its sentence tied to it."""
+    for claim in result.claims.claims:
+        if not claim.across or claim.hypothetical:
+            continue
+        sentence = claim.sentence
+        if sentence in result.unsupported:
+            continue  # fabricated precision stays ungrounded, as within a sentence
+        said = [f.quote for f in result.items if f.sentence == sentence and f.kind in _PAIRED]
+        for before, after in claim.across:
+            if any(after.text in q for q in said):
+                continue  # the sentence gives this pair itself
+            quote = f"{before.text} -> {after.text}"
+            result.items.append(Found(EvidenceKind.BEFORE_AFTER, quote, sentence))
+        stated = {f.quote for f in result.items if f.sentence == sentence and not f.grounded}
+        result.items = [
+            Found(f.kind, f.quote, f.sentence) if f.sentence == sentence else f
+            for f in result.items
+        ]
+        result.ungrounded = [q for q in result.ungrounded if q not in stated]
+
+
+_PAIRED = frozenset({EvidenceKind.BEFORE_AFTER})
 _SENTENCE_SCREEN = Screen(
     [_METHOD, _BASELINE, _EXTREME, *_BEFORE_AFTER, _RELATIVE, _QUANTITY]
     + [_OWNERSHIP, _ARTEFACT, _BUZZWORDS]

@@ -608,3 +608,83 @@ def test_ci_is_a_confidence_interval_only_beside_its_level_or_bounds(
     sentence: str, noise: bool
 ) -> None:
     assert read_claims([sentence]).noise is noise
+
+
+@pytest.mark.parametrize(
+    ("answer", "pair"),
+    [
+        (
+            "The leak was a flag set after the fraud was confirmed. It came out at like 0.98 AUC. "
+            "Took it out and AUC on the test months went to 0.84.",
+            ("0.98", "0.84"),
+        ),
+        (
+            "Join on customer id with no date. AUC was 0.97, nobody believes that. Fixed the join, "
+            "AUC "
+            "0.83 after.",
+            ("0.97", "0.83"),
+        ),
+        (
+            "We measured p95 from the logs: 9 s. I capped the tokens and p95 went to 5.4 s.",
+            ("9 s", "5.4 s"),
+        ),
+    ],
+)
+def test_a_metric_given_again_after_a_change_is_a_before_after_pair(
+    answer: str, pair: tuple[str, str]
+) -> None:
+    found = extract(answer)
+    [claim] = [c for c in found.claims.claims if c.across]
+    assert [(a.text, b.text) for a, b in claim.across] == [pair]
+    assert f"{pair[0]} -> {pair[1]}" in [
+        f.quote for f in found.items if f.kind.value == "before_after"
+    ]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # a bar to meet is not a "before"
+        "Thresholds were PSI 0.25 for features. One night device_type PSI went to 0.9.",
+        # a count after the metric's name is not its value
+        "PSI runs on the 15 main input features. In June PSI went to about 0.3.",
+        # a slide's before and after, with no change told, is not read across sentences
+        "Before: 68% accuracy. After: 97.5% accuracy.",
+        # two metrics are not one
+        "The p50 was 85 ms. After caching the p99 is now 40 ms.",
+    ],
+)
+def test_and_what_is_not_such_a_pair(answer: str) -> None:
+    assert not any(c.across for c in extract(answer).claims.claims)
+
+
+def test_had_written_is_not_a_hypothetical() -> None:
+    [claim] = claims_of(
+        "I reran the questions we'd written at the hackathon: before about two thirds right, "
+        "after roughly three quarters."
+    ).claims
+    assert not claim.hypothetical
+    [claim] = claims_of("We'd need about 300 questions to see a 5 point change.").claims
+    assert claim.hypothetical
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # an interval's ends and a ranking's cut-off are not parts of a breakdown
+        "Ranked queue: 58% of escalations were in the first 30% worked (95% CI 53-63%).",
+        # one item can have several attributes
+        "I sampled 500 prompts: 94% had a name, 61% an account number, 12% a card number.",
+        "We had 16 alerts, of which 9 were drift, 4 were data issues and 3 were false alarms.",
+    ],
+)
+def test_shares_and_parts_that_can_be_true(answer: str) -> None:
+    assert claims_of(answer).problems == []
+
+
+def test_parts_after_of_which_are_added_up_for_any_kind_of_thing() -> None:
+    problems = claims_of(
+        "Last year we had 14 alerts, of which 9 were drift, 4 were data issues and 3 were false "
+        "alarms, giving a false alarm rate under 5%."
+    ).problems
+    assert problems == ["the parts add up to 16, more than the 14 stated"]
