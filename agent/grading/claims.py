@@ -855,9 +855,10 @@ class _MetricSaid:
     inside_pair: bool
 
 
-def _metric_values(index: int, text: str, pair_spans: list[tuple[int, int]]) -> list[_MetricSaid]:
+def _metric_values(index: int, text: str) -> list[_MetricSaid]:
     """The values ``text`` (sentence ``index``) gives tracked metrics, a bar to meet left out."""
     out = []
+    pair_spans: list[tuple[int, int]] | None = None
     for m in _METRIC_VALUE.finditer(text):
         k = "1" if m.group("v1") else "2"
         value = _value(m.group(f"v{k}"))
@@ -875,6 +876,8 @@ def _metric_values(index: int, text: str, pair_spans: list[tuple[int, int]]) -> 
         changed = bool(_CHANGED.search(words)) or bool(re.match(r"\s*after\b", after, re.I))
         if not changed and _BAR.search(text[max(0, m.start() - 40) : m.start(f"v{k}")]):
             continue  # "thresholds were PSI 0.25": what it is measured against
+        if pair_spans is None:  # only for sentences that give a metric a value
+            pair_spans = [p.span() for p in _PAIR.finditer(text)]
         inside = any(a <= m.start(f"v{k}") < b for a, b in pair_spans)
         said = text[m.start(f"v{k}") : max(m.end(f"v{k}"), m.end(f"u{k}"))]  # "210 ms"
         figure = Figure(value, unit, said)
@@ -886,11 +889,9 @@ def _pairs_across(texts: list[str]) -> dict[int, list[tuple[Figure, Figure]]]:
     """Before -> after pairs whose "before" an earlier clause or sentence gave: a metric's value,
     then the same metric's new value with a word of change ("AUC was 0.97 ... fixed the join,
     AUC 0.83 after"). By the index of the sentence giving the "after"."""
-    said = [
-        s
-        for i, text in enumerate(texts)
-        for s in _metric_values(i, text, [m.span() for m in _PAIR.finditer(text)])
-    ]
+    if not any(_CHANGED.search(text) for text in texts):
+        return {}  # no word of change: no "after" to pair
+    said = [s for i, text in enumerate(texts) for s in _metric_values(i, text)]
     found: dict[int, list[tuple[Figure, Figure]]] = {}
     for n, later in enumerate(said):
         if not later.changed or later.inside_pair:

@@ -33,7 +33,6 @@ ANSWER_FEATURES = (
     "buzzwords_without_evidence",
     "no_work_described",
     "grounded_per_100_words",
-    "named_in_code",
 )
 CRITERION_FEATURES = (*ANSWER_FEATURES, "crit_points", "crit_keywords", "crit_rule_score")
 
@@ -66,17 +65,7 @@ def answer_features(question: Question, found: Extraction, rules: Verdict) -> li
         float(not claims.grounded and not _WORK_DONE.search(found.text)),
         # a terse answer dense with measured claims is not a thin one
         min(len(claims.grounded) * 100 / max(found.words, 1), 4.0),
-        # the names a system's own code gives its parts ("final_grade_band", `open_return`):
-        # someone who worked on it says them; someone who read about it rarely does
-        min(len(set(_CODE_NAME.findall(found.text))), 3),
     ]
-
-
-#: A name as written in code or config: snake_case, camelCase, `backticked`, a file name.
-_CODE_NAME = re.compile(
-    r"(?<![\w/.@-])(?:[a-z][a-z0-9]*_[a-z0-9_]*[a-z0-9]|[a-z]+[A-Z][a-zA-Z0-9]+|`[^`\n]{2,40}`|"
-    r"[\w-]+\.(?:jsonl|json|csv|ya?ml|py|sql|parquet|ipynb))(?![\w/])"
-)
 
 
 #: Someone doing something in the past: "I traced", "we shipped", "my team built", "ran it".
