@@ -23,7 +23,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .._models import ClaimCheck, ClaimToVerify, Verdict
-from .claims import _SIZE_NOUNS, Claim, Figure, _metric_near, normalise_numbers, read_claims
+from .claims import (
+    _SIZE_NOUNS,
+    Claim,
+    Figure,
+    _metric_near,
+    _value,
+    normalise_numbers,
+    read_claims,
+)
 from .evidence import is_empty, sentences, strip_injection
 from .normalise import plain_text
 
@@ -434,11 +442,11 @@ def _replaced(probe: ClaimProbe, reply: str) -> list[str]:
     the claim gave roughly ("about 6%") may be given exactly ("5.6%, not 6")."""
     claim = normalise_numbers(probe.claim)
     rough = {
-        _value_of(m.group(0)): _ROUGHLY.search(claim[: m.start()]) is not None
+        _value(m.group(0)): _ROUGHLY.search(claim[: m.start()]) is not None
         for m in _NUMBER.finditer(claim)
     }
     for m in _INSTEAD.finditer(reply):
-        new, old = _value_of(m.group(1)), _value_of(m.group(2))
+        new, old = _value(m.group(1).rstrip(".")), _value(m.group(2).rstrip("."))
         if new is None or old is None or old not in rough or new == old:
             continue
         if not (rough[old] and abs(new - old) <= 0.1 * old):
@@ -450,13 +458,6 @@ def _replaced(probe: ClaimProbe, reply: str) -> list[str]:
 _ROUGHLY = re.compile(
     r"(?:\b(?:about|around|roughly|approximately|nearly|almost|some)\s+|~\s?)$", re.I
 )
-
-
-def _value_of(text: str) -> float | None:
-    try:
-        return float(text.replace(",", "").rstrip("."))
-    except ValueError:
-        return None
 
 
 def _changed_numbers(probe: ClaimProbe, reply: str) -> list[str]:

@@ -1038,7 +1038,11 @@ def _add_pairs_across(result: Extraction) -> None:
         sentence = claim.sentence
         if sentence in result.unsupported:
             continue  # fabricated precision stays ungrounded, as within a sentence
-        said = [f.quote for f in result.items if f.sentence == sentence and f.kind in _PAIRED]
+        said = [
+            f.quote
+            for f in result.items
+            if f.sentence == sentence and f.kind is EvidenceKind.BEFORE_AFTER
+        ]
         for before, after in claim.across:
             if any(after.text in q for q in said):
                 continue  # the sentence gives this pair itself
@@ -1052,7 +1056,6 @@ def _add_pairs_across(result: Extraction) -> None:
         result.ungrounded = [q for q in result.ungrounded if q not in stated]
 
 
-_PAIRED = frozenset({EvidenceKind.BEFORE_AFTER})
 _SENTENCE_SCREEN = Screen(
     [_METHOD, _BASELINE, _EXTREME, *_BEFORE_AFTER, _RELATIVE, _QUANTITY]
     + [_OWNERSHIP, _ARTEFACT, _BUZZWORDS]
