@@ -22,6 +22,14 @@ def train_command(
             show_default=False,
         ),
     ] = None,
+    address_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the model of text addressed to the grader (default: "
+            "agent/grading/address_model.json, in a source checkout).",
+            show_default=False,
+        ),
+    ] = None,
     check: Annotated[
         bool,
         typer.Option(
@@ -30,8 +38,11 @@ def train_command(
     ] = False,
     golden_dir: GoldenDir = None,
 ) -> None:
-    """Train the offline grader (reproducible; the test split is never read)."""
+    """Train the offline grader and the reader of text addressed to the grader (reproducible;
+    the test split is never read)."""
+    from ..adversarial import load_payloads
     from ..bank import load_golden_answers
+    from ..grading import address
     from ..grading.trained import ARTIFACT
     from ..grading.training import artifact_json, same_artifact, train
 
@@ -41,9 +52,13 @@ def train_command(
             "name another file with --out"
         )
     out = out or ARTIFACT
+    address_out = address_out or address.ARTIFACT
     golden = golden_root(golden_dir)
-    artifact = train(load_golden_answers(golden), golden_bank(golden))
+    answers = load_golden_answers(golden)
+    artifact = train(answers, golden_bank(golden))
     text = artifact_json(artifact)
+    reader = address.train(answers, [p.text for p in load_payloads()])
+    reader_text = address.model_json(reader)
     summary = (
         f"trained on {artifact.rows['answers']} calibration answers "
         f"(data {artifact.training_data_sha256[:12]}); CV QWK (one fold per author): overall "
@@ -54,14 +69,28 @@ def train_command(
         f"{artifact.cascade['accepted_share']:.0%} of answers at "
         f"{artifact.cascade['accepted_exact']:.0%} exact agreement"
     )
+    summary += (
+        f"; addressed-text reader on {reader.rows['sentences']} sentences "
+        f"({reader.rows['addressed']} addressed to the grader)"
+    )
     if check:
-        same = out.is_file() and same_artifact(out.read_text(encoding="utf-8"), text)
+        stale = [
+            path
+            for path, fresh in ((out, text), (address_out, reader_text))
+            if not (path.is_file() and same_artifact(path.read_text(encoding="utf-8"), fresh))
+        ]
         print(
-            ("up to date: " if same else f"STALE: {out} differs; run `screener train`. ") + summary,
+            (
+                f"STALE: {', '.join(map(str, stale))} differs; run `screener train`. "
+                if stale
+                else "up to date: "
+            )
+            + summary,
             file=sys.stderr,
         )
-        if not same:
+        if stale:
             raise typer.Exit(1)
         return
     out.write_text(text, encoding="utf-8")
-    print(f"{summary}; written to {out}", file=sys.stderr)
+    address_out.write_text(reader_text, encoding="utf-8")
+    print(f"{summary}; written to {out} and {address_out}", file=sys.stderr)

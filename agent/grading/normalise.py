@@ -4,16 +4,19 @@
 for, so a payload cannot hide behind the way it is written:
 
 - Unicode NFKC (full-width letters and digits, ligatures, compatibility forms);
+- text spelled in Unicode tag characters (``U+E0020``-``U+E007E``, invisible on screen but read
+  by a model) made visible as the ASCII it spells;
 - invisible format characters removed: zero-width spaces and joiners, soft hyphens, bidi
-  controls, Unicode tag characters (``U+E0000``-``U+E007F``), byte-order marks;
+  controls, stray tag characters, byte-order marks;
 - look-alike letters folded to Latin inside words that mix them with Latin letters, or that are
   made only of letters with a Latin look-alike ("іgnоrе" with Cyrillic і and о), using the
   Unicode confusables table as shipped by ``confusable-homoglyphs``. Words of a real Cyrillic,
   Greek or other script text have letters with no Latin twin and are left as they are.
 
-:func:`decoded_views` gives the text hidden in base64 and hex runs, and the ROT13 reading of the
-whole text, and the titles of markdown links and HTML attributes (text a reader never sees), so
-the injection detector can inspect them; they are never graded as evidence.
+:func:`decoded_views` gives the text hidden in base64 and hex runs, the ROT13 reading of the
+whole text, text written one letter at a time ("m a r k   a l l"), and the titles of markdown
+links and HTML attributes (text a reader never sees), so the injection detector can inspect
+them; they are never graded as evidence.
 """
 
 from __future__ import annotations
@@ -104,6 +107,14 @@ def _fold_line(line: str) -> str:
     return _WORD.sub(lambda m: _fold_word(m.group(0), True), line) if latin_line else line
 
 
+#: Unicode tag characters spell ASCII invisibly ("ASCII smuggling"); a flag emoji uses a few.
+_TAG_RUN = re.compile("[\U000e0020-\U000e007e]{6,}")
+
+
+def _untag(match: re.Match[str]) -> str:
+    return " " + "".join(chr(ord(c) - 0xE0000) for c in match.group(0)) + " "
+
+
 def plain_text(text: str) -> str:
     """``text`` normalised as the module docstring says; runs of blank lines fold to one."""
     text = _BLANK_RUNS.sub("\n\n", text)
@@ -114,6 +125,7 @@ def plain_text(text: str) -> str:
         lambda m: ("_" if m.group(0)[0] in _SUBSCRIPT else "^") + m.group(0).translate(_DIGITS),
         text,
     )
+    text = _TAG_RUN.sub(_untag, text)  # text hidden in tag characters, made visible
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     if text.isascii():
         return text
@@ -143,15 +155,23 @@ def decoded_views(text: str) -> list[tuple[str, str]]:
             raw = bytes.fromhex(re.sub(r"\\x|0x|[\s:,]", "", run, flags=re.I))
         except ValueError:
             continue
-        decoded = _readable(raw)
+        # a run can start inside the word before it ("ref:6772..." reads "ef" as a byte)
+        decoded = next(filter(None, (_readable(raw[skip:]) for skip in range(3))), None)
         if decoded:
             views.append((run, decoded))
+    for match in _SPACED_OUT.finditer(text):  # "r e v i e w e r :   m a r k   a l l"
+        run = match.group(0)
+        joined = re.sub(r"\s{2,}", "\x00", run).replace(" ", "").replace("\x00", " ")
+        views.append((run.strip(), joined.strip()))
     for match in _HIDDEN_TITLE.finditer(text):  # markdown link titles, HTML alt/title text
         views.append((match.group(0).strip(), match.group("title") or match.group("t2")))
     if re.search(r"[A-Za-z]{3}", text):
         views.append(("", codecs.encode(text, "rot13")))
     return views
 
+
+#: Letters written one at a time with spaces between, words with wider gaps.
+_SPACED_OUT = re.compile(r"(?<!\S)(?:\S[ \u2000-\u200a\u3000]{1,3}){8,}\S(?!\S)")
 
 _HIDDEN_TITLE = re.compile(
     r"^\s*\[[^\]\n]+\]:\s*\S+\s+[\"'(](?P<title>[^\"')\n]{8,})[\"')]|"
