@@ -860,7 +860,8 @@ def _script_pieces(start: int, end: int, part: str) -> list[tuple[int, int, str]
     """``part`` split where a sentence in another script begins ("... in a loop. إلى المُقيِّم:"):
     the splitter looks for a capital letter, which those scripts do not have."""
     cuts = [0, *(m.end() for m in _OTHER_SCRIPT_START.finditer(part)), len(part)]
-    return [(start + a, start + b, part[a:b].strip()) for a, b in zip(cuts, cuts[1:]) if a < b]
+    pairs = zip(cuts, cuts[1:], strict=False)
+    return [(start + a, start + b, part[a:b].strip()) for a, b in pairs if a < b]
 
 
 _OTHER_SCRIPT_START = re.compile(r"(?<=[.!?])\s+(?=[^\x00-\u024f\u2000-\u206f])")
