@@ -42,7 +42,7 @@ _MASK = (1 << BITS) - 1
 _TOKEN = re.compile(r"\w+|[<>{}=:/#\[\]|`*@$%]")
 _WORD = re.compile(r"[^\W\d_]+")
 #: A figure standing on its own (not part of an identifier such as "HR-REF-07" or "v2.1").
-_FIGURE = re.compile(r"(?<![\w.@/-])\d+(?:[.,]\d+)?(?![\w/-]|\.\d)")
+MEASURED_FIGURE = re.compile(r"(?<![\w.@/-])\d+(?:[.,]\d+)?(?![\w/-]|\.\d)")
 #: A number given as a score: "5/5", "4 out of 5", "level 5", "= 5", ": 5".
 _SCORE_SHAPED = re.compile(
     r"\b\d+(?:\.\d+)?\s*(?:/|out of)\s*(?:5|10)\b|\blevel\s*\d|[=:]\s*[1-5](?![\w/.,%])", re.I
@@ -153,7 +153,7 @@ def readable(sentence: str) -> bool:
     bare = without_scores(sentence)
     if _FRACTION.search(bare):  # a count of a whole ("4/60")
         return False
-    return not any(f not in ("5", "10") for f in _FIGURE.findall(bare))
+    return not any(f not in ("5", "10") for f in MEASURED_FIGURE.findall(bare))
 
 
 #: A phrase in quotation marks: what someone else said ("more 'please ask HR' answers").

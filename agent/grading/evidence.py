@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from .._models import EvidenceKind
 from .address import (
+    MEASURED_FIGURE,
     addresses_grader,
     cued,
     foreign,
@@ -775,8 +776,6 @@ _DEICTIC = re.compile(
     r"the response|the submission)\b|\b(?:give|rate|score|mark|award|grade)\s+it\b",
     re.I,
 )
-#: A figure standing on its own: not part of an identifier ("HR-REF-07", "v2.1").
-_MEASURED = re.compile(r"(?<![\w.@/-])\d+(?:[.,]\d+)?(?![\w/-]|\.\d)")
 _SCORE_SHAPED = re.compile(r"\b\d+(?:\.\d+)?\s*(?:/|out of)\s*(?:5|10)\b|\blevel\s*\d", re.I)
 
 
@@ -785,11 +784,8 @@ def _reports_work(text: str, offset: int, match: re.Match[str]) -> bool:
     the maximum score only when every citation resolved; top scores fell from 38% to 21%"):
     the sentence reports a measured figure, a score-shaped one is not among them, and nothing in
     it points at the answer being graded."""
-    first, last = match.start() + offset, match.end() + offset
-    start = max(text.rfind(mark, 0, first) for mark in (". ", "!", "?", "\n")) + 1
-    ends = [i for i in (text.find(mark, last) for mark in (". ", "!", "?", "\n")) if i >= 0]
-    sentence = text[start : min(ends, default=len(text))]
-    figures = [n for n in _MEASURED.findall(sentence) if n not in ("5", "10")]
+    sentence = _whole_sentence(text, match.start() + offset, match.end() + offset)
+    figures = [n for n in MEASURED_FIGURE.findall(sentence) if n not in ("5", "10")]
     return bool(figures) and not _DEICTIC.search(sentence) and not _SCORE_SHAPED.search(sentence)
 
 
