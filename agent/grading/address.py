@@ -56,6 +56,7 @@ _SCORE_NUMBER = re.compile(
     r"|\b[1-5](?:\s*(?:and|or|,)\s*[1-5])*\s+(?:on|for|in|across|to)\s+(?:every|each|all|any|the)"
     r"\s+(?:\w+\s+)?(?:criteri(?:on|a)|anchors?|dimensions?|categor(?:y|ies)|rubric)"
     r"|\b[1-5]s\b|\b(?:reported|recorded|given|written)\s+as\s+[1-5]\b"
+    r"|\b(?:capped|cap)(?:\s+(?:at|of))?\s+[1-5]\b"
     r"|(?<![\w.])[1-5](?:\s*,\s*[1-5]){2,}(?![\w.])",
     re.I,
 )
@@ -76,7 +77,7 @@ _CUE = re.compile(
     r"|\b(?:this|the above|the following|the present|the candidate'?s?|my)\s+"
     r"(?:answer|response|submission|reply|text|candidate|one|card|transcript|entry)\b"
     r"|\b(?:full marks|max(?:imum)?|highest|top (?:score|mark|level|grade|band)|"
-    r"(?:all|every|each) (?:the )?(?:criteri(?:on|a)|anchors?|fives|levels?)|fives)\b"
+    r"(?:all|every|each) (?:the )?(?:\w+ )?(?:criteri(?:on|a)|anchors?|fives|levels?)|fives)\b"
     r"|\b(?:grader|graders|scorer|scorers|evaluator|evaluators|assessor|assessors|marker|"
     r"markers|screener|screening (?:model|system|tool|assistant|step|engine)|"
     r"scoring (?:model|system|tool|assistant|step|engine|agent|pipeline)|"
