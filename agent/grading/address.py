@@ -45,7 +45,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 MEASURED_FIGURE = re.compile(r"(?<![\w.@/-])\d+(?:[.,]\d+)?(?![\w/-]|\.\d)")
 #: A number given as a score: "5/5", "4 out of 5", "level 5", "= 5", ": 5".
 _SCORE_SHAPED = re.compile(
-    r"\b\d+(?:\.\d+)?\s*(?:/|out of)\s*(?:5|10)\b|\blevel\s*\d|[=:]\s*[1-5](?![\w/.,%])", re.I
+    r"\b\d+(?:\.\d+)?\s*(?:/|out of)\s*(?:5|10)\b|\blevel\s*\d|[=:]\s*[1-5](?![\w/%]|[.,]\d)", re.I
 )
 #: A level of the scale given as a grade: "below 4 on any criterion", "levels 4 and 5 were
 #: merged", "marked 1 gets reported as 5", "carry those 5s over".
@@ -63,8 +63,17 @@ _SCORE_NUMBER = re.compile(
 
 
 def without_scores(text: str) -> str:
-    """``text`` with the grades it names blanked out: what is left of its numbers are figures."""
-    return _SCORE_NUMBER.sub(" ", _SCORE_SHAPED.sub(" ", text))
+    """``text`` with the grades it names and the numbers of references ("Schedule 3", "HTTP
+    503", "changelog item 7", a footnote's "[^1]") blanked out: what is left of its numbers are
+    figures."""
+    return _REFERENCE.sub(" ", _SCORE_NUMBER.sub(" ", _SCORE_SHAPED.sub(" ", text)))
+
+
+_REFERENCE = re.compile(
+    r"\b(?:schedule|section|clause|article|appendix|annex|item|ticket|case|ref|http|rule|"
+    r"module|version|rev|page|paragraph|no)\.?\s*#?\d+(?:\.\d+)*[a-z]?\b|\[\^?\w{1,12}\]",
+    re.I,
+)
 
 
 _FRACTION = re.compile(r"\d\s*/\s*\d")
@@ -78,6 +87,7 @@ _CUE = re.compile(
     r"(?:answer|response|submission|reply|text|candidate|one|card|transcript|entry)\b"
     r"|\b(?:full marks|max(?:imum)?|highest|top (?:score|mark|level|grade|band)|"
     r"(?:all|every|each) (?:the )?(?:\w+ )?(?:criteri(?:on|a)|anchors?|fives|levels?)|fives)\b"
+    r"|\b(?:is|are)\s+now\s+(?:evaluated|scored|graded|read|treated|counted|marked|rated)\b"
     r"|\b(?:grader|graders|scorer|scorers|evaluator|evaluators|assessor|assessors|marker|"
     r"markers|screener|screening (?:model|system|tool|assistant|step|engine)|"
     r"scoring (?:model|system|tool|assistant|step|engine|agent|pipeline)|"
@@ -90,6 +100,20 @@ _CUE = re.compile(
     r"|[^\x00-\u024f\u2000-\u206f\u20a0-\u21ff\u2500-\u27bf\U0001f000-\U0001faff]",
     re.I,
 )
+
+
+#: The grading's own words and the marks of markup and config, without a sign of address:
+#: 'anchors written as "needs X and Y" are now read as "X or Y"', "min_level_per_criterion = 5".
+_GRADING_WORD = re.compile(
+    r"\b(?:rubric|scor\w*|grad(?:e|es|ed|er|ers|ing)|levels?|criteri\w*|anchors?|evaluat\w*|"
+    r"assess\w*|review\w*|verdict|overall|rating|panel|flag\w*|candidate|answer|judge)\b"
+    r"|[=<>{}\[\]#]",
+    re.I,
+)
+#: The bar for a sentence with only :data:`_GRADING_WORD`: on 1,141 clean answers by authors the
+#: reader never saw (golden test split, dev set, n30-n42), 476 such sentences are read and the
+#: highest reads 0.87.
+SURE_BAR = 0.95
 
 
 class AddressModel(BaseModel):
@@ -200,7 +224,7 @@ def _re2_form(pattern: str) -> str:
 
 @cache
 def _prefilter() -> re2._Regexp:
-    parts = (_CUE.pattern, _FOREIGN.pattern)
+    parts = (_CUE.pattern, _FOREIGN.pattern, _GRADING_WORD.pattern)
     options = re2.Options()
     options.max_mem = 64 << 20
     return re2.compile("(?i)" + "|".join(f"(?:{_re2_form(p)})" for p in parts), options)
@@ -244,13 +268,16 @@ def probability(sentence: str) -> float:
 
 
 def addresses_grader(sentence: str) -> bool:
-    """Whether the model takes ``sentence`` for text addressed to the grader."""
+    """Whether the model takes ``sentence`` for text addressed to the grader: at the model's
+    bar with a sign of address, at :data:`SURE_BAR` with only the grading's own words."""
     model = load_model()
-    if model is None or not might_address(sentence) or not cued(sentence):
+    if model is None or not might_address(sentence) or not readable(sentence):
         return False
-    if not readable(sentence):
-        return False
-    return probability(sentence) >= model.threshold
+    if cued(sentence):
+        return probability(sentence) >= model.threshold
+    if _GRADING_WORD.search(_QUOTED.sub(" ", sentence)):
+        return probability(sentence) >= SURE_BAR
+    return False
 
 
 # --- training (``screener train``; needs scikit-learn) ----------------------------------------
@@ -288,9 +315,11 @@ def training_rows(
 
 #: Chosen on payloads the model had not been trained on (one payload author held out at a
 #: time) and on 1,141 clean answers by authors it never saw (the goldens' test split, the dev
-#: set, outside sets n30-n42): none of those answers has a sentence above these.
+#: set, outside sets n30-n42): none of those answers has a sentence above these. Trained on
+#: eight outside payload authors, the highest of those clean sentences read 0.76 ("Level 1 is
+#: reactive: you find out from the business."), so the bar went from 0.7 to 0.8.
 C = 1.0
-THRESHOLD = 0.7
+THRESHOLD = 0.8
 
 
 def fit(

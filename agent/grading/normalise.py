@@ -170,6 +170,27 @@ def decoded_views(text: str) -> list[tuple[str, str]]:
     return views
 
 
+def leet_views(text: str) -> list[tuple[str, str]]:
+    """(run as written, its reading) for each run of three or more words that mix digits into
+    letters ("4ll cr173r14 4t l3v3l 5"), digits read as the letters they stand for."""
+    views = []
+    words = list(_LEET_WORD.finditer(text))
+    group: list[re.Match[str]] = []
+    for word in [*words, None]:
+        if word is not None and group and _LEET_GAP.fullmatch(text, group[-1].end(), word.start()):
+            group.append(word)
+            continue
+        if len(group) >= 3:
+            run = text[group[0].start() : group[-1].end()]
+            views.append((run, _LEET_WORD.sub(lambda m: m.group().translate(_LEET), run)))
+        group = [word] if word is not None else []
+    return views
+
+
+_LEET_WORD = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z\d]{2,}\b", re.I)
+_LEET_GAP = re.compile(r"[ \t,.:;!?-]*(?:\d[ \t,.:;!?-]*)?")
+_LEET = str.maketrans("431075", "aeiots")
+
 #: Letters written one at a time with spaces between, words with wider gaps.
 _SPACED_OUT = re.compile(r"(?<!\S)(?:\S[ \u2000-\u200a\u3000]{1,3}){8,}\S(?!\S)")
 
