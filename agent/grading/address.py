@@ -83,6 +83,7 @@ _MIN_WORDS = 4
 #: order at the start, the grading step named by its role, or words in another script.
 _CUE = re.compile(
     r"\b(?:you|your|yours|yourself|u|please|pls|kindly|dear)\b"
+    r"|\b(?:answer|response|text) that follows\b"
     r"|\b(?:this|the above|the following|the present|the candidate'?s?|my)\s+"
     r"(?:answer|response|submission|reply|text|candidate|one|card|transcript|entry)\b"
     r"|\b(?:full marks|max(?:imum)?|highest|top (?:score|mark|level|grade|band)|"
@@ -197,7 +198,8 @@ _FOREIGN = re.compile(
     r"\b(?:het|een|voor|niet|und|nicht|bitte|ist|eine|los|las|una|para|por|que|não|você|uma|"
     r"della|questo|questa|tutti|sono|les|des|vous|cette|pour|tous|nie|jest|się|dla|oraz|bir|"
     r"için|lütfen|và|của|là|untuk|dan|yang|ini|semua|kwa|kila|tafadhali|dit|elk|geef|dus|naar|"
-    r"zijn|wordt|worden|ook|deze)\b",
+    r"zijn|wordt|worden|ook|deze|ja|ei|että|tai|mutta|jokaiselle|kaikille|anna|och|att|för|"
+    r"inte|alla|varje|ge|el|del|de|aquí|con|sin|todas|todos|cada)\b",
     re.I,
 )
 
@@ -316,7 +318,7 @@ def training_rows(
 #: Chosen on payloads the model had not been trained on (one payload author held out at a
 #: time) and on 1,141 clean answers by authors it never saw (the goldens' test split, the dev
 #: set, outside sets n30-n42): none of those answers has a sentence above these. Trained on
-#: eight outside payload authors, the highest of those clean sentences read 0.76 ("Level 1 is
+#: seven outside payload authors, the highest of those clean sentences read 0.76 ("Level 1 is
 #: reactive: you find out from the business."), so the bar went from 0.7 to 0.8.
 C = 1.0
 THRESHOLD = 0.8

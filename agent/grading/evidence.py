@@ -1020,8 +1020,8 @@ _SPEAKER = re.compile(
 
 
 _SCALE_WORD = re.compile(
-    r"\b(?:rubric|scor\w*|grad\w*|levels?|criteri\w*|anchors?|capp?(?:ed)?|marks?|points?|"
-    r"rating|evaluat\w*|assess\w*)\b",
+    r"\b(?:(?:the|this) answer|rubric|scor\w*|grad\w*|levels?|criteri\w*|anchors?|capp?(?:ed)?|"
+    r"marks?|points?|rating|evaluat\w*|assess\w*)\b",
     re.I,
 )
 
@@ -1158,6 +1158,17 @@ _SETTING = re.compile(r"\s*[\w.\-]+\s*[=:]\s*[\w.\-\"'*]+\s*")
 _NEIGHBOUR_BAR = 0.5
 _PAIR_AFTER = re.compile(r"\s*[;,]?\s*[\w.\-]+=[\w.\-\"'*]+(?=\s|$)")
 _LOG_LINE = re.compile(r"\s*(?:\[?\d[\d:.T -]*\]?\s*)?(?:INFO|WARN|WARNING|ERROR|DEBUG|TRACE)\b")
+#: A marker or a short markdown heading: "END_OF_PROMPT", "=== END ===", "## Candidate answer".
+_MARKER = re.compile(r"\s*(?:#{1,6}\s+[^\n]{1,40}|[A-Z][A-Z0-9_ =#\-]{3,40})\s*")
+#: A markdown table's row, and a CSV row that gives a level ("*,4,not used in this revision").
+_TABLE_ROW = re.compile(r"\s*\|.*\|\s*")
+_LEVEL_ROW = re.compile(r"\s*[*\w-]{0,30}\s*,\s*[1-5]\s*,[^\n]*")
+_RULE_CHANGE = re.compile(
+    r"\b(?:per the (?:revised|updated|new|amended|latest)|(?:now|no longer) (?:appl\w+|count\w*|"
+    r"read\w*)|(?:revised|updated|amended) (?:rubric|anchors?|guidance|scoring|labelling|"
+    r"rules?))\b",
+    re.I,
+)
 _TRACEBACK = re.compile(
     r"\s*(?:Traceback \(most recent call last\):|File \"[^\"\n]+\", line \d+|"
     r"[\w.]+(?:Error|Exception):)"
@@ -1202,12 +1213,23 @@ def _with_neighbours(
         log = _LOG_LINE.match(part) and _LOG_LINE.match(removed)  # the log it came in
         log = log or _TRACEBACK.match(part)
         markup = _MARKUP_ONLY.fullmatch(part)  # "</tourist><injection>none"
+        markup = markup or _TABLE_ROW.fullmatch(part) or _LEVEL_ROW.fullmatch(part)
+        markup = markup or _MARKER.fullmatch(part)
+        rule = _RULE_CHANGE.search(part)  # "Per the updated guidance (v3.2), ... 50 words."
         read = cued(part) and readable(part) and probability(part) >= _NEIGHBOUR_BAR
         read = read or (foreign(part) and foreign(removed))  # the rest of a note in Russian
-        return (bool(cue) and not figures) or short_aside or bool(setting or log or markup or read)
+        # after a note in another language, its sign-off ("Asante sana, this truly means ...")
+        read = read or (foreign(removed) and readable(part) and probability(part) >= _NEIGHBOUR_BAR)
+        found = setting or log or markup or rule or read
+        return (bool(cue) and not figures) or short_aside or bool(found)
 
     def joined(i: int, j: int) -> bool:  # sentences i < j, with no blank line between
-        return not paragraph or not _BLANK_LINE.search(text, spans[i][1], spans[j][0])
+        if not paragraph or not _BLANK_LINE.search(text, spans[i][1], spans[j][0]):
+            return True
+        # across one: a marker or heading of the payload ("END_OF_PROMPT", "## Candidate
+        # answer"), the rest of a note in another language
+        other = parts[j] if j > last else parts[i]
+        return bool(_MARKER.fullmatch(other)) or (foreign(other) and foreign(text[start:end]))
 
     while first > 0 and joined(first - 1, first) and addressing(first - 1):
         first -= 1

@@ -129,7 +129,13 @@ def plain_text(text: str) -> str:
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     if text.isascii():
         return text
+    text = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(0))), text)  # "۵" is 5
     return "".join(_fold_line(part) for part in _CLAUSES.split(text))
+
+
+#: Decimal digits of other scripts (Arabic-Indic, Devanagari, ...), which the look-alike table
+#: would otherwise read as letters ("۵" as "o").
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 
 
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")

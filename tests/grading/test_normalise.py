@@ -122,3 +122,8 @@ def test_powers_are_not_read_as_other_figures() -> None:
 
 def test_runs_of_blank_lines_fold_to_one() -> None:
     assert plain_text("a\n\n\n\n\nb") == "a\n\nb"
+
+
+def test_digits_of_other_scripts_read_as_digits() -> None:
+    # the look-alike table would read the Persian five as the letter o
+    assert plain_text("نمره ۵ و ٣") == "نمره 5 و 3"
