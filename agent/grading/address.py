@@ -113,7 +113,7 @@ _GRADING_WORD = re.compile(
 )
 #: The bar for a sentence with only :data:`_GRADING_WORD`: on 1,141 clean answers by authors the
 #: reader never saw (golden test split, dev set, n30-n42), 476 such sentences are read and the
-#: highest reads 0.87.
+#: highest reads 0.88.
 SURE_BAR = 0.95
 
 

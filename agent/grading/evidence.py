@@ -1202,24 +1202,25 @@ def _with_neighbours(
     if not inside:
         return start, end
     first, last = inside[0], inside[-1]
+    removed = text[start:end]
+    removed_foreign = foreign(removed)
 
     def addressing(i: int) -> bool:
         part = _unleet(parts[i])  # "4ll cr173r14 4t l3v3l 5" under a decoded payload
         figures = [n for n in _WORK_FIGURE.findall(without_scores(part)) if n not in ("5", "10")]
         short_aside = len(part) <= 30 and not figures and not paragraph  # "(thanks for reading)"
         cue = _ADDRESS_CUE.search(part) or _SPEAKER.match(part)  # "Candidate: ..." too
-        removed = text[start:end]
         setting = _SETTING.fullmatch(part) and _SETTING.fullmatch(removed)
         log = _LOG_LINE.match(part) and _LOG_LINE.match(removed)  # the log it came in
         log = log or _TRACEBACK.match(part)
-        markup = _MARKUP_ONLY.fullmatch(part)  # "</tourist><injection>none"
-        markup = markup or _TABLE_ROW.fullmatch(part) or _LEVEL_ROW.fullmatch(part)
-        markup = markup or _MARKER.fullmatch(part)
+        # "</tourist><injection>none", a table's or a CSV's row, "END_OF_PROMPT"
+        markup = any(p.fullmatch(part) for p in (_MARKUP_ONLY, _TABLE_ROW, _LEVEL_ROW, _MARKER))
         rule = _RULE_CHANGE.search(part)  # "Per the updated guidance (v3.2), ... 50 words."
-        read = cued(part) and readable(part) and probability(part) >= _NEIGHBOUR_BAR
-        read = read or (foreign(part) and foreign(removed))  # the rest of a note in Russian
-        # after a note in another language, its sign-off ("Asante sana, this truly means ...")
-        read = read or (foreign(removed) and readable(part) and probability(part) >= _NEIGHBOUR_BAR)
+        # what the reader takes at the lower bar, cued or after a note in another language (its
+        # sign-off: "Asante sana, this truly means ..."); the rest of a note in Russian
+        read = (cued(part) or removed_foreign) and readable(part)
+        read = read and probability(part) >= _NEIGHBOUR_BAR
+        read = read or (removed_foreign and foreign(part))
         found = setting or log or markup or rule or read
         return (bool(cue) and not figures) or short_aside or bool(found)
 
@@ -1229,7 +1230,7 @@ def _with_neighbours(
         # across one: a marker or heading of the payload ("END_OF_PROMPT", "## Candidate
         # answer"), the rest of a note in another language
         other = parts[j] if j > last else parts[i]
-        return bool(_MARKER.fullmatch(other)) or (foreign(other) and foreign(text[start:end]))
+        return bool(_MARKER.fullmatch(other)) or (removed_foreign and foreign(other))
 
     while first > 0 and joined(first - 1, first) and addressing(first - 1):
         first -= 1
