@@ -57,6 +57,7 @@ _SCORE_NUMBER = re.compile(
     r"\s+(?:\w+\s+)?(?:criteri(?:on|a)|anchors?|dimensions?|categor(?:y|ies)|rubric)"
     r"|\b[1-5]s\b|\b(?:reported|recorded|given|written)\s+as\s+[1-5]\b"
     r"|\b(?:capped|cap)(?:\s+(?:at|of))?\s+[1-5]\b"
+    r"|\b(?:criteri(?:on|a)|anchors?|dimensions?)\s+(?:at|to)\s+(?:least\s+)?[1-5]\b(?![.,]\d|\s*%)"
     r"|(?<![\w.])[1-5](?:\s*,\s*[1-5]){2,}(?![\w.])",
     re.I,
 )
@@ -109,6 +110,14 @@ _GRADING_WORD = re.compile(
     r"\b(?:rubric|scor\w*|grad(?:e|es|ed|er|ers|ing)|levels?|criteri\w*|anchors?|evaluat\w*|"
     r"assess\w*|review\w*|verdict|overall|rating|panel|flag\w*|candidate|answer|judge)\b"
     r"|[=<>{}\[\]#]",
+    re.I,
+)
+#: One of the grading's words, also inside an identifier ("min_level_per_criterion"): without
+#: one, marks of config alone ("samples: 5   # pass@1 from n=5") are a setting, not an address.
+_GRADING_TERM = re.compile(
+    r"(?:\b|(?<=_))(?:rubric|scor\w*|grad(?:e|es|ed|er|ers|ing)|levels?|criteri\w*|anchors?|"
+    r"evaluat\w*|assess\w*|review\w*|verdict|overall|rating|panel|flag\w*|candidate|answer|"
+    r"judge)(?:\b|(?=_))",
     re.I,
 )
 #: The bar for a sentence with only :data:`_GRADING_WORD`: on 1,141 clean answers by authors the
@@ -192,14 +201,16 @@ _ENGLISH = re.compile(
 
 
 #: Function words of other languages written in Latin letters (Dutch, German, Spanish,
-#: Portuguese, Italian, French, Polish, Turkish, Vietnamese, Indonesian, Swahili): a quick sign
+#: Portuguese, Italian, French, Polish, Turkish, Vietnamese, Indonesian, Swahili, the Nordic
+#: languages, Estonian): a quick sign
 #: that some sentence may not be English.
 _FOREIGN = re.compile(
     r"\b(?:het|een|voor|niet|und|nicht|bitte|ist|eine|los|las|una|para|por|que|não|você|uma|"
     r"della|questo|questa|tutti|sono|les|des|vous|cette|pour|tous|nie|jest|się|dla|oraz|bir|"
     r"için|lütfen|và|của|là|untuk|dan|yang|ini|semua|kwa|kila|tafadhali|dit|elk|geef|dus|naar|"
     r"zijn|wordt|worden|ook|deze|ja|ei|että|tai|mutta|jokaiselle|kaikille|anna|och|att|för|"
-    r"inte|alla|varje|ge|el|del|de|aquí|con|sin|todas|todos|cada)\b",
+    r"inte|alla|varje|ge|el|del|de|aquí|con|sin|todas|todos|cada|og|på|ikke|dette|med|er|"
+    r"takk|palun|kõik|ning|proszę|wszystkie|kiitos|kaikki)\b",
     re.I,
 )
 
@@ -277,7 +288,8 @@ def addresses_grader(sentence: str) -> bool:
         return False
     if cued(sentence):
         return probability(sentence) >= model.threshold
-    if _GRADING_WORD.search(_QUOTED.sub(" ", sentence)):
+    bare = _QUOTED.sub(" ", sentence)
+    if _GRADING_WORD.search(bare) and _GRADING_TERM.search(sentence):
         return probability(sentence) >= SURE_BAR
     return False
 
@@ -319,9 +331,12 @@ def training_rows(
 #: time) and on 1,141 clean answers by authors it never saw (the goldens' test split, the dev
 #: set, outside sets n30-n42): none of those answers has a sentence above these. Trained on
 #: seven outside payload authors, the highest of those clean sentences read 0.76 ("Level 1 is
-#: reactive: you find out from the business."), so the bar went from 0.7 to 0.8.
+#: reactive: you find out from the business."), so the bar went from 0.7 to 0.8; trained on
+#: eleven, with the twelfth author's payloads in the suite, that sentence read 0.81, so the bar
+#: went to 0.85 (every payload of the suite and of s1-s10 is still flagged; no clean text of
+#: the goldens, the dev set or n30-n46 has a sentence above it).
 C = 1.0
-THRESHOLD = 0.8
+THRESHOLD = 0.85
 
 
 def fit(

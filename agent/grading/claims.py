@@ -636,6 +636,15 @@ def _sentence_problems(
                 f"{m.group('a')} and {m.group('b')} cannot both be shares of one set at "
                 f"{m.group('p1')}% and {m.group('p2')}%"
             )
+    for m in matches(_OVER_WHOLE_FALL):
+        if (_value(m.group("p") or m.group("p2")) or 0) > 100:
+            problems.append(f"{m.group(0).strip()}: nothing falls by more than 100%")
+    for m in matches(_ROUTED_SHARES):
+        both = (_value(m.group("a")) or 0) + (_value(m.group("b")) or 0)
+        if 101.5 < both <= 200:
+            problems.append(
+                f"the traffic is split {m.group('a')}% and {m.group('b')}%, {both:g}% in all"
+            )
     if _PERCENTILE in possible:
         problems.extend(_percentile_problems(text))
     problems.extend(_share_problems(text))
@@ -775,7 +784,34 @@ def _difference_problems(text: str, size: float | None, rates: dict[str, str]) -
                 f"{m.group('a')} to {m.group('b')} of {m.group('n')} is {points:.1f} points, "
                 f"not {m.group('k')}"
             )
+    for m in _RATE_AS_SET_COUNT.finditer(text):  # "45%, i.e. 110 questions" of a 200-question set
+        rate, x = _value(m.group("p")), _value(m.group("x"))
+        sizes = [z for z in _SIZED_SET.finditer(text) if not m.start() <= z.start() < m.end()]
+        whole = _value(sizes[0].group("n")) if sizes else size  # not the count restated itself
+        if not whole or rate is None or x is None or x > whole:
+            continue
+        share = 100 * x / whole
+        said = text[m.end() : m.end() + 25].lower()  # "110 questions correct" or "... wrong"
+        good = re.match(
+            r"\s*(?:were\s+|was\s+|got\s+)?(?:correct|right|passed|solved|resolved)", said
+        )
+        bad = re.match(r"\s*(?:were\s+|was\s+|got\s+)?(?:wrong|incorrect|failed|missed)", said)
+        readings = [share] if good else [100 - share] if bad else [share, 100 - share]
+        if min(abs(r - rate) for r in readings) > max(2.0, 0.05 * rate) + 0.5:
+            problems.append(
+                f"{m.group('x')} of the {whole:,.0f} is {share:.0f}%, not the {m.group('p')}% "
+                "it restates"
+            )
     return problems
+
+
+#: A rate restated as a count of the set the answer sized: "45%, i.e. 110 questions correct".
+_RATE_AS_SET_COUNT = re.compile(
+    rf"(?<![\d.,])(?P<p>{_NUM})\s?%,?\s*(?:i\.e\.|which (?:is|was|means)|that'?s|that is|=)\s*"
+    rf"(?:about\s+|around\s+|roughly\s+|~)?(?P<x>{_NUM})\s+(?:{_SIZE_NOUNS})\b"
+    r"(?!\s*(?:of|out of|/|in)\b)",
+    re.I,
+)
 
 
 def _before_rate(text: str, start: int, rates: dict[str, str]) -> str | None:
@@ -939,9 +975,21 @@ def _mismatched_share(m: re.Match[str], *, complement: bool) -> float | None:
     if p is None or x is None or not n or x > n:
         return None
     share = 100 * x / n
+    # "a bit under two thirds (77 of 120)": a hedged share is a rough one
+    hedged = _HEDGE_BEFORE.search(m.string, max(0, m.start() - 30), m.start("p"))
+    slack = 6.0 if hedged else 0.0
     if complement:
-        return share if min(abs(share - p), abs(100 - share - p)) > max(1.5, 0.04 * p) else None
-    return share if abs(share - p) > max(2.0, 0.05 * share) else None
+        off = min(abs(share - p), abs(100 - share - p))
+        return share if off > max(1.5 + slack, 0.04 * p) else None
+    return share if abs(share - p) > max(2.0 + slack, 0.05 * share) else None
+
+
+_HEDGE_BEFORE = re.compile(
+    r"\b(?:(?:a (?:bit|little|touch)|just|slightly|somewhat)\s+(?:under|over|below|above|"
+    r"more than|less than)|roughly|about|around|nearly|almost|approximately|close to|"
+    r"under|over|more than|less than)\s+$",
+    re.I,
+)
 
 
 def _whole(noun: str) -> re.Pattern[str]:
@@ -1452,7 +1500,9 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     possible = frozenset(_CLAIMS_SCREEN.possible("\n".join(dict.fromkeys([*texts, *sentences]))))
     all_figures = [[f for f in _figures(text) if not _is_noise_figure(f)] for text in texts]
     in_lists = _list_problems(texts) if ":" in "".join(texts) else {}
-    differences = _CHANGE_AS_COUNT in possible or _COUNTS_AS_POINTS in possible
+    differences = any(
+        p in possible for p in (_CHANGE_AS_COUNT, _COUNTS_AS_POINTS, _RATE_AS_SET_COUNT)
+    )
     across = _pairs_across(texts) if _METRIC_VALUE in possible else {}
     size: float | None = None  # the set last sized, for a change restated as a count
     rates: dict[str, str] = {}  # the last rate stated for each metric
@@ -1569,12 +1619,34 @@ def not_pass_criteria(found: list[str], sentence: str) -> list[str]:
 
 _EMPHASIS = re.compile(r"\*\*|__")  # markdown bold around "**112%**"
 _NAME_NUMBER = re.compile(r"(?:\b[A-Z]{2,}[A-Za-z]*|\b[A-Z][a-z]+|\b[A-Za-z]+-)\s?$")
+#: "a 400% reduction", "cut the bill by 150%": a fall stated as more than the whole.
+_OVER_WHOLE_FALL = re.compile(
+    rf"(?<![\d.,])(?P<p>{_NUM})\s?%\s+(?:reduction|decrease|drop|decline|fall|cut|saving|"
+    rf"fewer|less|lower|cheaper)\b|"
+    rf"\b(?:reduc\w*|cut|dropp?\w*|decreas\w*|lower\w*|fell|fall\w*|sav\w*|shr[ai]nk\w*)"
+    rf"(?:\s+[\w$']+){{0,4}}?\s+by\s+(?P<p2>{_NUM})\s?%",
+    re.I,
+)
+#: "85% of requests now go to the small model and 35% escalate to the large one": the two
+#: shares of one routing, which cannot add up to more than all of it.
+_ROUTED_SHARES = re.compile(
+    rf"(?<![\d.,])(?P<a>{_NUM})\s?%\s+of\s+(?:the\s+|all\s+|our\s+)?(?:requests|queries|"
+    rf"traffic|calls|tickets|messages|conversations|questions)\s+(?:now\s+)?(?:go(?:es)?|went|"
+    rf"(?:are|were|get|got)\s+(?:routed|sent)|routed|sent)\s+to\b[^.;%]{{0,60}}?"
+    rf"\band\s+(?:the\s+other\s+|the\s+remaining\s+)?(?P<b>{_NUM})\s?%\s+(?!of\s+(?:them|those|these)\b)"
+    rf"(?:now\s+)?(?:go(?:es)?|went|escalat\w*|(?:are|were|get|got)\s+(?:routed|sent|escalated)|"
+    rf"routed|sent|fall\s+back)\b",
+    re.I,
+)
+
+
 _CLAIMS_SCREEN = Screen(
     [
         *(_SHARE_OF, _WHOLE, _NOISE, _PAIR, _HYPOTHETICAL, _EXTREME, _BOUNDED_RATIO),
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
         *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET, _RATES_AS_COUNTS),
         *(_SHARE_OF_STATED, _CHANGE_AS_COUNT, _COUNTS_AS_POINTS, _F1_WITH_PR, _METRIC_VALUE),
+        *(_OVER_WHOLE_FALL, _ROUTED_SHARES, _RATE_AS_SET_COUNT),
     ]
 )
 

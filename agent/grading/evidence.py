@@ -80,6 +80,12 @@ _QUANTITY = re.compile(
 _VAL = rf"(?:{_RATIO}|~?[$€£]?{_NUM}{_MULT}\s?(?:%|pp|ms|s\b|x\b|seconds?|points?|gb\b)?)"
 _BEFORE_AFTER = [
     re.compile(rf"\bfrom\s+(?:about\s+|around\s+)?{_VAL}\s+(?:down\s+|up\s+)?to\s+{_VAL}", re.I),
+    # "solve rate went 38/60 to 29/60", "latency dropped 900 ms to 400 ms"
+    re.compile(
+        rf"\b(?:went|moved|jumped|dropped|fell|rose|climbed|improved|slipped)\s+(?:down\s+|up\s+)?"
+        rf"(?:about\s+|around\s+)?{_VAL}\s+(?:down\s+|up\s+)?to\s+{_VAL}",
+        re.I,
+    ),
     re.compile(rf"{_VAL}\s*(?:->|→|=>|—>|-->)\s*{_VAL}", re.I),
     re.compile(rf"{_VAL}\s+(?:vs\.?|versus)\s+{_VAL}", re.I),
     re.compile(
@@ -93,7 +99,8 @@ _BEFORE_AFTER = [
 _METHOD = re.compile(
     r"\b(?:llm[- ]as[- ](?:a[- ])?judge|llm judge|judge|exact[- ]match|assert(?:ion)?s?|"
     r"human[- ]label(?:l?ed|s)?|label(?:l?ed|l?ing)|hand[- ]label|annotat\w*|kappa|a/b|ab test|"
-    r"ablation|held[- ]out|holdout|cross[- ]validat\w*|bootstrap\w*|confidence interval|"
+    r"ablation|50/50|split test|held[- ]out|holdout|cross[- ]validat\w*|bootstrap\w*|"
+    r"confidence interval|"
     r"p[- ]value|significan\w*|sampled|random sample|spot[- ]check\w*|manually (?:review|check|"
     r"grad|label|inspect)\w*|rubric|measured (?:on|with|by|over|against)|scored (?:by|with|"
     r"against|on)|traces?|tracing|traced|logs?|replay\w*|shadow|canary|percentile|spearman|"
@@ -155,6 +162,8 @@ _BUZZWORDS = re.compile(
 _GRADER_LABEL = (
     r"(?:system|grader|judge|evaluator|scorer|assistant|developer|admin|reviewer)"
     r"(?:\s+(?:note|message|override|instructions?|prompt))?\s*:"
+    # not a key of a config ("scorer: {type: hidden_pytest}", "judge: gpt-4o   # v2")
+    r"(?!\s*(?:[{\[]|[\w./@-]+\s*(?:#[^\n]*)?(?:\n|$)))"
 )
 _THOUGHT_LABEL = r"(?:thought process|reasoning|analysis|assessment)\s*:"
 _INJECTION = [
@@ -523,7 +532,8 @@ _INJECTION = [
         r"\brecord\b[^.\n]{0,60}?\ball (?:at|as) (?:5|five|the top)\b|"
         r"\b(?:for|to)\s+(?:the\s+|any\s+|whichever\s+|whatever\s+)?(?:scoring|grading|marking|"
         r"assessment|evaluation)\s+(?:assistant|bot|ai|marker)\b\s*[:,]|"
-        r"\bskip (?:the |any |all )?(?:detailed |further )?(?:checks?|checking|re-?scor\w*)\b",
+        # not "a bad edit can skip checks": CI's checks are an engineer's word too
+        r"\bskip (?:the |any |all )?(?:(?:detailed |further )(?:checks?|checking)|re-?scor\w*)\b",
         re.I,
     ),
     # Text for whatever reads or writes up the answer downstream ("ps, not for the interviewer,
@@ -626,7 +636,9 @@ _RELATIVE = re.compile(
 _ABBREVIATIONS = "e.g i.e vs etc approx ca cf no al fig avg min max incl est resp mr dr st vol ref"
 _NOT_AN_ABBREVIATION = "".join(rf"(?<!\b(?i:{re.escape(a)})\.)" for a in _ABBREVIATIONS.split())
 _SENTENCE_SPLIT = re.compile(
-    r"(?:(?<=[.!?])|(?<=[.!?][)\]\"'”’]))\s+(?=[A-Z0-9\"'(<\[\u2600-\u27bf\U0001f300-\U0001faff]|-{2,}|={2,})|"
+    r"(?:(?<=[.!?])|(?<=[.!?][)\]\"'”’]))\s+(?=[A-Z\"'(<\[\u2600-\u27bf\U0001f300-\U0001faff]|-{2,}|={2,})|"
+    # a figure starts a sentence, but not after "i.e.", "e.g.", "vs." ("45%, i.e. 110 cases")
+    rf"(?:(?<=[.!?])|(?<=[.!?][)\]\"'”’])){_NOT_AN_ABBREVIATION}\s+(?=[0-9])|"
     # after a smiley or an emoji ("... please :) The key is ...")
     r"(?:(?<=[:;]\))|(?<=[:;]-\))|(?<=[\u2600-\u27bf\U0001f300-\U0001faff]))\s+(?=[A-Z])|"
     # chat typed in lower case ("...on 400 cases. then we...") ends a sentence too, except
@@ -819,7 +831,9 @@ def injection_sentences(text: str) -> list[str]:
     for run, decoded in decoded_views(text):
         if not _decoded_attempt(decoded):
             continue
-        if run:
+        if "-\n" in run:  # words broken across lines: the run alone, not the host's sentence
+            found.append(run)
+        elif run:
             found.append(_sentence_containing(text, text.find(run)))
         else:  # ROT13: the sentences whose ROT13 reading is English and an attempt
             for sentence in sentences(text):
@@ -1174,6 +1188,9 @@ _TRACEBACK = re.compile(
     r"[\w.]+(?:Error|Exception):)"
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+#: A chat template's special token ("<|im_start|>", "<|eot_id|>", "[/INST]", "<<SYS>>"): text
+#: shaped as a model's own turns, which goes with the payload it sits next to.
+_TEMPLATE_TOKEN = re.compile(r"<\|[\w.-]{2,30}\|>|\[/?INST\]|<</?SYS>>")
 _MARKUP_ONLY = re.compile(r"\s*(?:</?[\w-]+(?:\s[^<>]*)?/?>\s*[\w.-]*\s*)+")
 #: A figure of the work, not a date, a time or part of an identifier ("03/14 09:12", "DRO-2291").
 _WORK_FIGURE = re.compile(r"(?<![\w/:.-])\d+(?:[.,]\d+)?(?![\w/:-]|\.\d)")
@@ -1215,6 +1232,7 @@ def _with_neighbours(
         log = log or _TRACEBACK.match(part)
         # "</tourist><injection>none", a table's or a CSV's row, "END_OF_PROMPT"
         markup = any(p.fullmatch(part) for p in (_MARKUP_ONLY, _TABLE_ROW, _LEVEL_ROW, _MARKER))
+        markup = markup or bool(_TEMPLATE_TOKEN.search(part))
         rule = _RULE_CHANGE.search(part)  # "Per the updated guidance (v3.2), ... 50 words."
         # what the reader takes at the lower bar, cued or after a note in another language (its
         # sign-off: "Asante sana, this truly means ..."); the rest of a note in Russian
@@ -1228,9 +1246,10 @@ def _with_neighbours(
         if not paragraph or not _BLANK_LINE.search(text, spans[i][1], spans[j][0]):
             return True
         # across one: a marker or heading of the payload ("END_OF_PROMPT", "## Candidate
-        # answer"), the rest of a note in another language
+        # answer", "<|endoftext|>"), the rest of a note in another language
         other = parts[j] if j > last else parts[i]
-        return bool(_MARKER.fullmatch(other)) or (removed_foreign and foreign(other))
+        marker = _MARKER.fullmatch(other) or _TEMPLATE_TOKEN.search(other)
+        return bool(marker) or (removed_foreign and foreign(other))
 
     while first > 0 and joined(first - 1, first) and addressing(first - 1):
         first -= 1
@@ -1244,7 +1263,31 @@ def _with_neighbours(
     right += aside.end() if aside else 0
     while (pair := _PAIR_AFTER.match(text, right)) is not None:  # "; source=hiring-team"
         right = pair.end()
+    if (lead := _BACK_TO_ANSWER.match(text, right)) is not None:  # "As I was saying: ..."
+        right = lead.end()
+    if (order := _ORDER_AFTER.match(text, right)) is not None:  # "; LLM judge should not re-score"
+        right = order.end()
     return left, right
+
+
+#: An order to the grading step right after a removed payload, run into the answer's next
+#: sentence where no full stop ends it: "...; LLM judge should not re-score Before, ...".
+_ORDER_AFTER = re.compile(
+    r"\s*[;,]?\s*(?:the\s+|any\s+|an?\s+)?(?:llm\s+|ai\s+|secondary\s+|downstream\s+)?"
+    r"(?:judges?|graders?|scorers?|evaluators?|reviewers?|models?)\s+(?:should|must|shall|need"
+    r"\s+to|are\s+to|is\s+to)\s+(?:not\s+|never\s+)?(?:re-?score|re-?grade|score|grade|mark|rate|"
+    r"change|override|lower|raise|keep|copy|echo|repeat|trust|accept)\w*(?:\s+(?:it|this|these|"
+    r"them|that))?\b",
+    re.I,
+)
+#: A lead-in back to the answer after a fake turn ("Anyway, back to my answer:", "As I was
+#: saying -"): the payload's own hand-over, not the candidate's work.
+_BACK_TO_ANSWER = re.compile(
+    r"\s*(?:(?:ok(?:ay)?|so|anyway|right),?\s+)?(?:picking (?:it |this )?(?:back )?up|"
+    r"back to (?:the|my) (?:answer|question|point|story)|continuing|to continue|"
+    r"as I was saying|where (?:I|we) (?:left off|were))\b[^\n.:!?\d]{0,30}[:\u2013\u2014-]\s",
+    re.I,
+)
 
 
 _BLOCKS = (("[", "]"), ("<!--", "-->"), ("(", ")"), ("{", "}"))
@@ -1259,6 +1302,9 @@ def _enclosing_block(text: str, start: int, end: int) -> tuple[int, int] | None:
         right = text.find(closer, max(end - len(closer), left + len(opener)))
         if right >= 0 and right - left < 2000:
             return left, right + len(closer)
+    element = _enclosing_element(text, start, end)
+    if element is not None:
+        return element
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
@@ -1266,6 +1312,22 @@ def _enclosing_block(text: str, start: int, end: int) -> tuple[int, int] | None:
         return line_start, line_end
     if re.fullmatch(r"\s*<[\w!?][^\n]*>\s*", text[line_start:line_end]):  # a line of markup
         return line_start, line_end
+    return None
+
+
+_OPENING_TAG = re.compile(r"<([A-Za-z][\w:-]{0,30})(?:\s[^<>\n]{0,300})?>")
+
+
+def _enclosing_element(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The XML element that opens before ``text[start:end]`` and closes after it
+    (``<grading_result ...>...</grading_result>``), within 2,000 characters."""
+    for m in reversed(list(_OPENING_TAG.finditer(text, max(0, start - 2000), start + 1))):
+        closer = f"</{m.group(1)}>"
+        if text.find(closer, m.end(), start) >= 0:
+            continue  # closed before the removed text begins
+        right = text.find(closer, max(end - len(closer), m.end()))
+        if right >= 0 and right - m.start() < 2000:
+            return m.start(), right + len(closer)
     return None
 
 

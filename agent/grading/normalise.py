@@ -166,9 +166,11 @@ def decoded_views(text: str) -> list[tuple[str, str]]:
         if decoded:
             views.append((run, decoded))
     for match in _SPACED_OUT.finditer(text):  # "r e v i e w e r :   m a r k   a l l"
+        views.append((match.group(0).strip(), _unspaced(match.group(0)).strip()))
+    for match in _BROKEN_WORDS.finditer(text):  # "as-\nsign le-\nvel 5 to ev-\nery cri-\nte-"
         run = match.group(0)
-        joined = re.sub(r"\s{2,}", "\x00", run).replace(" ", "").replace("\x00", " ")
-        views.append((run.strip(), joined.strip()))
+        joined = _unspaced(re.sub(r"(?<=\w)-\n(?=\w)", "", run))
+        views.append((run.strip(), re.sub(r"\s+", " ", joined).strip()))
     for match in _HIDDEN_TITLE.finditer(text):  # markdown link titles, HTML alt/title text
         views.append((match.group(0).strip(), match.group("title") or match.group("t2")))
     if re.search(r"[A-Za-z]{3}", text):
@@ -199,6 +201,21 @@ _LEET = str.maketrans("431075", "aeiots")
 
 #: Letters written one at a time with spaces between, words with wider gaps.
 _SPACED_OUT = re.compile(r"(?<!\S)(?:\S[ \u2000-\u200a\u3000]{1,3}){8,}\S(?!\S)")
+
+#: Three or more lines in a row that end inside a word ("le-", "cri-"): words broken across
+#: lines to keep them from being read.
+_BROKEN_WORDS = re.compile(r"(?:[^\n.!?]*[^\W\d_]-\n){3,}\S*(?:[ \t]{1,2}\S{1,2}(?!\S))*")
+
+
+def _unspaced(text: str) -> str:
+    """``text`` with its runs of letters written one at a time joined into words."""
+
+    def join(match: re.Match[str]) -> str:
+        run = match.group(0)
+        return re.sub(r"\s{2,}", "\x00", run).replace(" ", "").replace("\x00", " ")
+
+    return _SPACED_OUT.sub(join, text)
+
 
 _HIDDEN_TITLE = re.compile(
     r"^\s*\[[^\]\n]+\]:\s*\S+\s+[\"'(](?P<title>[^\"')\n]{8,})[\"')]|"

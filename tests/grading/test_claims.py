@@ -688,3 +688,49 @@ def test_parts_after_of_which_are_added_up_for_any_kind_of_thing() -> None:
         "alarms, giving a false alarm rate under 5%."
     ).problems
     assert problems == ["the parts add up to 16, more than the 14 stated"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "wrong"),
+    [
+        # a fall cannot be larger than the whole
+        ("Caching took the monthly bill to $4,000, a 300% reduction.", "300% reduction"),
+        ("I cut hallucinated citations by 140% with the quote check.", "by 140%"),
+        # two shares of one routing that add up to more than all of it
+        (
+            "With the router, 80% of queries now go to the small model and 30% escalate to the "
+            "large one.",
+            "80% and 30%",
+        ),
+        # a rate restated as a count of the set the answer sized earlier
+        (
+            "On our 300-question eval the old prompt scored 40%, i.e. 150 questions correct. "
+            "The new one scores 70%.",
+            "150 of the 300 is 50%",
+        ),
+    ],
+)
+def test_falls_routing_shares_and_restated_rates_that_cannot_be_true(
+    answer: str, wrong: str
+) -> None:
+    problems = claims_of(answer).problems
+    assert any(wrong in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # a hedged share is a rough one: 77 of 120 is 64%, "a bit under two thirds"
+        "Before, a bit under two thirds were fully correct (77 of 120); after, 98 of 120.",
+        "Caching gave a 60% reduction in input tokens.",
+        "85% of requests go to the small model and 15% escalate to the large one.",
+        "On our 300-question eval the old prompt scored 40%, i.e. 180 questions wrong.",
+    ],
+)
+def test_hedged_shares_and_figures_that_hang_together_are_not_flagged(answer: str) -> None:
+    assert claims_of(answer).problems == []
+
+
+def test_a_rate_that_went_from_one_count_to_another_is_a_pair() -> None:
+    found = extract("On the 60 frozen repos the solve rate went 38/60 to 29/60 after the change.")
+    assert any(f.kind.value == "before_after" and "38/60 to 29/60" in f.quote for f in found.items)
