@@ -42,7 +42,7 @@ def test_eval_exit_codes_and_reports(
         capture_output=True,
         text=True,
         env=cli_env,
-        timeout=120,
+        timeout=480,  # the golden test split and the whole adversarial suite
     )
     assert passing.returncode == 0, passing.stdout[-2000:] + passing.stderr[-2000:]
     assert {p.name for p in out.iterdir()} == {
@@ -64,7 +64,7 @@ def test_eval_exit_codes_and_reports(
         capture_output=True,
         text=True,
         env=cli_env,
-        timeout=120,
+        timeout=480,  # the golden test split and the whole adversarial suite
     )
     assert failing.returncode == 1
     assert "FAILED" in failing.stdout

@@ -26,7 +26,7 @@ from agent.grading.trained import VERSION as TRAINED_VERSION
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 300
+TIMEOUT = 600  # an installed `screener eval` grades the test split and the whole adversarial suite
 
 
 @dataclass(frozen=True)
