@@ -106,20 +106,14 @@ _CUE = re.compile(
 
 #: The grading's own words and the marks of markup and config, without a sign of address:
 #: 'anchors written as "needs X and Y" are now read as "X or Y"', "min_level_per_criterion = 5".
-_GRADING_WORD = re.compile(
-    r"\b(?:rubric|scor\w*|grad(?:e|es|ed|er|ers|ing)|levels?|criteri\w*|anchors?|evaluat\w*|"
-    r"assess\w*|review\w*|verdict|overall|rating|panel|flag\w*|candidate|answer|judge)\b"
-    r"|[=<>{}\[\]#]",
-    re.I,
+_GRADING_WORDS = (
+    r"rubric|scor\w*|grad(?:e|es|ed|er|ers|ing)|levels?|criteri\w*|anchors?|evaluat\w*|"
+    r"assess\w*|review\w*|verdict|overall|rating|panel|flag\w*|candidate|answer|judge"
 )
+_GRADING_WORD = re.compile(rf"\b(?:{_GRADING_WORDS})\b|[=<>{{}}\[\]#]", re.I)
 #: One of the grading's words, also inside an identifier ("min_level_per_criterion"): without
 #: one, marks of config alone ("samples: 5   # pass@1 from n=5") are a setting, not an address.
-_GRADING_TERM = re.compile(
-    r"(?:\b|(?<=_))(?:rubric|scor\w*|grad(?:e|es|ed|er|ers|ing)|levels?|criteri\w*|anchors?|"
-    r"evaluat\w*|assess\w*|review\w*|verdict|overall|rating|panel|flag\w*|candidate|answer|"
-    r"judge)(?:\b|(?=_))",
-    re.I,
-)
+_GRADING_TERM = re.compile(rf"(?:\b|(?<=_))(?:{_GRADING_WORDS})(?:\b|(?=_))", re.I)
 #: The bar for a sentence with only :data:`_GRADING_WORD`: on 1,141 clean answers by authors the
 #: reader never saw (golden test split, dev set, n30-n42), 476 such sentences are read and the
 #: highest reads 0.88.
