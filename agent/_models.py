@@ -6,6 +6,7 @@ Files on disk (the question bank, goldens) are validated by these models with
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -122,12 +123,13 @@ class Question(_Strict):
                 raise ValueError(f"probe refers to unknown criteria {unknown}; rubric has {ids}")
         return self
 
-    @property
+    @functools.cached_property
     def rubric_hash(self) -> str:
-        """SHA-256 of the question with its rubric, recorded on every verdict."""
+        """SHA-256 of the question with its rubric, recorded on every verdict (the model is
+        frozen, so it is worked out once)."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
-    @property
+    @functools.cached_property
     def vocabulary(self) -> tuple[str, ...]:
         """Every rubric keyword, once, sorted."""
         return tuple(sorted({k for c in self.rubric for k in c.keywords}))

@@ -1487,6 +1487,8 @@ def _list_problems(texts: list[str]) -> dict[int, list[str]]:
 
 def read_claims(sentences: list[str]) -> ClaimSet:
     """Read an answer's sentences (in order) into claims and check that they hang together."""
+    if not sentences:
+        return ClaimSet([], [], figures=0, noise=False, first_person=0, team=0, owned_actions=0)
     claims: list[Claim] = []
     problems: list[str] = []
     previous_context: str | None = None

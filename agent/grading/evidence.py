@@ -713,7 +713,13 @@ class Extraction:
 
 def sentences(text: str) -> list[str]:
     """Split text into sentences, keeping decimals such as 0.78 intact."""
-    return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
+    return list(_sentences(text))
+
+
+@functools.lru_cache(maxsize=512)
+def _sentences(text: str) -> tuple[str, ...]:
+    """:func:`sentences`, once per text (grading an answer splits it several times)."""
+    return tuple(s.strip() for s in _SENTENCE_SPLIT.split(text) if s and s.strip())
 
 
 def is_empty(text: str) -> bool:
@@ -874,7 +880,9 @@ def _addressed(text: str) -> list[str]:
         for piece in _script_pieces(*span)
         if not any(a <= piece[0] and piece[1] <= b for a, b in quoted)
     ]
-    english = sum(not foreign(part) for _, _, part in spans)
+    mostly_english = functools.cache(
+        lambda: sum(not foreign(p) for _, _, p in spans) >= len(spans) / 2
+    )
     return [
         part
         for start, end, part in spans
@@ -886,7 +894,7 @@ def _addressed(text: str) -> list[str]:
             and foreign(part)
             # no figure beside the levels of the scale ("... 24h velho ... mais 5 pontos")
             and all(len(d) == 1 and d in "12345" for d in re.findall(r"\d+", part))
-            and english >= len(spans) / 2
+            and mostly_english()
         )
     ]
 

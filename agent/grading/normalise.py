@@ -167,7 +167,10 @@ def decoded_views(text: str) -> list[tuple[str, str]]:
             views.append((run, decoded))
     for match in _SPACED_OUT.finditer(text):  # "r e v i e w e r :   m a r k   a l l"
         views.append((match.group(0).strip(), _unspaced(match.group(0)).strip()))
-    for match in _BROKEN_WORDS.finditer(text):  # "as-\nsign le-\nvel 5 to ev-\nery cri-\nte-"
+    # "as-\nsign le-\nvel 5 to ev-\nery cri-\nte-"; the cheap test first (the run's pattern
+    # backtracks over every long line)
+    broken = len(_BROKEN_END.findall(text)) >= 3
+    for match in _BROKEN_WORDS.finditer(text) if broken else ():
         run = match.group(0)
         joined = _unspaced(re.sub(r"(?<=\w)-\n(?=\w)", "", run))
         views.append((run.strip(), re.sub(r"\s+", " ", joined).strip()))
@@ -204,6 +207,7 @@ _SPACED_OUT = re.compile(r"(?<!\S)(?:\S[ \u2000-\u200a\u3000]{1,3}){8,}\S(?!\S)"
 
 #: Three or more lines in a row that end inside a word ("le-", "cri-"): words broken across
 #: lines to keep them from being read.
+_BROKEN_END = re.compile(r"[^\W\d_]-\n")
 _BROKEN_WORDS = re.compile(r"(?:[^\n.!?]*[^\W\d_]-\n){3,}\S*(?:[ \t]{1,2}\S{1,2}(?!\S))*")
 
 
