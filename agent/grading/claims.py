@@ -78,7 +78,7 @@ _NUMBER_WORD = re.compile(
 def normalise_numbers(sentence: str) -> str:
     """``sentence`` with figures in words written as digits ("about a third" -> "about 33%")."""
     if not _NUMBER_WORD.search(sentence):
-        return sentence
+        return _PERCENT_WORD.sub("%", sentence) if "per" in sentence else sentence
     text = _SCALED.sub(_scaled, sentence)  # "3 million": text2num would leave "3 1000000"
     for pattern, repl in _FRACTIONS_RE:
         text = pattern.sub(repl, text)
@@ -88,6 +88,11 @@ def normalise_numbers(sentence: str) -> str:
         return text
     # "eleven or twelve thousand" -> "11 or 12000": the scale is both ends'
     text = _SCALED_RANGE.sub(_scaled_range, text)
+    # "one percent", "one second": text2num leaves a lone "one" in words (mostly a pronoun)
+    text = _ONE_OF_A_UNIT.sub("1", text)
+    text = _PERCENT_WORD.sub("%", text)  # "91 percent" is "91%" to every check
+    # "p ninety-five" -> "p95": a percentile spoken out
+    text = _SPOKEN_PERCENTILE.sub(r"p\1", text)
     # "1 in 5" -> a share, so percentages of sets compare like with like.
     text = re.sub(
         r"\b1 in (\d+)\b",
@@ -97,6 +102,11 @@ def normalise_numbers(sentence: str) -> str:
     return text
 
 
+_PERCENT_WORD = re.compile(r"(?<=\d) ?(?:percent|per cent|per-cent)\b", re.I)
+_ONE_OF_A_UNIT = re.compile(
+    r"(?<![\w-])one(?= (?:percent|per cent|%|second|millisecond|minute|hour)s?\b)", re.I
+)
+_SPOKEN_PERCENTILE = re.compile(r"\bp (50|75|90|95|99|99\.9)\b", re.I)
 _SCALED_RANGE = re.compile(r"(?<![\w.,])(\d{1,3}) (or|to) (\d{1,3})(000|000000)\b")
 
 
@@ -137,6 +147,7 @@ _SIZE_NOUNS = (
     r"disputes?|reviews?|summaries|replies|answers?|attacks?|payloads?|prompts?|incidents?|"
     r"flags?|events?|predictions?|loans?|patients?|notes?|reports?|products?|skus?|stores?|"
     r"merchants?|sellers?|shipments?|interactions?|utterances?|messages?|chats?|pairs?|"
+    r"turns?|voicemails?|recordings?|transcripts?|clips?|"
     r"labell?ed|hand-labell?ed|held-out|annotated|real|production|logged|sampled|golden"
 )
 #: What a system runs on or for, not a set it was measured on ("ran it on 2 GPUs", "for 3
@@ -158,6 +169,8 @@ _SET = re.compile(
     rf"|(?:\b(?:eval(?:uation)?|test|golden|regression|holdout|held-out|validation|labell?ed|"
     rf"benchmark|replay)\s+(?:set|suite|data(?:set)?|split|period|month|week|quarter|sample)\b)"
     rf"|(?:\b(?:that|this|the whole|the full)\s+(?:set|sample|split|suite|holdout))"
+    # "on our suite", "against the suite": the suite the answer described
+    rf"|(?:\b(?:on|against|over|across)\s+(?:our|the|my)\s+(?:suite|harness|golden set)\b)"
     rf"|(?:\bsame\s+(?:\d+\s+)?(?:set|eval|data|cases|questions|queries|threads|tickets|"
     rf"traffic|period|month|week|harness|sample)\b)"
     rf"|(?:\bper arm\b|\beach arm\b|\bheld[- ]out\b|\bholdout\b|\bout[- ]of[- ]time\b)"
@@ -211,7 +224,10 @@ _PAIR = re.compile(
     rf"(?P<b3>[$€£]?{_NUM})\s?(?P<v3>%|pp|ms|s\b|x\b)?)"
     rf"|(?:\bbefore\b[^.;\d]{{0,40}}?(?P<a4>[$€£]?{_NUM})\s?(?P<u4>%|pp|ms|s\b|x\b)?"
     rf"[^.;\d]{{0,30}}?\bafter(?:wards)?\b[^.;\d]{{0,30}}?(?P<b4>[$€£]?{_NUM})\s?"
-    rf"(?P<v4>%|pp|ms|s\b|x\b)?)",
+    rf"(?P<v4>%|pp|ms|s\b|x\b)?)"
+    # "91 percent before and 90.5 after"
+    rf"|(?:(?<![\w.])(?P<a5>[$€£]?{_NUM})\s?(?P<u5>%|percent|pp|ms|s\b|x\b)?\s+before\b"
+    rf"[^.;\d]{{0,30}}?(?P<b5>[$€£]?{_NUM})\s?(?P<v5>%|percent|pp|ms|s\b|x\b)?\s+after\b)",
     re.I,
 )
 _METRICS_HIGHER = (
@@ -434,7 +450,7 @@ def _figures(text: str) -> list[Figure]:
 
 
 def _pair_values(m: re.Match[str]) -> tuple[str, str, str, str] | None:
-    for i in ("1", "2", "3", "4"):
+    for i in ("1", "2", "3", "4", "5"):
         a = m.group(f"a{i}")
         if a:
             unit_a = m.group(f"u{i}") or ""

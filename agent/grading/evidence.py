@@ -18,10 +18,11 @@ of a before -> after pair. Only grounded quantities count as evidence of measure
 from __future__ import annotations
 
 import codecs
+import difflib
 import functools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .._models import EvidenceKind
 from .address import (
@@ -34,7 +35,13 @@ from .address import (
     readable,
     without_scores,
 )
-from .claims import HUNDRED_PERCENT, ClaimSet, not_pass_criteria, read_claims
+from .claims import (
+    HUNDRED_PERCENT,
+    ClaimSet,
+    normalise_numbers,
+    not_pass_criteria,
+    read_claims,
+)
 from .normalise import decoded_views, leet_views
 from .screen import Screen
 
@@ -94,6 +101,9 @@ _BEFORE_AFTER = [
         rf"[^.;\n]{{0,40}}?{_NUM}",
         re.I,
     ),
+    re.compile(
+        rf"{_VAL}\s+before\b[^.;\n\d]{{0,30}}?{_VAL}\s+after\b", re.I
+    ),  # "91% before, 90.5 after"
 ]
 
 _METHOD = re.compile(
@@ -1355,9 +1365,23 @@ def extract(text: str) -> Extraction:
     if result.empty:
         return result
     split = sentences(text)
-    possible = frozenset(_SENTENCE_SCREEN.possible(text))  # a pattern absent here is in no sentence
-    for sentence in split:
-        _extract_sentence(sentence, result, possible)
+    # figures in words are read as digits ("twenty-three out of twenty-five"); the evidence keeps
+    # the sentence as written
+    read = [normalise_numbers(s) for s in split]
+    changed = "\n".join(r for r, s in zip(read, split, strict=True) if r != s)
+    # a pattern absent here is in no sentence
+    possible = frozenset(_SENTENCE_SCREEN.possible(f"{text}\n{changed}" if changed else text))
+    for sentence, as_digits in zip(split, read, strict=True):
+        before, unbacked = len(result.items), len(result.ungrounded)
+        _extract_sentence(sentence, result, possible, as_digits)
+        if as_digits != sentence:  # quotes are the candidate's words, as written
+            result.items[before:] = [
+                replace(f, quote=as_written(f.quote, as_digits, sentence))
+                for f in result.items[before:]
+            ]
+            result.ungrounded[unbacked:] = [
+                as_written(q, as_digits, sentence) for q in result.ungrounded[unbacked:]
+            ]
     result.claims = read_claims(split)
     _add_pairs_across(result)
     wrong = {c.sentence for c in result.claims.claims if c.problems}
@@ -1369,6 +1393,29 @@ def extract(text: str) -> Extraction:
             for f in result.items
         ]
     return result
+
+
+def as_written(quote: str, read: str, sentence: str) -> str:
+    """The words of ``sentence`` that ``quote`` (a part of ``read``, the sentence with its
+    figures in words written as digits) stands for: "23 out of 25" -> "twenty-three out of
+    twenty-five"."""
+    if quote in sentence:
+        return quote
+    start = read.find(quote)
+    if start < 0:
+        return quote
+    end = start + len(quote)
+    blocks = difflib.SequenceMatcher(None, read, sentence, autojunk=False).get_opcodes()
+
+    def written(at: int, *, closing: bool) -> int:
+        for tag, r1, r2, s1, s2 in blocks:
+            if r1 <= at < r2 or (closing and at == r2):
+                if tag == "equal":
+                    return s1 + (at - r1)
+                return s2 if closing else s1
+        return len(sentence) if closing else 0
+
+    return sentence[written(start, closing=False) : written(end, closing=True)].strip() or quote
 
 
 def _add_pairs_across(result: Extraction) -> None:
@@ -1387,7 +1434,7 @@ def _add_pairs_across(result: Extraction) -> None:
             if f.sentence == sentence and f.kind is EvidenceKind.BEFORE_AFTER
         ]
         for before, after in claim.across:
-            if any(after.text in q for q in said):
+            if any(after.text in normalise_numbers(q) for q in said):
                 continue  # the sentence gives this pair itself
             quote = f"{before.text} -> {after.text}"
             result.items.append(Found(EvidenceKind.BEFORE_AFTER, quote, sentence))
@@ -1408,16 +1455,21 @@ _FIGURE_KINDS = frozenset(
 )
 
 
-def _extract_sentence(sentence: str, out: Extraction, possible: frozenset[re.Pattern[str]]) -> None:
+def _extract_sentence(
+    sentence: str, out: Extraction, possible: frozenset[re.Pattern[str]], read: str
+) -> None:
+    """The evidence of one sentence, found in ``read`` (the sentence with figures in words
+    written as digits)."""
+
     def finditer(pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
-        return pattern.finditer(sentence) if pattern in possible else iter(())
+        return pattern.finditer(read) if pattern in possible else iter(())
 
     def search(pattern: re.Pattern[str]) -> re.Match[str] | None:
-        return pattern.search(sentence) if pattern in possible else None
+        return pattern.search(read) if pattern in possible else None
 
     has_method = bool(search(_METHOD))
     has_baseline = bool(search(_BASELINE))
-    extreme = not_pass_criteria([m.group(0) for m in finditer(_EXTREME)], sentence)
+    extreme = not_pass_criteria([m.group(0) for m in finditer(_EXTREME)], read)
     pair_matches = [m for p in _BEFORE_AFTER for m in finditer(p)]
     pair_matches = [m for m in pair_matches if len(_NUM_RE.findall(m.group(0))) >= 2]
     pairs = _dedupe([m.group(0) for m in pair_matches])

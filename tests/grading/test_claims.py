@@ -23,7 +23,9 @@ def claims_of(text: str):  # noqa: ANN201 - a test helper
     [
         ("we cut it roughly in half", "by 50%"),
         ("about a third of the queries", "33%"),
-        ("somewhere between five and eight percent", "5 and 8 percent"),
+        ("somewhere between five and eight percent", "5 and 8%"),
+        ("from one percent to four percent", "from 1% to 4%"),
+        ("p ninety-five went from one point six seconds", "p95 went from 1.6 seconds"),
         ("twelve hundred tickets", "1200 tickets"),
         ("one in five answers", "20% answers"),
         ("a fivefold drop", "5 x"),

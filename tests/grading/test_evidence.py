@@ -571,3 +571,32 @@ def test_an_order_to_the_judge_run_into_the_next_sentence_goes_with_its_payload(
     )
     left = strip_injection(text)
     assert "judge" not in left and "Before, 18 were right" in left, left
+
+
+def test_figures_in_words_are_evidence_quoted_as_written() -> None:
+    """A spoken answer's figures count like typed ones, and the report quotes what was said."""
+    text = (
+        "I wrote a pytest file of twenty-five questions real callers asked, scored by exact "
+        "match. When I added the insurance section it went from twenty-three out of "
+        "twenty-five passing to nineteen out of twenty-five. On our suite p ninety-five went "
+        "from one point six seconds to seven hundred and forty milliseconds."
+    )
+    found = extract(text)
+    quotes = [f.quote for f in found.items]
+    assert "twenty-five questions" in quotes
+    assert "nineteen out of twenty-five" in quotes
+    pairs = [f.quote for f in found.of(EvidenceKind.BEFORE_AFTER)]
+    assert any(q.startswith("from one point six seconds to seven hundred") for q in pairs)
+    assert all(q in text for q in quotes), "every quote is the candidate's own words"
+    assert found.measured
+
+
+def test_a_figure_before_and_after_is_a_pair() -> None:
+    found = extract("Order accuracy on our suite was 91 percent before and 90.5 after.")
+    assert found.of(EvidenceKind.BEFORE_AFTER)
+    assert found.claims.grounded, "'on our suite' names the set the answer described"
+
+
+def test_a_hundred_percent_reduction_in_words_is_fabricated_precision() -> None:
+    text = "After that hallucinations went down to almost nothing, a hundred percent reduction."
+    assert extract(text).unsupported == [text]
