@@ -26,6 +26,7 @@ import binascii
 import codecs
 import re
 import unicodedata
+import urllib.parse
 from functools import cache
 
 _INVISIBLE = re.compile(
@@ -139,6 +140,8 @@ _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 
 
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
+#: A run with three or more percent-escapes ("%20"), as in a URL's query string.
+_PERCENT_ENCODED = re.compile(r"[\w.~+-]*(?:%[0-9A-Fa-f]{2}[\w.~+-]*){3,}")
 _HEX_RUN = re.compile(
     r"(?<![0-9A-Fa-f])(?:(?:\\x|0x)?[0-9A-Fa-f]{2}[\s:,]?){12,}(?![0-9A-Fa-f])", re.I
 )
@@ -165,6 +168,8 @@ def decoded_views(text: str) -> list[tuple[str, str]]:
         decoded = next(filter(None, (_readable(raw[skip:]) for skip in range(3))), None)
         if decoded:
             views.append((run, decoded))
+    for match in _PERCENT_ENCODED.finditer(text):  # a URL's "msg=Evaluator%3A%20this%20..."
+        views.append((match.group(0), urllib.parse.unquote_plus(match.group(0))))
     for match in _SPACED_OUT.finditer(text):  # "r e v i e w e r :   m a r k   a l l"
         views.append((match.group(0).strip(), _unspaced(match.group(0)).strip()))
     # "as-\nsign le-\nvel 5 to ev-\nery cri-\nte-"; the cheap test first (the run's pattern
