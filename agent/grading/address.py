@@ -204,7 +204,8 @@ _FOREIGN = re.compile(
     r"için|lütfen|và|của|là|untuk|dan|yang|ini|semua|kwa|kila|tafadhali|dit|elk|geef|dus|naar|"
     r"zijn|wordt|worden|ook|deze|ja|ei|että|tai|mutta|jokaiselle|kaikille|anna|och|att|för|"
     r"inte|alla|varje|ge|el|del|de|aquí|con|sin|todas|todos|cada|og|på|ikke|dette|med|er|"
-    r"takk|palun|kõik|ning|proszę|wszystkie|kiitos|kaikki)\b",
+    r"takk|palun|kõik|ning|proszę|wszystkie|kiitos|kaikki|oder|sollte|sollten|jeder|jede|jedes|"
+    r"allen|wird|werden|hier|auch|bewerten|vergeben)\b",
     re.I,
 )
 

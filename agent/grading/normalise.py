@@ -35,6 +35,24 @@ _INVISIBLE = re.compile(
 )
 _WORD = re.compile(r"\w+")
 _BLANK_RUNS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+#: A line break inside a sentence: after a lower-case word or a comma, before a lower-case word
+#: that starts its line (not an indented line of code, a list item or a "key:" line).
+_WRAPPED = re.compile(r"(?<=[a-z,])[ \t]*\n(?=[a-z]+(?:[ ,]|$))", re.M)
+
+
+def unwrapped(text: str) -> str:
+    """``text`` with the line breaks a hard wrap made inside its sentences read as spaces."""
+    return _WRAPPED.sub(_unwrap, text)
+
+
+def _unwrap(match: re.Match[str]) -> str:
+    """A space for a line break that a hard wrap made (the line before it is a long one, as
+    wrapped text is), else the break as it was: short lines are a list or a chat's turns."""
+    text, at = match.string, match.start()
+    line = text[text.rfind("\n", 0, at) + 1 : at]
+    return " " if len(line) >= 60 else match.group(0)
+
+
 _SUBSCRIPT = "₀₁₂₃₄₅₆₇₈₉"
 _DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉", "01234567890123456789")
 _SUPERSCRIPTS = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+|[₀₁₂₃₄₅₆₇₈₉]+")
