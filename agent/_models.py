@@ -361,6 +361,10 @@ class Verdict(_Strict):
     unscored_reason: str | None = Field(
         default=None, description="Why the answer is unscored (score is None), e.g. bad replies."
     )
+    unbacked_figures: int = Field(
+        default=0,
+        description="Figures the answer states with no method or baseline (offline graders).",
+    )
     claims: list[str] = Field(
         default_factory=list, description="Concrete claims the judge found, with method/baseline."
     )

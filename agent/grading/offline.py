@@ -172,6 +172,7 @@ class OfflineGrader(Grader):
             + [f"figures that cannot be true: {p}" for p in incoherent[:3]],
             explanation=_explain(found, backed),
             claims=[c.sentence for c in found.claims.grounded] if backed else [],
+            unbacked_figures=len(found.ungrounded),
             grader=self.info,
             rubric_hash=question.rubric_hash,
         )

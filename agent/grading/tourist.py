@@ -25,21 +25,29 @@ _MEASURED = {EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY}
 #: little to call anyone a tourist, and the questions never reached say nothing about them.
 MIN_ANSWERS_TO_JUDGE = 2
 
+#: An answer with this many figures and none tied to a method, a set or a baseline is a dump of
+#: numbers ("p50 18 ms, p90 27 ms, ... GPU util 71%"), not a measured claim, even where the
+#: trained grader holds it at 3 (chosen on golden calibration sessions, the dev set and outside
+#: sets n49, n51 and n52).
+NUMBER_DUMP = 4
+
 
 def is_backed(verdict: Verdict) -> bool:
     """True when an answer is backed by measured, coherent evidence (LABELLING section 7).
 
-    That is an answer scored 3+ that quotes a measured figure, or one held at 2 that still
+    That is an answer scored 3+ that quotes a measured figure (not one that only lists
+    :data:`NUMBER_DUMP` or more figures with nothing behind them), or one held at 2 that still
     carries a claim tied to a set or a method with a before -> after pair: an honest beginner's
     small real example. Figures that cannot be true never back an answer.
     """
     if verdict.score is None or verdict.score < 2 or _impossible(verdict):
         return False
+    pair = any(e.kind is EvidenceKind.BEFORE_AFTER for e in verdict.evidence)
     if verdict.score >= 3:  # a grounded claim in words ("from the mid-90s to the mid-80s") too
+        if not verdict.claims and not pair and verdict.unbacked_figures >= NUMBER_DUMP:
+            return False  # figures dumped from a dashboard, none tied to how it was measured
         return bool(verdict.claims) or any(e.kind in _MEASURED for e in verdict.evidence)
-    return bool(verdict.claims) and any(
-        e.kind is EvidenceKind.BEFORE_AFTER for e in verdict.evidence
-    )
+    return bool(verdict.claims) and pair
 
 
 def _probe_backed(verdict: Verdict) -> bool:

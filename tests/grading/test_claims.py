@@ -736,3 +736,23 @@ def test_hedged_shares_and_figures_that_hang_together_are_not_flagged(answer: st
 def test_a_rate_that_went_from_one_count_to_another_is_a_pair() -> None:
     found = extract("On the 60 frozen repos the solve rate went 38/60 to 29/60 after the change.")
     assert any(f.kind.value == "before_after" and "38/60 to 29/60" in f.quote for f in found.items)
+
+
+def test_a_percentile_below_a_lower_one_in_one_sentence_is_incoherent() -> None:
+    found = claims_of("After the change p50 came down to 1.4 s and p95 to 1.2 s.")
+    assert any("p95 is below the p50" in p for p in found.problems)
+    honest = claims_of("p50 dropped from 900 ms to 400 ms and p95 to 700 ms.")
+    assert not honest.problems, "the p50's 'from' figure is not its value after"
+
+
+def test_a_rough_count_that_disagrees_with_its_rate_is_incoherent() -> None:
+    found = claims_of(
+        "We measured on our 400-question evaluation set. Before, 38% of questions failed - "
+        "about 120 questions - and after the upgrade only 12 failed."
+    )
+    assert any("120 of the 400 is 30%" in p for p in found.problems)
+    rough = claims_of(
+        "We measured on our 400-question evaluation set. Before, 38% of questions failed - "
+        "about 150 questions - and after the upgrade only 12 failed."
+    )
+    assert not rough.problems, "about 150 is 38% of 400 near enough"

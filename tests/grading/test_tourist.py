@@ -289,3 +289,19 @@ def test_a_set_that_grew_or_only_the_same_one_shifting(bank: QuestionBank) -> No
     )
     flag = tourist_flag(verdicts(bank, one))
     assert not flag.flagged and "2 of 3" in flag.reasons[0]
+
+
+def test_a_dump_of_figures_with_nothing_behind_them_backs_nothing(bank: QuestionBank) -> None:
+    """Numbers read off a dashboard, none tied to how or on what they were measured, are not a
+    measured claim, however many there are (LABELLING section 7)."""
+    dump = (
+        "Our serving stack for the pick-point model, numbers from last week: p50 18 ms, p90 27 ms, "
+        "p99 52 ms, 1,450 req/s peak, GPU util 71%, avg batch 6.3, error rate 0.02%, 14 pods. "
+        "Well under the SLA. We used dynamic batching, FP16 and autoscaling."
+    )
+    verdict = OfflineGrader().grade_now(bank.get("latency-budget"), dump)
+    assert verdict.unbacked_figures >= 4
+    assert not verdict.claims
+    assert not is_backed(verdict.model_copy(update={"score": 3}))
+    measured = verdict.model_copy(update={"score": 3, "claims": ["p95 went 900 to 400 ms on 2k"]})
+    assert is_backed(measured), "one figure tied to a set backs it, whatever else is listed"
