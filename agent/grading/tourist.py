@@ -13,11 +13,13 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from .._models import EvidenceKind, Question, TouristFlag, Verdict
 from .claim_probes import SET_NAME, reconciled, templated
+from .claims import normalise_numbers
 
 _MEASURED = {EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY}
 
@@ -156,6 +158,33 @@ def _recycled(verdicts: Sequence[Verdict]) -> set[int]:
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+#: "only one came back wrong", "one of 50": a count text2num leaves in words.
+_LONE_ONE = re.compile(r"\b(?:only|just) one\b|\bone(?= of \d)", re.I)
+
+
+def _retold(verdicts: Sequence[Verdict]) -> set[int]:
+    """Answers to other questions that retell an earlier answer's story: every figure of its
+    claims (three or more, figures in words read as digits) is a figure of the earlier one's.
+    One rehearsed story counts once (LABELLING section 7: it does not show the candidate can
+    back claims in general)."""
+    figures = [
+        sorted(
+            f for c in v.claims for f in _DIGITS.findall(_LONE_ONE.sub("1", normalise_numbers(c)))
+        )
+        for v in verdicts
+    ]
+    out: set[int] = set()
+    for j, later in enumerate(figures):
+        for i in range(j):
+            if i in out or verdicts[i].question_id == verdicts[j].question_id:
+                continue
+            small, large = sorted((figures[i], later), key=len)
+            if len(small) >= 3 and not (Counter(small) - Counter(large)):
+                out.add(j)
+                break
+    return out
 
 
 #: A named set and its size: "our golden set of 450 cases", "the 1,200-case golden set", "the
@@ -334,6 +363,7 @@ def tourist_flag(
             ],
         )
     recycled = _recycled(verdicts)
+    retold = _retold(verdicts) - recycled
     disagree, sizes_said = _sizes_disagree(verdicts)
     # One claim template across answers backs nothing until a follow-up's reply backs it.
     template = {i for i in templated(verdicts) if not _probe_backed(verdicts[i])}
@@ -350,7 +380,7 @@ def tourist_flag(
         v
         for i, v in enumerate(verdicts)
         if (is_backed(v) or any(v is o for o in other))
-        and i not in recycled | template | weakened_answers | disagree
+        and i not in recycled | retold | template | weakened_answers | disagree
     ]
     needed = min(2, math.ceil(n / 2))
     flagged = len(backed) < needed
@@ -370,6 +400,12 @@ def tourist_flag(
         reasons.append(
             f"{len(other)} answers to AI-engineer questions are backed by measured classical-ML "
             "work rather than LLM systems: the candidate fits the ML-engineer track better"
+        )
+    if retold:
+        ids = ", ".join(verdicts[i].question_id for i in sorted(retold))
+        reasons.append(
+            f"the same story, figure for figure, is told again for {ids}: one rehearsed story "
+            "counts once"
         )
     if recycled:
         ids = ", ".join(verdicts[i].question_id for i in sorted(recycled))

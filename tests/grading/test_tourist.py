@@ -305,3 +305,29 @@ def test_a_dump_of_figures_with_nothing_behind_them_backs_nothing(bank: Question
     assert not is_backed(verdict.model_copy(update={"score": 3}))
     measured = verdict.model_copy(update={"score": 3, "claims": ["p95 went 900 to 400 ms on 2k"]})
     assert is_backed(measured), "one figure tied to a set backs it, whatever else is listed"
+
+
+def test_one_story_retold_for_every_question_counts_once(bank: QuestionBank) -> None:
+    story = (
+        "Our pension chatbot told a member the transfer fee was zero; it was 2%. I traced it to "
+        "the prompt mixing two products, rewrote it with a product table and tested it on 80 "
+        "real member questions: only one came back wrong. Complaints fell by about 30% after that."
+    )
+    retold = (
+        "Same pension chatbot: it said the transfer fee was zero when it was 2%. After I rewrote "
+        "the prompt with a product table, only one of 80 member questions I tested was wrong, "
+        "and complaints were down about 30%."
+    )
+    grader = OfflineGrader()
+    session = [
+        grader.grade_now(bank.get("hallucination-debug"), story),
+        grader.grade_now(bank.get("agent-tool-failure"), retold),
+        grader.grade_now(bank.get("regression-suite"), BUZZWORDS),
+    ]
+    session = [v.model_copy(update={"score": max(v.score or 1, 3)}) for v in session[:2]] + [
+        session[2]
+    ]
+    assert all(is_backed(v) for v in session[:2])
+    flag = tourist_flag(session)
+    assert flag.flagged
+    assert any("one rehearsed story counts once" in r for r in flag.reasons)
