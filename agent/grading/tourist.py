@@ -165,10 +165,10 @@ _LONE_ONE = re.compile(r"\b(?:only|just) one\b|\bone(?= of \d)", re.I)
 
 
 def _retold(verdicts: Sequence[Verdict]) -> set[int]:
-    """Answers to other questions that retell an earlier answer's story: every figure of its
-    claims (three or more, figures in words read as digits) is a figure of the earlier one's.
-    One rehearsed story counts once (LABELLING section 7: it does not show the candidate can
-    back claims in general)."""
+    """Answers to other questions that retell an earlier backed answer's story: the figures of
+    one answer's claims (three or more, figures in words read as digits) are all figures of the
+    other's. One rehearsed story counts once (LABELLING section 7: it does not show the
+    candidate can back claims in general)."""
     figures = [
         sorted(
             f for c in v.claims for f in _DIGITS.findall(_LONE_ONE.sub("1", normalise_numbers(c)))
@@ -179,6 +179,8 @@ def _retold(verdicts: Sequence[Verdict]) -> set[int]:
     for j, later in enumerate(figures):
         for i in range(j):
             if i in out or verdicts[i].question_id == verdicts[j].question_id:
+                continue
+            if not is_backed(verdicts[i]):  # the story counts once: where it is backed
                 continue
             small, large = sorted((figures[i], later), key=len)
             if len(small) >= 3 and not (Counter(small) - Counter(large)):
