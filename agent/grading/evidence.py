@@ -1434,11 +1434,11 @@ def extract(text: str) -> Extraction:
         _extract_sentence(sentence, result, possible, as_digits)
         if as_digits != sentence:  # quotes are the candidate's words, as written
             result.items[before:] = [
-                replace(f, quote=as_written(f.quote, as_digits, sentence))
+                replace(f, quote=_as_written(f.quote, as_digits, sentence))
                 for f in result.items[before:]
             ]
             result.ungrounded[unbacked:] = [
-                as_written(q, as_digits, sentence) for q in result.ungrounded[unbacked:]
+                _as_written(q, as_digits, sentence) for q in result.ungrounded[unbacked:]
             ]
     result.claims = read_claims(split)
     _add_pairs_across(result)
@@ -1453,7 +1453,7 @@ def extract(text: str) -> Extraction:
     return result
 
 
-def as_written(quote: str, read: str, sentence: str) -> str:
+def _as_written(quote: str, read: str, sentence: str) -> str:
     """The words of ``sentence`` that ``quote`` (a part of ``read``, the sentence with its
     figures in words written as digits) stands for: "23 out of 25" -> "twenty-three out of
     twenty-five"."""
