@@ -212,6 +212,24 @@ _METHOD = re.compile(
     r"same (?:set|eval|harness|scorer|judge|queries|questions|cases|traffic|sample))\b",
     re.I,
 )
+#: A dashboard measures latency, cost and traffic, but a judged quality read off it ("the
+#: dashboard had us at 62% accuracy", "hallucinations around 0.5% on the dashboard") says nothing
+#: of how a case was judged: for those the dashboard is no method.
+_JUDGED_ON_A_DASHBOARD = re.compile(
+    r"(?=.*\bdashboards?\b).*\b(?:hallucinat\w*|accura\w*|quality|correct\w*|faithful\w*|"
+    r"grounded\w*|satisf\w*|csat|relevan\w*|helpful\w*)\b",
+    re.I,
+)
+
+
+def _method_beside_dashboard(text: str) -> str | None:
+    """The first method of ``text`` other than a dashboard, if any."""
+    for match in _METHOD.finditer(text):
+        if not match.group(0).lower().startswith("dashboard"):
+            return match.group(0)
+    return None
+
+
 _PAIR = re.compile(
     rf"(?:\bfrom\s+(?:about\s+|around\s+|roughly\s+|~|somewhere\s+between\s+)?"
     rf"(?P<a1>[$€£]?{_NUM}(?:\s?(?:-|–|and|to)\s?{_NUM})?)\s?(?P<u1>%|percent|pp|ms|s\b|x\b|"
@@ -1552,6 +1570,8 @@ def read_claims(sentences: list[str]) -> ClaimSet:
             method_match = _METHOD.search(text) if _METHOD in possible else None
             context = set_match.group(0) if set_match else None
             method = method_match.group(0) if method_match else None
+            if method is not None and _JUDGED_ON_A_DASHBOARD.search(text):
+                method = _method_beside_dashboard(text)
         if figures:
             pairs = _pairs(text) if _PAIR in possible else []
             sentence_problems = [
@@ -1605,6 +1625,12 @@ HUNDRED_PERCENT = (
     r"(?:manual |human )?"
     r"(?:re-?)?(?:inspect|review|sampl|rollout|traffic|discount|refund|code\b|off\b)))"
 )
+#: "10x better" is too neat to take on trust; "~10x cheaper", "roughly 10x faster" say they are
+#: estimates, not measurements passed off as precise.
+NEAT_RATIO = (
+    r"(?<!~)(?<!about )(?<!roughly )(?<!around )(?<!approximately )(?<!some )"
+    r"\b\d+\s?x\s+(?:better|faster|improvement|more accurate|cheaper|boost)"
+)
 _HYPOTHETICAL = re.compile(
     r"\b(?:if I (?:did|were|had)|(?:I'?|we')d\b(?!\s+(?:already\s+|never\s+|just\s+|also\s+)?"
     # "the questions we'd written": had, not would
@@ -1620,8 +1646,7 @@ _EXTREME = re.compile(
     HUNDRED_PERCENT
     + r"|\b99\.9+\s?%|\bzero (?:[A-Za-z]+ )?(?:hallucinations?|errors?|bugs?|failures?|"
     r"incidents?|leaks?|issues|downtime)|\bno (?:more )?hallucinations\b|"
-    r"\b(?:completely|totally|fully) (?:eliminat|remov|solv)\w*|"
-    r"\b\d+\s?x\s+(?:better|faster|improvement|more accurate|cheaper)",
+    r"\b(?:completely|totally|fully) (?:eliminat|remov|solv)\w*|" + NEAT_RATIO,
     re.I,
 )
 #: A pass criterion, not a result: "Pass = accuracy >= 92% and 100% schema-valid", "the build

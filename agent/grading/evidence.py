@@ -37,6 +37,7 @@ from .address import (
 )
 from .claims import (
     HUNDRED_PERCENT,
+    NEAT_RATIO,
     ClaimSet,
     normalise_numbers,
     not_pass_criteria,
@@ -154,7 +155,7 @@ _OWNERSHIP = re.compile(
 _EXTREME = re.compile(
     rf"(?:{HUNDRED_PERCENT}|\b99\.9+\s?%|\bzero (?:hallucinations?|errors?|bugs?|failures?)|"
     rf"\bno (?:more )?hallucinations\b|\b(?:completely|totally|fully) (?:eliminat|remov|solv)\w*|"
-    rf"\b\d+\s?x\s+(?:better|faster|improvement|more accurate|cheaper|boost)|\bperfect(?:ly)?\b|"
+    rf"{NEAT_RATIO}|\bperfect(?:ly)?\b|"
     rf"\bnever (?:fails?|hallucinates?|wrong)|\b{_NUM}\s?(?:k\b|,000)\s*(?:tests?|test cases?)"
     rf"(?=[^.]*\b(?:9\d(?:\.\d+)?|100)\s?%))",
     re.I,

@@ -164,6 +164,10 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
 _LONE_ONE = re.compile(r"\b(?:only|just) one\b|\bone(?= of \d)", re.I)
 
 
+#: Evidence whose figures a retold story repeats, beside its quoted claims.
+_RETOLD = (EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY)
+
+
 def _retold(verdicts: Sequence[Verdict]) -> set[int]:
     """Answers to other questions that retell an earlier backed answer's story: the figures of
     one answer's claims (three or more, figures in words read as digits) are all figures of the
@@ -171,7 +175,9 @@ def _retold(verdicts: Sequence[Verdict]) -> set[int]:
     candidate can back claims in general)."""
     figures = [
         sorted(
-            f for c in v.claims for f in _DIGITS.findall(_LONE_ONE.sub("1", normalise_numbers(c)))
+            f
+            for c in dict.fromkeys([*v.claims, *(e.quote for e in v.evidence if e.kind in _RETOLD)])
+            for f in _DIGITS.findall(_LONE_ONE.sub("1", normalise_numbers(c)))
         )
         for v in verdicts
     ]

@@ -88,6 +88,17 @@ def test_a_bare_before_after_with_no_set_or_method_is_not_grounded() -> None:
     assert found.claims and not found.grounded
 
 
+def test_a_judged_quality_read_off_a_dashboard_has_no_method() -> None:
+    """A dashboard counts latency and spend; a hallucination rate on it says nothing of how a
+    case was judged, unless the sentence says so."""
+    read_off = "According to our internal dashboard we were at a 31% hallucination rate."
+    assert claims_of(read_off).claims and not claims_of(read_off).grounded
+    judged = read_off.replace("rate.", "rate, judged by hand on 200 sampled chats.")
+    assert claims_of(judged).grounded
+    latency = "The latency dashboard had p95 at 2.4 s."
+    assert claims_of(latency).grounded
+
+
 def test_a_plan_is_not_a_measurement() -> None:
     found = claims_of("If I did it again I'd measure p95 on a week of traffic, 500 requests.")
     assert found.claims and not found.grounded

@@ -90,6 +90,15 @@ def test_extreme_claims_without_method_are_unsupported(text: str) -> None:
     assert extract(text).unsupported == [text]
 
 
+def test_a_ratio_given_as_an_estimate_is_not_passed_off_as_precise() -> None:
+    """ "~10x cheaper" says it is a rough figure; "10x cheaper" is the neat one LABELLING names."""
+    hedged = "Both scored alike on grouped CV, and the linear model is ~10x cheaper, so we kept it."
+    assert extract(hedged).unsupported == []
+    assert extract(hedged.replace("~10x", "roughly 10x")).unsupported == []
+    neat = hedged.replace("~10x", "10x")
+    assert extract(neat).unsupported == [neat]
+
+
 def test_extreme_figure_with_method_and_baseline_is_accepted() -> None:
     text = "On the same 200 held-out cases labelled by reviewers, recall went from 62% to 100%."
     found = extract(text)

@@ -331,3 +331,35 @@ def test_one_story_retold_for_every_question_counts_once(bank: QuestionBank) -> 
     flag = tourist_flag(session)
     assert flag.flagged
     assert any("one rehearsed story counts once" in r for r in flag.reasons)
+
+
+def test_a_story_retold_with_its_before_and_after_counts_once(bank: QuestionBank) -> None:
+    """The same suite and the same before -> after told for three questions: the figures the
+    retellings repeat sit in the before/after, not only in the quoted claims."""
+    suite = (
+        "I built the citation suite for our drafting assistant: 180 cases from beta users' bad "
+        "drafts. Each case checks every citation resolves, and a judge scores whether the case "
+        "supports the sentence. It runs nightly. When we switched models in March the pass rate "
+        "went from 84% to 70%, so we stayed on the old model."
+    )
+    latency = (
+        "For latency I'd point to the citation suite again: 180 cases from beta users' drafts, "
+        "citations resolved and a judge checking support. The March model switch took the pass "
+        "rate from 84% to 70%; the new model was slower too, so staying was good for latency."
+    )
+    privacy = (
+        "On privacy, the same suite: the 180 cases came from beta users' drafts, so I kept them "
+        "in a private repo. The March switch dropped the pass rate from 84% to 70%, which the "
+        "suite caught."
+    )
+    grader = OfflineGrader()
+    session = [
+        grader.grade_now(bank.get("regression-suite"), suite),
+        grader.grade_now(bank.get("latency-budget"), latency),
+        grader.grade_now(bank.get("pii-leakage"), privacy),
+    ]
+    session = [v.model_copy(update={"score": max(v.score or 1, 3)}) for v in session]
+    assert all(is_backed(v) for v in session)
+    flag = tourist_flag(session)
+    assert flag.flagged
+    assert any("one rehearsed story counts once" in r for r in flag.reasons)
