@@ -60,9 +60,9 @@ _FRACTIONS = [
     (r"\bhundred[- ]odd\b", "100"),
     (r"\ba hundred or so\b", "about 100"),
     (r"\ba dozen\b", "12"),
-    (r"\bdozens of\b", "24"),
-    (r"\bhundreds of\b", "200"),
-    (r"\bthousands of\b", "2000"),
+    # a vague size is no size (LABELLING section 5, level 2: "vague sizes"): "thousands of test
+    # cases" sizes no set, and "hundreds of 50 Hz windows" is not "100 of 50"
+    (r"\b(?:dozens|hundreds|thousands|millions) of\b", "many"),
 ]
 _FRACTIONS_RE = [(re.compile(p, re.I), r) for p, r in _FRACTIONS]
 _NUMBER_WORD = re.compile(
@@ -74,9 +74,28 @@ _NUMBER_WORD = re.compile(
 )
 
 
+_TENS = {
+    w: 10 * (i + 2) for i, w in enumerate("twent thirt fort fift sixt sevent eight ninet".split())
+}
+#: "the mid nineties", "the low-80s", "high 70s": a score given as a band of ten.
+_BAND = re.compile(
+    r"(?:\bthe\s+)?\b(?P<where>low|mid|high)[- ]?"
+    r"(?:(?P<word>twent|thirt|fort|fift|sixt|sevent|eight|ninet)ies|(?P<tens>[2-9]0)'?s)\b",
+    re.I,
+)
+_IN_BAND = {"low": 2, "mid": 5, "high": 8}
+
+
+def _band(m: re.Match[str]) -> str:
+    tens = int(m.group("tens")) if m.group("tens") else _TENS[m.group("word").lower()]
+    return f"about {tens + _IN_BAND[m.group('where').lower()]}"
+
+
 @lru_cache(maxsize=4096)
 def normalise_numbers(sentence: str) -> str:
     """``sentence`` with figures in words written as digits ("about a third" -> "about 33%")."""
+    if "ies" in sentence or "0s" in sentence or "0's" in sentence:
+        sentence = _BAND.sub(_band, sentence)
     if not _NUMBER_WORD.search(sentence):
         return _PERCENT_WORD.sub("%", sentence) if "per" in sentence else sentence
     text = _SCALED.sub(_scaled, sentence)  # "3 million": text2num would leave "3 1000000"
@@ -335,6 +354,7 @@ _REL_CHANGE = re.compile(
     rf"cheaper|better|lower|higher|gain|lift|speed-?up|fewer|more|less)",
     re.I,
 )
+_NEXT_CLAUSE = re.compile(r"\band\b(?!\s+(?:that|this|so|which)\b)|;", re.I)
 _SHARE = re.compile(
     r"(?<![\d.])(?<!shipped to )(?<!rolled out to )(?<!ramped to )(?P<v>\d{1,3}(?:\.\d+)?)\s?%"
     r"(?!\s*(?:->|→|to\b|of the time|(?:confidence |credible |bootstrap )?(?:interval|ci|"
@@ -528,6 +548,14 @@ _OUT_OF_THEN = re.compile(
     rf"(?:were|was|had|failed|passed|succeeded|looped|broke|went)\b[^.;%]{{0,40}}?(?P<p>{_NUM})\s?%",
     re.I,
 )
+#: "Out of 2 million training rows, about 2.4 million turned out to be duplicates": the part
+#: is given first thing after the whole it is counted out of.
+_OUT_OF_FIRST = re.compile(
+    rf"(?:\bout of|^\W*of) (?:the\s+|our\s+|all\s+|those\s+|these\s+)?(?P<n>{_NUM})\s+"
+    rf"(?:[a-z-]+\s+){{0,2}}?(?:{_SIZE_NOUNS}),\s*(?:about\s+|around\s+|roughly\s+|~|only\s+)?"
+    rf"(?P<x>{_NUM})\b(?!\s*(?:%|percent|x\b|times\b|ms\b|s\b|seconds?\b|per\b|/))",
+    re.I,
+)
 _RATE_AS_COUNT = re.compile(
     rf"(?P<p>{_NUM})\s?%[^.;%]{{0,20}}?(?:which (?:was|is|means)|i\.e\.|that is|so|or|=|—|\()"
     rf"\s*(?:about\s+|around\s+|~)?(?P<x>{_NUM})\s?(?:/|out of|of)\s?(?:the\s+|our\s+)?"
@@ -688,6 +716,10 @@ def _sentence_problems(
         problems.extend(_rate_total_problems(text))
     if _IN_LINE in possible:
         problems.extend(_in_line_problems(text))
+    for m in matches(_OUT_OF_FIRST):
+        x, n = _value(m.group("x")), _value(m.group("n"))
+        if x is not None and n is not None and x > n >= 2 and not 1900 <= x <= 2100:
+            problems.append(f"{x:,.0f} out of {n:,.0f} is more than the whole")
     for m in matches(_OUT_OF_THEN):
         share = _mismatched_share(m, complement=False)
         if share is not None:
@@ -821,7 +853,8 @@ def _difference_problems(text: str, size: float | None, rates: dict[str, str]) -
                 f"not {m.group('k')}"
             )
     for m in _RATE_AS_SET_COUNT.finditer(text):  # "45%, i.e. 110 questions" of a 200-question set
-        rate, x = _value(m.group("p")), _value(m.group("x"))
+        p, x_said = m.group("p") or m.group("p_"), m.group("x") or m.group("x_")
+        rate, x = _value(p), _value(x_said)
         sizes = [z for z in _SIZED_SET.finditer(text) if not m.start() <= z.start() < m.end()]
         whole = _value(sizes[0].group("n")) if sizes else size  # not the count restated itself
         if not whole or rate is None or x is None or x > whole:
@@ -832,12 +865,16 @@ def _difference_problems(text: str, size: float | None, rates: dict[str, str]) -
             r"\s*(?:were\s+|was\s+|got\s+)?(?:correct|right|passed|solved|resolved)", said
         )
         bad = re.match(r"\s*(?:were\s+|was\s+|got\s+)?(?:wrong|incorrect|failed|missed)", said)
-        readings = [share] if good else [100 - share] if bad else [share, 100 - share]
-        within = 0.1 if m.group("hedge") else 0.05  # "about 120" is a rough count
+        if m.group("p_"):  # "12% of them was 60": the share and the count say the same thing
+            readings = [share]
+        else:
+            readings = [share] if good else [100 - share] if bad else [share, 100 - share]
+        before = text[max(0, m.start() - 9) : m.start()].lower()  # "About 30% of them"
+        hedged = m.group("hedge") or m.group("hedge_") or before.endswith(_HEDGES)
+        within = 0.1 if hedged else 0.05  # "about 120" is a rough count
         if min(abs(r - rate) for r in readings) > max(2.0, within * rate) + 0.5:
             problems.append(
-                f"{m.group('x')} of the {whole:,.0f} is {share:.0f}%, not the {m.group('p')}% "
-                "it restates"
+                f"{x_said} of the {whole:,.0f} is {share:.0f}%, not the {p}% it restates"
             )
     return problems
 
@@ -848,9 +885,17 @@ _RATE_AS_SET_COUNT = re.compile(
     # "38% of questions failed - about 120 questions"
     rf"of\s+(?:the\s+)?(?:{_SIZE_NOUNS})\s+[a-z]+\s*(?:-|–|—|\())\s*"
     rf"(?P<hedge>about\s+|around\s+|roughly\s+|~)?(?P<x>{_NUM})\s+(?:{_SIZE_NOUNS})\b"
-    r"(?!\s*(?:of|out of|/|in)\b)",
+    r"(?!\s*(?:of|out of|/|in)\b)"
+    # "About 30% of them mismatched, which was 90,000 requests", "12% of them was 60 wrong
+    # mutes": a share of the set just sized, restated as a count
+    rf"|(?<![\d.,])(?P<p_>{_NUM})\s?%\s+of\s+(?:them|those|these)\s+(?:[a-z]+\s*)?"
+    rf"(?:,?\s*(?:which|that)\s+(?:is|was|were|means|came to)|was|were|is|are|=)\s+"
+    rf"(?P<hedge_>about\s+|around\s+|roughly\s+|~)?(?P<x_>{_NUM})\b(?!\s*(?:%|of|out of|/|in)\b)",
     re.I,
 )
+
+
+_HEDGES = ("about ", "around ", "roughly ", "~", "nearly ", "almost ")
 
 
 def _before_rate(text: str, start: int, rates: dict[str, str]) -> str | None:
@@ -1271,6 +1316,8 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
                 f"{good.groupdict().get('word') or good.group(0)}"
             )
     rel = _REL_CHANGE.search(text[m.end() : m.end() + 60])
+    if rel and _NEXT_CLAUSE.search(text[m.end() : m.end() + rel.start()]):
+        rel = None  # "from 22 to 6, and about 4% more notices now go to a human": another figure
     if rel and a.value:
         stated = float(rel.group("p").replace(",", ""))
         relative = abs(b.value - a.value) / a.value * 100
@@ -1434,7 +1481,8 @@ def _parts_problems(text: str) -> list[str]:
         listed = re.sub(r"^of which\s+", "", listed)  # "14 alerts, of which 9 ..."
         # a range ends the list ("from 40 to 20"); a source does not ("610 from the prompt")
         parts_text = re.split(
-            r"\b(?:went|was|were|is|are|then|so|which|after|before|giving|meaning|making)\b|"
+            r"\b(?:went|was|were|is|are|then|so|which|after|before|giving|meaning|making|"
+            r"in total)\b|"
             r"\b(?:from|to)\b(?=\s+(?:about\s+|around\s+|~)?[\d$€£])",
             listed,
         )[0]
@@ -1447,6 +1495,9 @@ def _parts_problems(text: str) -> list[str]:
             for p in re.findall(rf"(?<![\w.@#]){_NUM}(?=\s+[a-z])", parts_text, re.I)
             if not re.match(r"\d+(?:\.\d+)?\s?(?:ms|s|x)\b", p)
         ]
+        # "the 60-odd we found, and about 40 more we wrote": an addition to the whole, no part
+        added = re.findall(rf"({_NUM})\s+(?:more|extra|additional|new)\b", parts_text, re.I)
+        parts = [p for p in parts if p not in {_value(a) for a in added}]
         values = [p for p in parts if p is not None and p < total]
         if len(values) >= 2 and sum(values) > total * 1.02 and sum(values) < total * 2:
             problems.append(
@@ -1696,7 +1747,7 @@ _CLAIMS_SCREEN = Screen(
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
         *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET, _RATES_AS_COUNTS),
         *(_SHARE_OF_STATED, _CHANGE_AS_COUNT, _COUNTS_AS_POINTS, _F1_WITH_PR, _METRIC_VALUE),
-        *(_OVER_WHOLE_FALL, _ROUTED_SHARES, _RATE_AS_SET_COUNT),
+        *(_OVER_WHOLE_FALL, _ROUTED_SHARES, _RATE_AS_SET_COUNT, _OUT_OF_FIRST),
     ]
 )
 

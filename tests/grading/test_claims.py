@@ -32,6 +32,8 @@ def claims_of(text: str):  # noqa: ANN201 - a test helper
         ("eleven or twelve thousand a month", "11000 or 12000 a month"),
         ("it came down to one or two", "1 or 2"),
         ("the same hundred-odd summaries", "100 summaries"),
+        ("it fell from the mid nineties to the low eighties", "from about 95 to about 82"),
+        ("somewhere in the high-70s", "in about 78"),
     ],
 )
 def test_figures_in_words_and_ranges_read_as_digits(words: str, digits: str) -> None:
@@ -97,6 +99,22 @@ def test_a_judged_quality_read_off_a_dashboard_has_no_method() -> None:
     assert claims_of(judged).grounded
     latency = "The latency dashboard had p95 at 2.4 s."
     assert claims_of(latency).grounded
+
+
+def test_a_vague_size_sizes_no_set() -> None:
+    """ "Thousands of test cases" is LABELLING's "vague size", not a set of a known size."""
+    vague = "The suite has thousands of test cases and kept us at 98% accuracy the whole time."
+    assert not claims_of(vague).grounded
+    assert claims_of(vague.replace("thousands of", "2,400")).grounded
+    assert claims_of("One episode spans hundreds of 50 Hz windows of a robot's log.").problems == []
+
+
+def test_a_score_given_as_a_band_makes_a_pair() -> None:
+    found = claims_of(
+        "I checked by dropping just that column: on the random split the score fell from the mid "
+        "nineties to the low eighties."
+    )
+    assert found.grounded and found.grounded[0].pairs
 
 
 def test_a_plan_is_not_a_measurement() -> None:
@@ -708,6 +726,14 @@ def test_had_written_is_not_a_hypothetical() -> None:
         "Caching gave a 60% reduction in input tokens.",
         "85% of requests go to the small model and 15% escalate to the large one.",
         "On our 300-question eval the old prompt scored 40%, i.e. 180 questions wrong.",
+        # a count added to the whole is not one of its parts
+        "I took the 60-odd attack messages we found in logs and wrote about 40 more, 104 in "
+        "total, and ran them through the agent: 38 got the report closed.",
+        "We logged 500,000 requests. About 30% of them mismatched, which was 150,000 requests.",
+        "Of the 1,200 tickets, 300 were refunds.",
+        # another figure after the pair is not the change restated
+        "Wrong-reason notices went from 22 (11%) to 6 (3%), and about 4% more notices now go to "
+        "a human.",
     ],
 )
 def test_shares_and_parts_that_can_be_true(answer: str) -> None:
@@ -759,3 +785,26 @@ def test_a_percentile_below_a_lower_one_in_one_sentence_is_incoherent() -> None:
     assert any("p95 is below the p50" in p for p in found.problems)
     honest = claims_of("p50 dropped from 900 ms to 400 ms and p95 to 700 ms.")
     assert not honest.problems, "the p50's 'from' figure is not its value after"
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (
+            "We logged 500,000 requests and replayed all of them offline. About 30% of them "
+            "mismatched, which was 90,000 requests.",
+            "90,000 of the 500,000 is 18%, not the 30% it restates",
+        ),
+        (
+            "We checked on 400 reports from the appeals queue, 12% of them was 60 wrong mutes.",
+            "60 of the 400 is 15%, not the 12% it restates",
+        ),
+        (
+            "Out of 2 million training rows, about 2.4 million turned out to be duplicates.",
+            "2,400,000 out of 2,000,000 is more than the whole",
+        ),
+        ("Of the 400 cases, 450 failed.", "450 out of 400 is more than the whole"),
+    ],
+)
+def test_a_share_or_a_part_of_a_set_just_sized_must_fit_it(answer: str, problem: str) -> None:
+    assert problem in claims_of(answer).problems
