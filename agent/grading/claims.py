@@ -219,6 +219,10 @@ _METHOD = re.compile(
     r"logs?|logged|dashboards?|profil(?:ed|ing|er)\b|flame ?graph|load[- ]test\w*|locust|k6|jmeter|"
     r"percentiles?|measured|scored|counted|sampled|spot[- ]check\w*|audit\w*|reviewed|"
     r"(?:edit|revision|version|change) history|"
+    # a control the candidate ran: "half the regions for four weeks, the other half staying
+    # FIFO, then swapped"
+    r"(?:the )?other half (?:stay\w*|kept|stuck|remain\w*|on the old|as (?:a )?control)|"
+    r"then swapped|swapped (?:them|the (?:arms|halves|groups|regions))|"
     # how a tabular model's figure was measured: the split, the as-of rebuild, the ablation
     r"random(?:ly)? (?:row )?split|split (?:on|by) (?:time|date|member|user|customer|patient|"
     r"account|session|store|merchant)|group(?:ed|ing)? by (?:member|user|customer|patient|"
@@ -231,6 +235,18 @@ _METHOD = re.compile(
     r"same (?:set|eval|harness|scorer|judge|queries|questions|cases|traffic|sample))\b",
     re.I,
 )
+#: Someone else's figure given as the candidate's measurement (LABELLING section 3): a public
+#: benchmark's score ("68.9 on MMLU", "on BEIR, nDCG@10 0.43 to 0.53"), a public leaderboard's
+#: ("top five of the MTEB leaderboard", "under 2% on the Vectara one"), a model card's. It is
+#: about the model, not the candidate's system. A Kaggle leaderboard is the candidate's own
+#: submission, so "leaderboard" alone borrows nothing.
+BORROWED = (
+    r"\b(?:MMLU|HellaSwag|GSM-?8K|HumanEval|TruthfulQA|MT-?Bench|BIG-?bench|MTEB|BEIR|LMSYS|"
+    r"Chatbot Arena|Vectara|HELM|AlpacaEval|model[- ]cards?|"
+    r"(?:vendor|provider)['’]?s? (?:own |published |reported )?(?:benchmarks?|figures?|numbers?))\b"
+)
+_BORROWED = re.compile(BORROWED, re.I)
+_SAME_BENCHMARK = re.compile(r"\bsame (?:benchmark|leaderboard|board)\b", re.I)
 #: A dashboard measures latency, cost and traffic, but a judged quality read off it ("the
 #: dashboard had us at 62% accuracy", "hallucinations around 0.5% on the dashboard") says nothing
 #: of how a case was judged: for those the dashboard is no method.
@@ -417,11 +433,13 @@ class Claim:
 
     hypothetical: bool = False
     unsupported: bool = False
+    #: the figure is someone else's: a public benchmark's, a leaderboard's, a model card's
+    borrowed: bool = False
 
     @property
     def grounded(self) -> bool:
         """Tied to what it was measured on or how, coherent, and about work that was done."""
-        if self.problems or self.hypothetical:
+        if self.problems or self.hypothetical or self.borrowed:
             return False
         if self.unsupported:  # "zero incidents", "99.9%": only with both a set and a method
             return bool(self.measured_on and self.method)
@@ -1597,6 +1615,7 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     )
     across = _pairs_across(texts) if _METRIC_VALUE in possible else {}
     size: float | None = None  # the set last sized, for a change restated as a count
+    borrowed_before = False  # the sentence before gave a public benchmark's figures
     rates: dict[str, str] = {}  # the last rate stated for each metric
     for i, (sentence, text) in enumerate(zip(sentences, texts, strict=True)):
         share_problems = _share_of_total_problems(text, totals) if _SHARE_OF in possible else []
@@ -1623,6 +1642,10 @@ def read_claims(sentences: list[str]) -> ClaimSet:
             method = method_match.group(0) if method_match else None
             if method is not None and _JUDGED_ON_A_DASHBOARD.search(text):
                 method = _method_beside_dashboard(text)
+        # "...on BEIR, 0.43 to 0.53. bge-reranker scores 0.51 on the same benchmark."
+        borrowed_here = _BORROWED in possible and bool(
+            _BORROWED.search(text) or borrowed_before and _SAME_BENCHMARK.search(text)
+        )
         if figures:
             pairs = _pairs(text) if _PAIR in possible else []
             sentence_problems = [
@@ -1634,6 +1657,7 @@ def read_claims(sentences: list[str]) -> ClaimSet:
             claims.append(
                 Claim(
                     hypothetical=_HYPOTHETICAL in possible and bool(_HYPOTHETICAL.search(sentence)),
+                    borrowed=borrowed_here,
                     unsupported=_EXTREME in possible
                     and bool(not_pass_criteria(_EXTREME.findall(text), text)),
                     sentence=sentence,
@@ -1646,8 +1670,10 @@ def read_claims(sentences: list[str]) -> ClaimSet:
                 )
             )
             problems.extend(sentence_problems)
-        # "...on that set": the next sentence may lean on what this one was measured on.
-        previous_context = context or method
+        # "...on that set": the next sentence may lean on what this one was measured on (not on
+        # a public benchmark's)
+        borrowed_before = borrowed_here
+        previous_context = None if borrowed_here else context or method
     whole = " ".join(texts)
     problems.extend(_percentile_problems(whole))
     # within one sentence with no "from ... to" in it: "p50 came down to 1.4 s and p95 to 1.2 s"
@@ -1747,7 +1773,7 @@ _CLAIMS_SCREEN = Screen(
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
         *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET, _RATES_AS_COUNTS),
         *(_SHARE_OF_STATED, _CHANGE_AS_COUNT, _COUNTS_AS_POINTS, _F1_WITH_PR, _METRIC_VALUE),
-        *(_OVER_WHOLE_FALL, _ROUTED_SHARES, _RATE_AS_SET_COUNT, _OUT_OF_FIRST),
+        *(_OVER_WHOLE_FALL, _ROUTED_SHARES, _RATE_AS_SET_COUNT, _OUT_OF_FIRST, _BORROWED),
     ]
 )
 

@@ -36,6 +36,7 @@ from .address import (
     without_scores,
 )
 from .claims import (
+    BORROWED,
     HUNDRED_PERCENT,
     NEAT_RATIO,
     ClaimSet,
@@ -1288,6 +1289,7 @@ def _unleet(part: str) -> str:
     return part
 
 
+_BORROWED = re.compile(BORROWED, re.I)
 _FOOTNOTE = re.compile(r"\s*(?:[¹²³⁴⁵⁶⁷⁸⁹]|\^\d|\[\^?\d\]|\(\d\)|\*{1,3})\s*\S")
 
 
@@ -1551,9 +1553,13 @@ def _extract_sentence(
     fabricated = bool(extreme) and not (has_method and (has_baseline or pairs))
     if fabricated:
         out.unsupported.append(sentence)
+    # a public benchmark's or a model card's figures measure the model, not the candidate's work
+    borrowed = bool(_BORROWED.search(read))
     for pair in pairs:
-        out.items.append(Found(EvidenceKind.BEFORE_AFTER, pair, sentence, not fabricated))
-    grounded = (has_method or has_baseline or bool(pairs)) and not fabricated
+        out.items.append(
+            Found(EvidenceKind.BEFORE_AFTER, pair, sentence, not (fabricated or borrowed))
+        )
+    grounded = (has_method or has_baseline or bool(pairs)) and not (fabricated or borrowed)
     if search(_RELATIVE) and not (has_baseline or pairs):
         grounded = False  # "improved accuracy by 47%" says nothing without the figure before
     quantities = []
@@ -1565,13 +1571,13 @@ def _extract_sentence(
         # A count of things ("350 contracts") is concrete on its own; a rate, a percentage or a
         # multiplier means nothing without how it was measured or what it was compared with.
         is_count = not _RATE_UNIT.search(quantity) and not _METRIC_START.match(quantity)
-        ok = grounded or (is_count and not fabricated)
+        ok = grounded or (is_count and not (fabricated or borrowed))
         out.items.append(Found(EvidenceKind.QUANTITY, quantity, sentence, ok))
         if not ok:
             out.ungrounded.append(quantity)
     for match in finditer(_METHOD):
         out.items.append(Found(EvidenceKind.METHOD, match.group(0), sentence))
-    if has_baseline and (quantities or pairs):
+    if has_baseline and (quantities or pairs) and not borrowed:
         out.items.append(Found(EvidenceKind.BASELINE, sentence, sentence))
     ownership = search(_OWNERSHIP)
     owned = ownership is not None

@@ -70,7 +70,7 @@ _ML_WORDS = re.compile(
     r"\b(?:xgboost|lightgbm|catboost|random forest|logistic regression|gradient[- ]boost\w*|gbm|"
     r"auc|auroc|roc|churn|fraud|credit|default rate|forecast\w*|mape|mase|mae|rmse|"
     r"feature (?:store|importance|drift|pipeline)|cross[- ]validat\w*|k-?fold|propensity|"
-    r"recommend\w*|ranking model|ctr|psi|scorecard|tabular|regression model|classifier|eta|"
+    r"recommend\w*|ranking model|ctr|psi|scorecard|tabular|regression model|classifiers?|eta|"
     r"etas|time[- ]series|glm|arima|prophet|uplift|click-through|two-tower|dcn|wmape|"
     r"backtest\w*|holdout)\b",
     re.I,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent._models import EvidenceKind
 from agent.bank import QuestionBank
 from agent.grading.claims import normalise_numbers, read_claims
 from agent.grading.evidence import extract, sentences
@@ -115,6 +116,24 @@ def test_a_score_given_as_a_band_makes_a_pair() -> None:
         "nineties to the low eighties."
     )
     assert found.grounded and found.grounded[0].pairs
+
+
+def test_a_public_benchmark_score_is_not_the_candidates_measurement() -> None:
+    """LABELLING section 3: MMLU, BEIR or a leaderboard measure the model, not the candidate's
+    system, and "the same benchmark" in the next sentence is theirs too."""
+    borrowed = claims_of(
+        "We benchmarked it properly: on BEIR, reranking took nDCG@10 from 0.43 to 0.53. We also "
+        "tried bge-reranker, which scores around 0.51 on the same benchmark."
+    )
+    assert borrowed.claims and not borrowed.grounded
+    assert not claims_of("Llama 2 70B scores 68.9 on MMLU against 45 for the others.").grounded
+    own = claims_of("On our 240 labelled support queries, nDCG@10 went from 0.43 to 0.53.")
+    assert own.grounded
+    kaggle = claims_of("Random KFold on rows gave CV AUC 0.862 but private leaderboard 0.811.")
+    assert kaggle.grounded, "a Kaggle leaderboard is the candidate's own submission"
+    assert not extract("On BEIR, reranking took nDCG@10 from 0.43 to 0.53.").of(
+        EvidenceKind.BEFORE_AFTER
+    )
 
 
 def test_a_plan_is_not_a_measurement() -> None:
