@@ -307,59 +307,65 @@ def test_a_dump_of_figures_with_nothing_behind_them_backs_nothing(bank: Question
     assert is_backed(measured), "one figure tied to a set backs it, whatever else is listed"
 
 
-def test_one_story_retold_for_every_question_counts_once(bank: QuestionBank) -> None:
-    story = (
-        "Our pension chatbot told a member the transfer fee was zero; it was 2%. I traced it to "
-        "the prompt mixing two products, rewrote it with a product table and tested it on 80 "
-        "real member questions: only one came back wrong. Complaints fell by about 30% after that."
-    )
-    retold = (
-        "Same pension chatbot: it said the transfer fee was zero when it was 2%. After I rewrote "
-        "the prompt with a product table, only one of 80 member questions I tested was wrong, "
-        "and complaints were down about 30%."
-    )
-    grader = OfflineGrader()
-    session = [
-        grader.grade_now(bank.get("hallucination-debug"), story),
-        grader.grade_now(bank.get("agent-tool-failure"), retold),
-        grader.grade_now(bank.get("regression-suite"), BUZZWORDS),
-    ]
-    session = [v.model_copy(update={"score": max(v.score or 1, 3)}) for v in session[:2]] + [
-        session[2]
-    ]
-    assert all(is_backed(v) for v in session[:2])
-    flag = tourist_flag(session)
-    assert flag.flagged
-    assert any("one rehearsed story counts once" in r for r in flag.reasons)
+_PENSION = (
+    "Our pension chatbot told a member the transfer fee was zero; it was 2%. I traced it to "
+    "the prompt mixing two products, rewrote it with a product table and tested it on 80 "
+    "real member questions: only one came back wrong. Complaints fell by about 30% after that."
+)
+_PENSION_RETOLD = (
+    "Same pension chatbot: it said the transfer fee was zero when it was 2%. After I rewrote "
+    "the prompt with a product table, only one of 80 member questions I tested was wrong, "
+    "and complaints were down about 30%."
+)
+# The same suite and the same before -> after told for three questions: the figures the
+# retellings repeat sit in the before/after, not only in the quoted claims.
+_SUITE = (
+    "I built the citation suite for our drafting assistant: 180 cases from beta users' bad "
+    "drafts. Each case checks every citation resolves, and a judge scores whether the case "
+    "supports the sentence. It runs nightly. When we switched models in March the pass rate "
+    "went from 84% to 70%, so we stayed on the old model."
+)
+_SUITE_FOR_LATENCY = (
+    "For latency I'd point to the citation suite again: 180 cases from beta users' drafts, "
+    "citations resolved and a judge checking support. The March model switch took the pass "
+    "rate from 84% to 70%; the new model was slower too, so staying was good for latency."
+)
+_SUITE_FOR_PRIVACY = (
+    "On privacy, the same suite: the 180 cases came from beta users' drafts, so I kept them "
+    "in a private repo. The March switch dropped the pass rate from 84% to 70%, which the "
+    "suite caught."
+)
 
 
-def test_a_story_retold_with_its_before_and_after_counts_once(bank: QuestionBank) -> None:
-    """The same suite and the same before -> after told for three questions: the figures the
-    retellings repeat sit in the before/after, not only in the quoted claims."""
-    suite = (
-        "I built the citation suite for our drafting assistant: 180 cases from beta users' bad "
-        "drafts. Each case checks every citation resolves, and a judge scores whether the case "
-        "supports the sentence. It runs nightly. When we switched models in March the pass rate "
-        "went from 84% to 70%, so we stayed on the old model."
-    )
-    latency = (
-        "For latency I'd point to the citation suite again: 180 cases from beta users' drafts, "
-        "citations resolved and a judge checking support. The March model switch took the pass "
-        "rate from 84% to 70%; the new model was slower too, so staying was good for latency."
-    )
-    privacy = (
-        "On privacy, the same suite: the 180 cases came from beta users' drafts, so I kept them "
-        "in a private repo. The March switch dropped the pass rate from 84% to 70%, which the "
-        "suite caught."
-    )
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [
+            ("hallucination-debug", _PENSION, True),
+            ("agent-tool-failure", _PENSION_RETOLD, True),
+            ("regression-suite", BUZZWORDS, False),
+        ],
+        [
+            ("regression-suite", _SUITE, True),
+            ("latency-budget", _SUITE_FOR_LATENCY, True),
+            ("pii-leakage", _SUITE_FOR_PRIVACY, True),
+        ],
+    ],
+    ids=["retold-for-another-question", "retold-with-its-before-after"],
+)
+def test_one_story_retold_for_every_question_counts_once(
+    bank: QuestionBank, answers: list[tuple[str, str, bool]]
+) -> None:
+    """One rehearsed story backs one answer (LABELLING section 7), however well it is measured;
+    each retelling is held at 3 here, so only the retelling rule can flag the session."""
     grader = OfflineGrader()
-    session = [
-        grader.grade_now(bank.get("regression-suite"), suite),
-        grader.grade_now(bank.get("latency-budget"), latency),
-        grader.grade_now(bank.get("pii-leakage"), privacy),
-    ]
-    session = [v.model_copy(update={"score": max(v.score or 1, 3)}) for v in session]
-    assert all(is_backed(v) for v in session)
+    session = []
+    for question_id, text, held_at_three in answers:
+        verdict = grader.grade_now(bank.get(question_id), text)
+        if held_at_three:
+            verdict = verdict.model_copy(update={"score": max(verdict.score or 1, 3)})
+            assert is_backed(verdict)
+        session.append(verdict)
     flag = tourist_flag(session)
     assert flag.flagged
     assert any("one rehearsed story counts once" in r for r in flag.reasons)
