@@ -240,19 +240,20 @@ _METHOD = re.compile(
 #: ("top five of the MTEB leaderboard", "under 2% on the Vectara one"), a model card's. It is
 #: about the model, not the candidate's system. A Kaggle leaderboard is the candidate's own
 #: submission, so "leaderboard" alone borrows nothing.
-BORROWED = (
+BORROWED = re.compile(
     r"\b(?:MMLU|HellaSwag|GSM-?8K|HumanEval|TruthfulQA|MT-?Bench|BIG-?bench|MTEB|BEIR|LMSYS|"
     r"Chatbot Arena|Vectara|HELM|AlpacaEval|model[- ]cards?|"
-    r"(?:vendor|provider)['’]?s? (?:own |published |reported )?(?:benchmarks?|figures?|numbers?))\b"
+    r"(?:vendor|provider)['’]?s? (?:own |published |reported )?"
+    r"(?:benchmarks?|figures?|numbers?))\b",
+    re.I,
 )
-_BORROWED = re.compile(BORROWED, re.I)
 _SAME_BENCHMARK = re.compile(r"\bsame (?:benchmark|leaderboard|board)\b", re.I)
 #: A dashboard measures latency, cost and traffic, but a judged quality read off it ("the
 #: dashboard had us at 62% accuracy", "hallucinations around 0.5% on the dashboard") says nothing
 #: of how a case was judged: for those the dashboard is no method.
-_JUDGED_ON_A_DASHBOARD = re.compile(
-    r"(?=.*\bdashboards?\b).*\b(?:hallucinat\w*|accura\w*|quality|correct\w*|faithful\w*|"
-    r"grounded\w*|satisf\w*|csat|relevan\w*|helpful\w*)\b",
+_JUDGED_QUALITY = re.compile(
+    r"\b(?:hallucinat\w*|accura\w*|quality|correct\w*|faithful\w*|grounded\w*|satisf\w*|"
+    r"csat|relevan\w*|helpful\w*)\b",
     re.I,
 )
 
@@ -1640,11 +1641,11 @@ def read_claims(sentences: list[str]) -> ClaimSet:
             method_match = _METHOD.search(text) if _METHOD in possible else None
             context = set_match.group(0) if set_match else None
             method = method_match.group(0) if method_match else None
-            if method is not None and _JUDGED_ON_A_DASHBOARD.search(text):
+            if method and method.lower().startswith("dashboard") and _JUDGED_QUALITY.search(text):
                 method = _method_beside_dashboard(text)
         # "...on BEIR, 0.43 to 0.53. bge-reranker scores 0.51 on the same benchmark."
-        borrowed_here = _BORROWED in possible and bool(
-            _BORROWED.search(text) or borrowed_before and _SAME_BENCHMARK.search(text)
+        borrowed_here = BORROWED in possible and bool(
+            BORROWED.search(text) or borrowed_before and _SAME_BENCHMARK.search(text)
         )
         if figures:
             pairs = _pairs(text) if _PAIR in possible else []
@@ -1773,7 +1774,7 @@ _CLAIMS_SCREEN = Screen(
         *(_RATE_PERCENT, _X_OF_N, _RATE_AS_COUNT, _PERCENTILE, _PER_DAY, _IN_LINE, _OUT_OF_THEN),
         *(_ON_TRAINING_DATA, _SET, _METHOD, _INTERVAL, _RATE_OF_A_SET, _RATES_AS_COUNTS),
         *(_SHARE_OF_STATED, _CHANGE_AS_COUNT, _COUNTS_AS_POINTS, _F1_WITH_PR, _METRIC_VALUE),
-        *(_OVER_WHOLE_FALL, _ROUTED_SHARES, _RATE_AS_SET_COUNT, _OUT_OF_FIRST, _BORROWED),
+        *(_OVER_WHOLE_FALL, _ROUTED_SHARES, _RATE_AS_SET_COUNT, _OUT_OF_FIRST, BORROWED),
     ]
 )
 

@@ -1289,7 +1289,6 @@ def _unleet(part: str) -> str:
     return part
 
 
-_BORROWED = re.compile(BORROWED, re.I)
 _FOOTNOTE = re.compile(r"\s*(?:[¹²³⁴⁵⁶⁷⁸⁹]|\^\d|\[\^?\d\]|\(\d\)|\*{1,3})\s*\S")
 
 
@@ -1554,7 +1553,7 @@ def _extract_sentence(
     if fabricated:
         out.unsupported.append(sentence)
     # a public benchmark's or a model card's figures measure the model, not the candidate's work
-    borrowed = bool(_BORROWED.search(read))
+    borrowed = bool(BORROWED.search(read))
     for pair in pairs:
         out.items.append(
             Found(EvidenceKind.BEFORE_AFTER, pair, sentence, not (fabricated or borrowed))

@@ -170,9 +170,9 @@ _RETOLD = (EvidenceKind.BEFORE_AFTER, EvidenceKind.QUANTITY)
 
 def _retold(verdicts: Sequence[Verdict]) -> set[int]:
     """Answers to other questions that retell an earlier backed answer's story: the figures of
-    one answer's claims (three or more, figures in words read as digits) are all figures of the
-    other's. One rehearsed story counts once (LABELLING section 7: it does not show the
-    candidate can back claims in general)."""
+    one answer's claims and measured evidence (three or more, figures in words read as digits)
+    are all figures of the other's. One rehearsed story counts once (LABELLING section 7: it
+    does not show the candidate can back claims in general)."""
     figures = [
         sorted(
             f
