@@ -1608,7 +1608,7 @@ def read_claims(sentences: list[str]) -> ClaimSet:
     texts = [normalise_numbers(_EMPHASIS.sub("", sentence)) for sentence in sentences]
     # A pattern that matches in no sentence is not tried on each (the screen is sound for
     # substrings); most of the checks below find nothing in most answers.
-    possible = frozenset(_CLAIMS_SCREEN.possible("\n".join(dict.fromkeys([*texts, *sentences]))))
+    possible = _CLAIMS_SCREEN.possible("\n".join(dict.fromkeys([*texts, *sentences])))
     all_figures = [[f for f in _figures(text) if not _is_noise_figure(f)] for text in texts]
     in_lists = _list_problems(texts) if ":" in "".join(texts) else {}
     differences = any(

@@ -45,7 +45,7 @@ from .claims import (
     read_claims,
 )
 from .normalise import decoded_views, leet_views, unwrapped
-from .screen import Screen
+from .screen import Possible, Screen
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
 _MULT = r"(?:\s?[kKmM]\b)?"
@@ -1444,7 +1444,7 @@ def extract(text: str) -> Extraction:
     read = [normalise_numbers(s) for s in split]
     changed = "\n".join(r for r, s in zip(read, split, strict=True) if r != s)
     # a pattern absent here is in no sentence
-    possible = frozenset(_SENTENCE_SCREEN.possible(f"{text}\n{changed}" if changed else text))
+    possible = _SENTENCE_SCREEN.possible(f"{text}\n{changed}" if changed else text)
     for sentence, as_digits in zip(split, read, strict=True):
         before, unbacked = len(result.items), len(result.ungrounded)
         _extract_sentence(sentence, result, possible, as_digits)
@@ -1479,7 +1479,7 @@ def _as_written(quote: str, read: str, sentence: str) -> str:
     if start < 0:
         return quote
     end = start + len(quote)
-    blocks = difflib.SequenceMatcher(None, read, sentence, autojunk=False).get_opcodes()
+    blocks = _alignment(read, sentence)
 
     def written(at: int, *, closing: bool) -> int:
         for tag, r1, r2, s1, s2 in blocks:
@@ -1490,6 +1490,12 @@ def _as_written(quote: str, read: str, sentence: str) -> str:
         return len(sentence) if closing else 0
 
     return sentence[written(start, closing=False) : written(end, closing=True)].strip() or quote
+
+
+@functools.lru_cache(maxsize=256)
+def _alignment(read: str, sentence: str) -> list[tuple[str, int, int, int, int]]:
+    """How ``read`` lines up with ``sentence`` (every quote of a sentence asks the same)."""
+    return difflib.SequenceMatcher(None, read, sentence, autojunk=False).get_opcodes()
 
 
 def _add_pairs_across(result: Extraction) -> None:
@@ -1530,7 +1536,7 @@ _FIGURE_KINDS = frozenset(
 
 
 def _extract_sentence(
-    sentence: str, out: Extraction, possible: frozenset[re.Pattern[str]], read: str
+    sentence: str, out: Extraction, possible: Possible, read: str
 ) -> None:
     """The evidence of one sentence, found in ``read`` (the sentence with figures in words
     written as digits)."""

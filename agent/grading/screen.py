@@ -17,7 +17,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import overload
 
 import re2
 
@@ -157,6 +158,36 @@ def _flags(compiled: re.Pattern[str]) -> str:
     return f"(?{flags})"
 
 
+class Possible(Sequence["re.Pattern[str]"]):
+    """The patterns a :class:`Screen` lets through, in their order. ``in`` tests identity: a
+    compiled pattern's own hash reads its whole program, microseconds for the large ones, and
+    the graders ask it thousands of times an answer."""
+
+    __slots__ = ("_ids", "_patterns")
+
+    def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
+        self._patterns = tuple(patterns)
+        self._ids = frozenset(map(id, self._patterns))
+
+    def __contains__(self, pattern: object) -> bool:
+        return id(pattern) in self._ids
+
+    def __iter__(self) -> Iterator[re.Pattern[str]]:
+        return iter(self._patterns)
+
+    def __len__(self) -> int:
+        return len(self._patterns)
+
+    @overload
+    def __getitem__(self, index: int) -> re.Pattern[str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[re.Pattern[str]]: ...
+
+    def __getitem__(self, index: int | slice) -> re.Pattern[str] | Sequence[re.Pattern[str]]:
+        return self._patterns[index]
+
+
 class Screen:
     """Which of ``patterns`` may match a text (see the module's docstring).
 
@@ -201,17 +232,17 @@ class Screen:
             sets.append(([position for position, _ in part], searcher))
         return always, sets
 
-    def possible(self, text: str) -> list[re.Pattern[str]]:
+    def possible(self, text: str) -> Possible:
         """The patterns that may match somewhere in ``text``, in their original order."""
         if self._seen < self.warm_up:
             self._seen += 1
-            return list(self.patterns)
+            return Possible(self.patterns)
         always, sets = self._compiled
         encoded = text.encode("utf-8")
         hits = set(always)
         for positions, searcher in sets:
             hits.update(positions[k] for k in searcher.Match(encoded) or ())
-        return [self.patterns[k] for k in sorted(hits)]
+        return Possible(self.patterns[k] for k in sorted(hits))
 
     @property
     def translated(self) -> int:
