@@ -33,6 +33,7 @@ ANSWER_FEATURES = (
     "buzzwords_without_evidence",
     "no_work_described",
     "grounded_per_100_words",
+    "stands_in",
 )
 CRITERION_FEATURES = (*ANSWER_FEATURES, "crit_points", "crit_keywords", "crit_rule_score")
 
@@ -65,6 +66,7 @@ def answer_features(question: Question, found: Extraction, rules: Verdict) -> li
         float(not claims.grounded and not _WORK_DONE.search(found.text)),
         # a terse answer dense with measured claims is not a thin one
         min(len(claims.grounded) * 100 / max(found.words, 1), 4.0),
+        float(bool(_STANDS_IN.search(found.text))),
     ]
 
 
@@ -75,6 +77,16 @@ _WORK_DONE = re.compile(
     r"\b(?:I|we|my team|our team|the team)\s+(?:\w+\s+){0,2}?(?:\w+ed|built|wrote|ran|found|"
     r"made|took|set up|cut|put|shipped|led|did|saw|kept|got|had|caught|brought|chose|fed|gave|"
     r"held|let|lost|met|paid|read|sent|spent|split|swapped|threw|won|dropped)\b",
+    re.I,
+)
+
+
+#: The candidate says what follows stands in for the experience asked about ("I haven't built an
+#: agent; the closest thing is our nightly scoring job"): LABELLING section 4 scores a story about
+#: something else at 1-2, or higher only where the story still answers the rubric.
+_STANDS_IN = re.compile(
+    r"\b(?:closest|nearest)\b(?![- ]neighbou?r)(?:\s+(?:thing|equivalent|example|experience|"
+    r"analogue|one|i|we|i've|i'd|we've|is|was|i have|i got|i own|i can think of)\b|\s*:)",
     re.I,
 )
 
