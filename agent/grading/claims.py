@@ -266,6 +266,11 @@ def _method_beside_dashboard(text: str) -> str | None:
     return None
 
 
+#: What an old and a new figure belong to: "the old model ... the new one".
+_THING = (
+    r"(?:[a-z-]+\s+)?(?:model|one|version|system|prompt|pipeline|setup|approach|ranker|"
+    r"classifier|retriever|index|config|rules?)\b"
+)
 _PAIR = re.compile(
     rf"(?:\bfrom\s+(?:about\s+|around\s+|roughly\s+|~|somewhere\s+between\s+)?"
     rf"(?P<a1>[$€£]?{_NUM}(?:\s?(?:-|–|and|to)\s?{_NUM})?)\s?(?P<u1>%|percent|pp|ms|s\b|x\b|"
@@ -281,7 +286,12 @@ _PAIR = re.compile(
     rf"(?P<v4>%|pp|ms|s\b|x\b)?)"
     # "91 percent before and 90.5 after"
     rf"|(?:(?<![\w.])(?P<a5>[$€£]?{_NUM})\s?(?P<u5>%|percent|pp|ms|s\b|x\b)?\s+before\b"
-    rf"[^.;\d]{{0,30}}?(?P<b5>[$€£]?{_NUM})\s?(?P<v5>%|percent|pp|ms|s\b|x\b)?\s+after\b)",
+    rf"[^.;\d]{{0,30}}?(?P<b5>[$€£]?{_NUM})\s?(?P<v5>%|percent|pp|ms|s\b|x\b)?\s+after\b)"
+    # "the old model had an MAE of 4.1 minutes and the new one came in at 4.7"
+    rf"|(?:\b(?:old|previous|legacy|original)\s+{_THING}[^.;\d]{{0,40}}?"
+    rf"(?P<a6>[$€£]?{_NUM})\s?(?P<u6>%|percent|pp|ms|s\b|x\b|seconds?|minutes?|points?)?"
+    rf"[^.;\d]{{0,40}}?\bnew(?:er)?\s+{_THING}[^.;\d]{{0,30}}?"
+    rf"(?P<b6>[$€£]?{_NUM})\s?(?P<v6>%|percent|pp|ms|s\b|x\b|seconds?|minutes?|points?)?)",
     re.I,
 )
 _METRICS_HIGHER = (
@@ -328,6 +338,14 @@ _PERCENTILE = re.compile(
     r"(?P<v>\d+(?:\.\d+)?)\s?"
     r"(?P<u>ms|s\b|seconds?|"
     r"milliseconds?)",
+    re.I,
+)
+#: A percentile's value after a change: "p99 dropped from 180 ms to 45 ms", "p50 went to 60 ms".
+_PERCENTILE_AFTER = re.compile(
+    r"\bp(?P<p>50|90|95|99|999)\b(?:\s+latency)?\s+(?:(?:went|dropped|fell|rose|came down|"
+    r"moved|improved|climbed)\s+)?(?:from\s+~?\d+(?:\.\d+)?\s?(?:ms|s\b|seconds?|milliseconds?)?"
+    r"\s+(?:down\s+|up\s+)?to|(?:went|dropped|fell|rose|came down|moved|climbed) to|is now|now)"
+    r"\s+~?(?P<v>\d+(?:\.\d+)?)\s?(?P<u>ms|s\b|seconds?|milliseconds?)",
     re.I,
 )
 _IMPROVE = re.compile(
@@ -509,7 +527,7 @@ def _figures(text: str) -> list[Figure]:
 
 
 def _pair_values(m: re.Match[str]) -> tuple[str, str, str, str] | None:
-    for i in ("1", "2", "3", "4", "5"):
+    for i in "123456":
         a = m.group(f"a{i}")
         if a:
             unit_a = m.group(f"u{i}") or ""
@@ -1395,7 +1413,18 @@ def _percentile_problems(text: str) -> list[str]:
     for lo, hi in zip(order, order[1:], strict=False):
         if len(found[lo]) == 1 and len(found[hi]) == 1 and found[hi][0] < found[lo][0]:
             problems.append(f"the p{hi} is below the p{lo}: a higher percentile cannot be lower")
-    return problems
+    if problems:
+        return problems
+    # after a change: "p99 dropped from 180 ms to 45 ms, while p50 went to 60 ms"
+    after: dict[int, float] = {}
+    for m in _PERCENTILE_AFTER.finditer(text):
+        after.setdefault(int(m.group("p")), _seconds(float(m.group("v")), m.group("u")))
+    order = sorted(after)
+    return [
+        f"after the change the p{hi} is below the p{lo}: a higher percentile cannot be lower"
+        for lo, hi in zip(order, order[1:], strict=False)
+        if after[hi] < after[lo]
+    ]
 
 
 #: "48 alerts, 75% of which were true positives and 40% false positives": one set's two
@@ -1522,6 +1551,46 @@ def _parts_problems(text: str) -> list[str]:
             problems.append(
                 f"the parts add up to {sum(values):g}, more than the {m.group('total')} stated"
             )
+    return problems
+
+
+#: A time split into its parts: "of the 180 ms p99, feature fetch was 90 ms, inference 70 ms,
+#: network 35 ms and serialisation 25 ms" (the parts cannot take longer than the whole).
+_TIME_WHOLE = (
+    rf"(?P<total>{_NUM})\s?(?P<unit>ms|s)\b(?:\s+(?:p\d{{2}}(?:\.\d)?|latency|budget|total|"
+    rf"end[- ]to[- ]end|request|round[- ]trip)){{0,2}}"
+)
+_TIME_SPLIT = [
+    re.compile(
+        rf"\b(?:of|out of)\s+(?:the|our|that|a|an)\s+{_TIME_WHOLE}\s*[,:—–-]\s*"
+        rf"(?P<parts>[^.;\n]{{10,200}})",
+        re.I,
+    ),
+    # "the first version was at 140 ms p99: feature lookup about 90 ms, the model 35 ms"
+    re.compile(rf"\b(?:at|was|is|took)\s+{_TIME_WHOLE}\s*:\s*(?P<parts>[^.;\n]{{10,200}})", re.I),
+]
+_TIME_PART = re.compile(rf"(?<![\w.])(?P<v>{_NUM})\s?(?P<unit>ms|s)\b", re.I)
+
+
+def _time_split_problems(text: str) -> list[str]:
+    """Parts of a stated time that add up to more than it (see :data:`_TIME_SPLIT`)."""
+    problems = []
+    for m in (m for pattern in _TIME_SPLIT for m in pattern.finditer(text)):
+        total, unit = _value(m.group("total")), m.group("unit").lower()
+        # a change of one part is no part: "retrieval went from 400 ms to 150 ms"
+        parts_text = _PAIR.sub(" ", m.group("parts"))
+        parts = [
+            _value(p.group("v"))
+            for p in _TIME_PART.finditer(parts_text)
+            if p.group("unit").lower() == unit
+        ]
+        values = [v for v in parts if v is not None]
+        if total and len(values) >= 2 and all(v < total for v in values):
+            if sum(values) > total * 1.05:
+                problems.append(
+                    f"the parts add up to {sum(values):g} {unit}, more than the "
+                    f"{m.group('total')} {unit} they are said to make up"
+                )
     return problems
 
 
@@ -1652,6 +1721,7 @@ def read_claims(sentences: list[str]) -> ClaimSet:
             sentence_problems = [
                 *_sentence_problems(text, pairs, possible),
                 *_parts_problems(text),
+                *_time_split_problems(text),
                 *share_problems,
                 *in_lists.get(i, ()),
             ]

@@ -1535,9 +1535,7 @@ _FIGURE_KINDS = frozenset(
 )
 
 
-def _extract_sentence(
-    sentence: str, out: Extraction, possible: Possible, read: str
-) -> None:
+def _extract_sentence(sentence: str, out: Extraction, possible: Possible, read: str) -> None:
     """The evidence of one sentence, found in ``read`` (the sentence with figures in words
     written as digits)."""
 

@@ -827,3 +827,49 @@ def test_a_percentile_below_a_lower_one_in_one_sentence_is_incoherent() -> None:
 )
 def test_a_share_or_a_part_of_a_set_just_sized_must_fit_it(answer: str, problem: str) -> None:
     assert problem in claims_of(answer).problems
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (
+            "End result: p99 fell from 210 ms to 40 ms, while p50 went to 55 ms.",
+            "after the change the p99 is below the p50",
+        ),
+        (
+            "Traced it under load: of the 150 ms p95, retrieval took 80 ms, reranking 60 ms and "
+            "prompt assembly 30 ms.",
+            "the parts add up to 170 ms, more than the 150 ms",
+        ),
+        (
+            "The first build was at 120 ms p99: tokenising 50 ms, the model 65 ms, network 20 ms.",
+            "the parts add up to 135 ms, more than the 120 ms",
+        ),
+        (
+            "The old ranker had an MAE of 3.2 minutes and the new one came in at 3.9 minutes, "
+            "so a clear improvement.",
+            "is worse for mae, but the answer calls it improvement",
+        ),
+    ],
+)
+def test_times_that_cannot_fit_and_a_worse_new_figure_called_better(
+    answer: str, problem: str
+) -> None:
+    problems = claims_of(answer).problems
+    assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "End result: p99 fell from 210 ms to 80 ms, while p50 went to 55 ms.",
+        "Of the 150 ms p95, retrieval took 80 ms, reranking 40 ms and the rest was network.",
+        # a part that changed is not two parts
+        "Of the 900 ms, retrieval went from 400 ms to 150 ms and generation took 450 ms.",
+        "The first build was at 120 ms p99: tokenising 50 ms, the model 45 ms, network 20 ms.",
+        "The old ranker had an MAE of 3.9 minutes and the new one came in at 3.2 minutes, "
+        "so a clear improvement.",
+    ],
+)
+def test_times_that_fit_and_a_better_new_figure(answer: str) -> None:
+    assert not claims_of(answer).problems

@@ -227,3 +227,28 @@ def test_fingerprints_change_with_the_rules_code_and_the_fitted_numbers(
     bumped = model.model_copy(update={"intercept": [v + 0.5 for v in model.intercept]})
     retrained = TrainedGrader(trained.artifact.model_copy(update={"overall_model": bumped}))
     assert retrained.fingerprint() != trained.fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("answer", "stands_in"),
+    [
+        ("I haven't built an LLM agent. The closest thing I have is our nightly scoring job.", 1),
+        ("No agent in production, sorry. Closest: a cron job that calls three services.", 1),
+        ("We don't run agents yet; the nearest equivalent is the claims triage script.", 1),
+        # a method's name, a place and a match are no stand-in
+        ("I used nearest-neighbour search over 40k embeddings and traced each failing run.", 0),
+        ("We snapped each GPS fix to the closest road segment before computing the ETA.", 0),
+    ],
+)
+def test_a_story_offered_as_the_closest_thing_to_the_question_is_a_feature(
+    bank: QuestionBank, answer: str, stands_in: int
+) -> None:
+    from agent.grading.evidence import extract
+    from agent.grading.features import ANSWER_FEATURES, answer_features
+    from agent.grading.offline import OfflineGrader
+
+    question = bank.get("agent-tool-failure")
+    found = extract(answer)
+    verdict = OfflineGrader().grade_found(question, found, [])
+    features = answer_features(question, found, verdict)
+    assert features[ANSWER_FEATURES.index("stands_in")] == stands_in
