@@ -423,8 +423,17 @@ _OWN_ACT = re.compile(
     r"instrumented|curated|grew|extended|started|defined|reduced|cut|removed|capped|put|"
     r"swapped|cleared|rebuilt|re-?ran|replayed|fine-?tuned|own|maintain|did|made|took|used|"
     r"read|went|looked|wrote|kept|dropped|chose|picked|tested|evaluated|computed|recomputed|"
-    r"analy[sz]ed|flagged|caught|proposed|argued|spent|asked|hand)\w*",
-    re.I,
+    r"analy[sz]ed|flagged|caught|proposed|argued|spent|asked|hand)\w*"
+    # a terse answer drops the subject: "Replayed 60 of those claims. Made the field optional."
+    r"|^\W*(?:built|wrote|created|set up|added|designed|implemented|traced|found|measured|"
+    r"labell?ed|ran|shipped|led|rewrote|replaced|debugged|fixed|changed|introduced|wired|"
+    r"collected|pulled|sampled|reverted|rolled back|deployed|trained|tuned|switched|noticed|"
+    r"discovered|checked|compared|migrated|profiled|benchmarked|instrumented|curated|defined|"
+    r"removed|capped|swapped|cleared|rebuilt|re-?ran|replayed|fine-?tuned|made|tested|"
+    r"evaluated|computed|recomputed|analy[sz]ed|flagged|batched|cached|pinned|wrapped|"
+    r"bisected|diffed|sliced|backfilled|retrained|relabell?ed|annotated)\b"
+    r"(?!\s+(?:from|to|by|down|up)\b)",
+    re.I | re.M,
 )
 
 

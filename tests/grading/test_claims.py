@@ -873,3 +873,14 @@ def test_times_that_cannot_fit_and_a_worse_new_figure_called_better(
 )
 def test_times_that_fit_and_a_better_new_figure(answer: str) -> None:
     assert not claims_of(answer).problems
+
+
+def test_a_terse_answer_owns_the_actions_it_starts_sentences_with() -> None:
+    terse = claims_of(
+        "Summaries invented a policy number on about 1 in 40 claims. Replayed 60 of them with "
+        "the template slot removed. Made the field optional.\n- Added the 60 to the suite."
+    )
+    assert terse.owned_actions == 3
+    # a figure that moved is not something the candidate did
+    moved = claims_of("Dropped to 2% after the fix. Went from 9 to 4 within a week.")
+    assert moved.owned_actions == 0
