@@ -166,7 +166,8 @@ _SIZE_NOUNS = (
     r"disputes?|reviews?|summaries|replies|answers?|attacks?|payloads?|prompts?|incidents?|"
     r"flags?|events?|predictions?|loans?|patients?|notes?|reports?|products?|skus?|stores?|"
     r"merchants?|sellers?|shipments?|interactions?|utterances?|messages?|chats?|pairs?|"
-    r"turns?|voicemails?|recordings?|transcripts?|clips?|"
+    r"turns?|voicemails?|recordings?|transcripts?|clips?|forms?|essays?|responses?|articles?|"
+    r"deliveries|parcels?|students?|photos?|"
     r"labell?ed|hand-labell?ed|held-out|annotated|real|production|logged|sampled|golden"
 )
 #: What a system runs on or for, not a set it was measured on ("ran it on 2 GPUs", "for 3
@@ -333,7 +334,7 @@ _X_OF_N = re.compile(
     re.I,
 )
 _PERCENTILE = re.compile(
-    r"\bp(?P<p>50|90|95|99|999)\b(?:\s+(?:latency|was|is|of|at|went|from|=|:|around|about|"
+    r"(?:\bp(?P<p>50|90|95|99|999)\b|\b(?P<median>median)\b)(?:\s+(?:latency|was|is|of|at|went|from|=|:|around|about|"
     r"to|under|below|of about|(?:came|went) down to|dropped to|fell to|now)){0,3}\s*~?"
     r"(?P<v>\d+(?:\.\d+)?)\s?"
     r"(?P<u>ms|s\b|seconds?|"
@@ -342,7 +343,7 @@ _PERCENTILE = re.compile(
 )
 #: A percentile's value after a change: "p99 dropped from 180 ms to 45 ms", "p50 went to 60 ms".
 _PERCENTILE_AFTER = re.compile(
-    r"\bp(?P<p>50|90|95|99|999)\b(?:\s+latency)?\s+(?:(?:went|dropped|fell|rose|came down|"
+    r"(?:\bp(?P<p>50|90|95|99|999)\b|\b(?P<median>median)\b)(?:\s+latency)?\s+(?:(?:went|dropped|fell|rose|came down|"
     r"moved|improved|climbed)\s+)?(?:from\s+~?\d+(?:\.\d+)?\s?(?:ms|s\b|seconds?|milliseconds?)?"
     r"\s+(?:down\s+|up\s+)?to|(?:went|dropped|fell|rose|came down|moved|climbed) to|is now|now)"
     r"\s+~?(?P<v>\d+(?:\.\d+)?)\s?(?P<u>ms|s\b|seconds?|milliseconds?)",
@@ -374,7 +375,7 @@ def _says_of(word: str, metric: str | None) -> bool:
     cost and "faster" of time, so "cheaper, but accuracy went from 96% to 88%" is a trade-off,
     not a contradiction; "improved" or "better" speak of any metric."""
     word, name = word.lower(), (metric or "").lower()
-    if word in ("cheaper", "saved"):
+    if word in ("cheaper", "saved", "saving", "savings"):
         return not name or bool(re.search(r"cost|spend|bill|\$|dollar|token", name))
     if word in ("faster", "quicker", "sped up"):
         return not name or bool(re.search(r"latency|p\d\d|ttft|time|throughput|qps|rps", name))
@@ -623,6 +624,7 @@ _RATES_AS_COUNTS = re.compile(
 _THEN_SHARE = re.compile(r"\s*(?:to|->|→|-|–)\s*~?(\d+(?:\.\d+)?)\s?%")
 
 _ABOUT = r"(?:about\s+|around\s+|roughly\s+|~|some\s+|nearly\s+|almost\s+|approximately\s+)?"
+_ABOUT_WORD = re.compile(r"\b(?:about|around|roughly|some|nearly|almost|approximately)\b|~", re.I)
 #: A share of a whole given in the same sentence and the count it is said to be: "0.1% of the
 #: 5,000 conversations we re-checked, so roughly 50", "we audited 2,000 conversations and found
 #: PII in 18% of them, about 450".
@@ -810,8 +812,8 @@ _CHANGE_AS_COUNT = re.compile(
     rf"(?:\bfrom\s+(?P<p1>{_NUM})\s?%\s+(?:down\s+|up\s+)?to|"
     rf"\b(?:fell|dropped|rose|went (?:up|down)|increased|decreased|climbed|jumped|improved)"
     rf"\s+to)\s+(?P<p2>{_NUM})\s?%[^.;%\d]{{0,30}}?"
-    rf"(?:\bso\b|which means|that'?s|i\.e\.|\bor\b|=|—|\()\s*{_ABOUT}(?P<n>{_NUM})\s+"
-    r"(?:more|fewer|less|extra|additional|further)\b",
+    rf"(?:\bso\b|which means|which (?:is|was)|that'?s|i\.e\.|\bor\b|=|—|\()\s*{_ABOUT}"
+    rf"(?P<n>{_NUM})\s+(?:more|fewer|less|extra|additional|further)\b",
     re.I,
 )
 #: "escalations dropped from 120 to 95 out of 350, so the escalation rate improved by 25 points"
@@ -882,7 +884,10 @@ def _difference_problems(text: str, size: float | None, rates: dict[str, str]) -
             continue
         change = abs(float(p1.replace(",", "")) - float(p2.replace(",", "")))
         slack = _half_unit(p1) + _half_unit(p2)
-        low, high = whole * max(change - slack, 0) / 100 / 1.1, whole * (change + slack) / 100 * 1.1
+        # rounding of the rates as written, and a tenth more for a count given as "about"
+        spare = 1.1 if _ABOUT_WORD.search(m.group(0)) else 1.0
+        low = whole * max(change - slack, 0) / 100 / spare
+        high = whole * (change + slack) / 100 * spare
         if not low - 0.5 <= n <= high + 0.5:
             problems.append(
                 f"{p1}% to {p2}% of {whole:,.0f} is about {whole * change / 100:,.0f} "
@@ -1381,7 +1386,7 @@ def _direction_problems(text: str, m: re.Match[str], a: Figure, b: Figure) -> li
 
 _GOOD_AFTER = re.compile(
     r"[^.;,\d]{0,20}?,?\s*(?:so|which|and)\s+(?:that\s+|this\s+|it\s+)?(?:\w+\s+){0,3}?"
-    r"(?P<word>improved|improvement|got better|was better|is better|better)\b",
+    r"(?P<word>improved|improvement|got better|was better|is better|better|saving|savings|win)\b",
     re.I,
 )
 #: "from 12% to 18%, a big improvement": the change named good right after it
@@ -1413,10 +1418,15 @@ def _clause_before(text: str, start: int) -> str:
     return clause
 
 
+def _rank(m: re.Match[str]) -> int:
+    """The percentile a :data:`_PERCENTILE` match names (the median is the p50)."""
+    return 50 if m.group("median") else int(m.group("p"))
+
+
 def _percentile_problems(text: str) -> list[str]:
     found: dict[int, list[float]] = {}
     for m in _PERCENTILE.finditer(text):
-        found.setdefault(int(m.group("p")), []).append(_seconds(float(m.group("v")), m.group("u")))
+        found.setdefault(_rank(m), []).append(_seconds(float(m.group("v")), m.group("u")))
     order = sorted(found)
     problems = []
     for lo, hi in zip(order, order[1:], strict=False):
@@ -1427,7 +1437,7 @@ def _percentile_problems(text: str) -> list[str]:
     # after a change: "p99 dropped from 180 ms to 45 ms, while p50 went to 60 ms"
     after: dict[int, float] = {}
     for m in _PERCENTILE_AFTER.finditer(text):
-        after.setdefault(int(m.group("p")), _seconds(float(m.group("v")), m.group("u")))
+        after.setdefault(_rank(m), _seconds(float(m.group("v")), m.group("u")))
     order = sorted(after)
     return [
         f"after the change the p{hi} is below the p{lo}: a higher percentile cannot be lower"

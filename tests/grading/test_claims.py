@@ -850,6 +850,17 @@ def test_a_share_or_a_part_of_a_set_just_sized_must_fit_it(answer: str, problem:
             "so a clear improvement.",
             "is worse for mae, but the answer calls it improvement",
         ),
+        ("Before, the median was 3.1 s and the p95 was 2.4 s.", "the p95 is below the p50"),
+        (
+            "Cost per document went from $0.02 to $0.06, which was a welcome saving.",
+            "is worse for cost, but the answer calls it saving",
+        ),
+        # a count given exactly must fit the rates as written: 7 points of 500 is 35
+        (
+            "We scored 500 invoices by hand. Accuracy went from 80% to 87%, which is 52 more "
+            "invoices right.",
+            "80% to 87% of 500 is about 35 more, not 52",
+        ),
     ],
 )
 def test_times_that_cannot_fit_and_a_worse_new_figure_called_better(
@@ -869,6 +880,11 @@ def test_times_that_cannot_fit_and_a_worse_new_figure_called_better(
         "The first build was at 120 ms p99: tokenising 50 ms, the model 45 ms, network 20 ms.",
         "The old ranker had an MAE of 3.9 minutes and the new one came in at 3.2 minutes, "
         "so a clear improvement.",
+        "Before, the median was 1.4 s and the p95 was 2.4 s.",
+        "Cost per document went from $0.06 to $0.02, which was a welcome saving.",
+        "We scored 500 invoices by hand. Accuracy went from 80% to 87%, which is 35 more "
+        "invoices right.",
+        "We scored 500 invoices by hand. Accuracy went from 80% to 87%, about 38 more.",
     ],
 )
 def test_times_that_fit_and_a_better_new_figure(answer: str) -> None:
