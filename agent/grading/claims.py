@@ -343,9 +343,10 @@ _PERCENTILE = re.compile(
 )
 #: A percentile's value after a change: "p99 dropped from 180 ms to 45 ms", "p50 went to 60 ms".
 _PERCENTILE_AFTER = re.compile(
-    r"(?:\bp(?P<p>50|90|95|99|999)\b|\b(?P<median>median)\b)(?:\s+latency)?\s+(?:(?:went|dropped|fell|rose|came down|"
-    r"moved|improved|climbed)\s+)?(?:from\s+~?\d+(?:\.\d+)?\s?(?:ms|s\b|seconds?|milliseconds?)?"
-    r"\s+(?:down\s+|up\s+)?to|(?:went|dropped|fell|rose|came down|moved|climbed) to|is now|now)"
+    r"(?:\bp(?P<p>50|90|95|99|999)\b|\b(?P<median>median)\b)(?:\s+latency)?\s+"
+    r"(?:(?:went|dropped|fell|rose|came down|moved|improved|climbed)\s+)?"
+    r"(?:from\s+~?\d+(?:\.\d+)?\s?(?:ms|s\b|seconds?|milliseconds?)?\s+(?:down\s+|up\s+)?to|"
+    r"(?:went|dropped|fell|rose|came down|moved|climbed) to|is now|now)"
     r"\s+~?(?P<v>\d+(?:\.\d+)?)\s?(?P<u>ms|s\b|seconds?|milliseconds?)",
     re.I,
 )
