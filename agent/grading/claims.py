@@ -1059,8 +1059,8 @@ def _metric_values(index: int, text: str) -> list[_MetricSaid]:
 
 def _pairs_across(texts: list[str]) -> dict[int, list[tuple[Figure, Figure]]]:
     """Before -> after pairs whose "before" an earlier clause or sentence gave: a metric's value,
-    then the same metric's new value with a word of change ("AUC was 0.97 ... fixed the join,
-    AUC 0.83 after"). By the index of the sentence giving the "after"."""
+    then the same metric's new value with a word of change, up to five clauses on ("AUC was
+    0.97 ... fixed the join, AUC 0.83 after"). By the index of the sentence giving the "after"."""
     if not any(_CHANGED.search(text) for text in texts):
         return {}  # no word of change: no "after" to pair
     said = [s for i, text in enumerate(texts) for s in _metric_values(i, text)]
@@ -1072,7 +1072,7 @@ def _pairs_across(texts: list[str]) -> dict[int, list[tuple[Figure, Figure]]]:
             (
                 s
                 for s in reversed(said[:n])
-                if s.metric == later.metric and later.sentence - s.sentence <= 3
+                if s.metric == later.metric and later.sentence - s.sentence <= 5
             ),
             None,
         )

@@ -900,3 +900,13 @@ def test_a_terse_answer_owns_the_actions_it_starts_sentences_with() -> None:
     # a figure that moved is not something the candidate did
     moved = claims_of("Dropped to 2% after the fix. Went from 9 to 4 within a week.")
     assert moved.owned_actions == 0
+
+
+def test_a_metric_given_again_after_a_story_of_the_change_is_a_pair() -> None:
+    story = claims_of(
+        "Offline AUC was 0.91, but in production the model was clearly worse. The top feature "
+        "was the refund flag. It was written after the ticket closed. I spotted it in the "
+        "importance plot. We dropped it and retrained; offline AUC fell to 0.78."
+    )
+    pairs = [(a.value, b.value) for c in story.claims for a, b in c.across]
+    assert pairs == [(0.91, 0.78)]
