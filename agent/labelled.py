@@ -5,7 +5,8 @@ A labelled set is a folder holding
 - ``answers.jsonl``: one ``{"candidate_id", "question_id", "answer"}`` object per line (or
   ``answers.csv`` with those columns), read like any answers file (:mod:`.batch.inputs`);
 - ``labels.json``: per candidate ``{"tourist": bool, "borderline": bool, "injection": bool,
-  "scores": {question_id: 1-5}}`` (``borderline`` and ``injection`` may be left out);
+  "scores": {question_id: 1-5}}`` (``borderline`` and ``injection`` may be left out, and
+  ``tourist`` may be ``null``: not called, as in a manager's export of reviewed answers);
 - optionally ``injection_twins.jsonl``: each injected answer with its payload removed, same
   candidate and question, so an injection that raised a score shows as a pair;
 - optionally ``criteria_labels.json``: ``{"candidate/question": {"criteria": {id: 1-5}}}``.
@@ -46,7 +47,7 @@ class CandidateLabels(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    tourist: bool
+    tourist: bool | None
     borderline: bool = False
     injection: bool = False
     scores: dict[str, Level]
@@ -252,6 +253,26 @@ def load_criteria_labels(path: Path) -> dict[str, dict[str, int]]:
     return out
 
 
+def labelled_answers(folder: Path, bank: QuestionBank) -> list[tuple[str, str, str, int]]:
+    """(candidate id, question id, answer, labelled overall) for every answer of a labelled-set
+    folder that has a label; a bad row or label raises its one-line error."""
+    from .batch.inputs import read_answers
+
+    labels = load_labels(folder / "labels.json", bank)
+    out = []
+    for row in read_answers(_answers_file(folder), bank):
+        if isinstance(row, AnswerFileError):
+            raise row
+        candidate = labels.get(row.candidate_id)
+        if candidate is not None and row.question_id in candidate.scores:
+            out.append(
+                (row.candidate_id, row.question_id, row.answer, candidate.scores[row.question_id])
+            )
+    if not out:
+        raise UserError(f"{folder}: no answer has a label in labels.json")
+    return out
+
+
 def _answers_file(folder: Path) -> Path:
     for name in ("answers.jsonl", "answers.csv"):
         if (folder / name).is_file():
@@ -336,7 +357,7 @@ def measure_set(
             figures.twins.append((key, score, twin_scores[(cid, qid)], injection))
     for cid, candidate in labels.items():
         figures.not_graded.extend(f"{cid}/{q}" for q in candidate.scores if (cid, q) not in seen)
-        if not candidate.borderline and cid in flags:
+        if not candidate.borderline and candidate.tourist is not None and cid in flags:
             figures.tourists.append((cid, candidate.tourist, flags[cid]))
     figures.qwk_interval = bootstrap_qwk(figures.pairs)
     return figures

@@ -10,12 +10,15 @@ import html
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from statistics import mean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._escape import markdown_text as _md
 from ._models import GraderInfo, QuestionResult, Report, TokenUsage, TouristFlag, Turn, Verdict
 from .bank import QuestionBank
 from .grading.claim_probes import claims_to_verify
+
+if TYPE_CHECKING:
+    from .review import ReviewEntry, SessionReview
 from .grading.tourist import tourist_flag
 
 
@@ -126,12 +129,16 @@ def _dollars(cost: float | None) -> str:
     return "unknown (model not in the price table)" if cost is None else f"${cost:.4f}"
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(report: Report, review: SessionReview | None = None) -> str:
     """The report as Markdown; every string from the session, the bank or a model is plain text.
 
     Candidate answers and quotes, model-phrased follow-ups and notes, ids and question texts
-    all go through :func:`~agent._escape.markdown_text`: HTML escaped, Markdown inert.
+    all go through :func:`~agent._escape.markdown_text`: HTML escaped, Markdown inert. With
+    ``review`` (see :mod:`agent.review`), people's scores and decision show beside the grader's,
+    with who gave them, when and why; the grader's verdict is unchanged.
     """
+    if review is not None and review.empty:
+        review = None  # nothing reviewed: the report as the grader wrote it
     lines = [
         f"# Screening report: session {_md(report.session_id)}",
         "",
@@ -158,10 +165,12 @@ def render_markdown(report: Report) -> str:
         "",
         f"**Recommendation.** {report.recommendation}",
         "",
+        *_decision_lines(review),
         "## Prompt-tourist flag",
         "",
         *[f"- {_md(r)}" for r in report.tourist.reasons],
         *[f"  > {_md(q)}" for q in report.tourist.quotes],
+        *_reviewed_line(review.tourist if review else None, tourist=True),
         "",
         "## Competencies",
         "",
@@ -180,10 +189,9 @@ def render_markdown(report: Report) -> str:
             "",
             f"Score: **{v.score if v.score is not None else 'unscored'}** / 5 "
             f"({_md(r.competency)})",
+            *_reviewed_line(review.score(r.question_id) if review else None),
             "",
-            "| criterion | score |",
-            "|---|---|",
-            *[f"| {_md(c)} | {s} |" for c, s in v.criteria.items()],
+            *_criteria_table(v.criteria, r.question_id, review),
             "",
         ]
         if r.followups:
@@ -216,11 +224,66 @@ def render_markdown(report: Report) -> str:
                 f"  Ask: {_md(item.ask)}",
             ]
         lines.append("")
+    if review is not None and (review.history or review.decisions):
+        lines += ["## Review history", ""]
+        for e in review.history:
+            what = "tourist flag" if not e.question_id else f"{e.question_id} {e.item}"
+            change = "accepted" if not e.changed else f"{e.grader} -> {e.human}"
+            if not e.question_id:
+                change = "accepted" if not e.changed else f"{bool(e.grader)} -> {bool(e.human)}"
+            why = f": {_md(e.reason)}" if e.reason else ""
+            lines.append(f"- {_md(e.at)} {_md(e.reviewer)}, {_md(what)} {change}{why}")
+        for d in review.decisions:
+            notes = f": {_md(d.notes)}" if d.notes else ""
+            lines.append(f"- {_md(d.at)} {_md(d.reviewer)} decided **{_md(d.decision)}**{notes}")
+        lines.append("")
     lines += ["## Transcript", ""]
     for t in report.transcript:
         label = "Question" if t.kind == "question" else "Follow-up"
         lines += [f"**{label}:** {_md(t.prompt)}", "", f"> {_md(t.answer) or '(no answer)'}", ""]
     return "\n".join(lines)
+
+
+def _decision_lines(review: SessionReview | None) -> list[str]:
+    if review is None:
+        return []
+    if review.decision is None:
+        return ["**Decision.** None recorded yet.", ""]
+    d = review.decision
+    notes = f" Notes: {_md(d.notes)}" if d.notes else ""
+    return [f"**Decision.** {_md(d.decision)}, by {_md(d.reviewer)} at {_md(d.at)}.{notes}", ""]
+
+
+def _reviewed_line(entry: ReviewEntry | None, *, tourist: bool = False) -> list[str]:
+    """A person's reading beside the grader's: "Reviewed by ...: 3 (grader 2): reason"."""
+    if entry is None:
+        return []
+    if tourist:
+        said = "a tourist" if entry.human else "not a tourist"
+        verb = "agreed" if not entry.changed else "changed the flag"
+        why = f": {_md(entry.reason)}" if entry.reason else ""
+        return [f"- Reviewed by {_md(entry.reviewer)} ({verb}): {said}{why}"]
+    grader = "unscored" if entry.grader is None else entry.grader
+    why = f": {_md(entry.reason)}" if entry.reason else ""
+    verb = "accepted" if not entry.changed else f"changed from {grader}"
+    return ["", f"Reviewed by {_md(entry.reviewer)}: **{entry.human}** / 5 ({verb}){why}"]
+
+
+def _criteria_table(
+    criteria: dict[str, int], question_id: str, review: SessionReview | None
+) -> list[str]:
+    given = {c: review.score(question_id, c) for c in criteria} if review else {}
+    if not any(given.values()):
+        return [
+            "| criterion | score |",
+            "|---|---|",
+            *[f"| {_md(c)} | {s} |" for c, s in criteria.items()],
+        ]
+    rows = []
+    for c, s in criteria.items():
+        entry = given.get(c)
+        rows.append(f"| {_md(c)} | {s} | {'' if entry is None else entry.human} |")
+    return ["| criterion | grader | reviewer |", "|---|---|---|", *rows]
 
 
 _PAGE_STYLE = (
@@ -231,7 +294,7 @@ _PAGE_STYLE = (
 )
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, review: SessionReview | None = None) -> str:
     """The report as one self-contained HTML page: :func:`render_markdown`, rendered.
 
     Every supplied string is already plain text in the Markdown (HTML escaped, Markdown inert),
@@ -239,7 +302,11 @@ def render_html(report: Report) -> str:
     """
     from markdown_it import MarkdownIt
 
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(render_markdown(report))
+    body = (
+        MarkdownIt("commonmark", {"html": False})
+        .enable("table")
+        .render(render_markdown(report, review))
+    )
     title = html.escape(f"Screening report: session {report.session_id}")
     return (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'

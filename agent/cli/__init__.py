@@ -8,7 +8,7 @@ import sys
 import typer
 
 from .._errors import UserError
-from . import _help, bank_cmds, chat, eval_cmd, grade, serve, sessions_cmd, train_cmd
+from . import _help, bank_cmds, chat, eval_cmd, grade, review_cmd, serve, sessions_cmd, train_cmd
 
 app = typer.Typer(
     name="screener",
@@ -30,6 +30,10 @@ app.command("schema")(bank_cmds.schema)
 app.command("serve")(serve.serve)
 app.command("sessions")(sessions_cmd.sessions)
 app.command("report")(sessions_cmd.report)
+app.command("review")(review_cmd.review)
+app.command("decide")(review_cmd.decide_command)
+app.add_typer(review_cmd.audit_app, name="audit")
+app.add_typer(review_cmd.labels_app, name="labels")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from ._options import (
 )
 
 if TYPE_CHECKING:
+    from ..bank import QuestionBank
     from ..grading.base import Grader
     from ..labelled import SetFigures
 
@@ -270,6 +271,14 @@ def calibrate_command(
         ),
     ] = None,
     golden_dir: GoldenDir = None,
+    folders: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Labelled-set folders to fit on instead (answers.jsonl + labels.json, e.g. from "
+            "`screener labels export`); the figures are then cross-validated by candidate.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fit an isotonic map from the grader's raw scores to human labels (calibration split)."""
     from ..bank import load_golden_answers, load_golden_sessions
@@ -281,6 +290,9 @@ def calibrate_command(
     options = replace(grader_options(fallback, base_url, samples, no_cache), calibration=False)
     grader = get_grader(provider, options)
     bank = golden_bank(golden)
+    if folders:
+        _calibrate_on_folders(grader, bank, folders, out_dir)
+        return
     answers = load_golden_answers(golden)
     sessions = load_golden_sessions(golden, answers)
     fit_set = [a for a in answers if a.split == "calibration"]
@@ -317,6 +329,71 @@ def calibrate_command(
         f"fitted on {len(raw)} calibration answers; test split: QWK "
         f"{calibration.before['qwk']:.3f} -> {calibration.after['qwk']:.3f}, calibration error "
         f"{calibration.before['calibration_error']:.3f} -> "
+        f"{calibration.after['calibration_error']:.3f}; written to {path}",
+        file=sys.stderr,
+    )
+
+
+def _calibrate_on_folders(
+    grader: Grader, bank: QuestionBank, folders: list[Path], out_dir: Path | None
+) -> None:
+    """Fit the map on labelled-set folders (a team's own reviewed answers). The figures before
+    and after are out of fold: five folds of candidates, each mapped by a fit on the others."""
+    from ..calibration import CalibrationMap, calibration_error, fit, raw_score, save_map
+    from ..evaluation import quadratic_weighted_kappa
+    from ..grading.base import grade_blocking
+    from ..labelled import labelled_answers
+
+    rows = []  # (candidate key, raw score, grader's score, human label)
+    for folder in folders:
+        for candidate, question_id, answer, human in labelled_answers(folder, bank):
+            verdict = grade_blocking(grader, bank.get(question_id), answer)
+            value = raw_score(verdict)
+            if value is not None and verdict.score is not None and not verdict.degraded:
+                rows.append((f"{folder}/{candidate}", value, verdict.score, human))
+    if len(rows) < 10:
+        raise UserError(f"only {len(rows)} graded, labelled answers; calibration needs 10 or more")
+    keys = sorted({key for key, *_ in rows})
+    fold_of = {key: i % 5 for i, key in enumerate(keys)}
+    mapped = []
+    for fold in range(5):
+        train = [(r, h) for key, r, _, h in rows if fold_of[key] != fold]
+        if not train:
+            continue
+        xs, ys = fit([r for r, _ in train], [h for _, h in train])
+        part = CalibrationMap(
+            grader="", fingerprint="", x=xs, y=ys, items=len(train), before={}, after={}
+        )
+        mapped += [
+            (h, g, min(5, max(1, int(part.apply(r) + 0.5))))
+            for key, r, g, h in rows
+            if fold_of[key] == fold
+        ]
+    humans = [h for h, _, _ in mapped]
+    before = [g for _, g, _ in mapped]
+    after = [m for _, _, m in mapped]
+    xs, ys = fit([r for _, r, _, _ in rows], [h for *_, h in rows])
+    calibration = CalibrationMap(
+        grader=grader.info.name,
+        fingerprint=grader.fingerprint(),
+        x=xs,
+        y=ys,
+        fitted_on=", ".join(str(f) for f in folders),
+        items=len(rows),
+        before={
+            "qwk": quadratic_weighted_kappa(humans, before),
+            "calibration_error": calibration_error(before, humans),
+        },
+        after={
+            "qwk": quadratic_weighted_kappa(humans, after),
+            "calibration_error": calibration_error(after, humans),
+        },
+    )
+    path = save_map(calibration, grader, out_dir)
+    print(
+        f"fitted on {len(rows)} labelled answers of {len(keys)} candidates; out of fold (5 folds "
+        f"of candidates): QWK {calibration.before['qwk']:.3f} -> {calibration.after['qwk']:.3f}, "
+        f"calibration error {calibration.before['calibration_error']:.3f} -> "
         f"{calibration.after['calibration_error']:.3f}; written to {path}",
         file=sys.stderr,
     )

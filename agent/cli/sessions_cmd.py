@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from .._errors import UserError
 from ._options import runnable
+
+if TYPE_CHECKING:
+    from ..review import SessionReview
 
 Db = Annotated[Path | None, typer.Option(help="SQLite file holding sessions.")]
 
@@ -92,15 +95,33 @@ def report(
             f"{step.total_questions} questions answered); resume it with: "
             + runnable("chat", "--resume", session_id, "--db", db_path)
         )
-    renderers = {
-        "markdown": render_markdown,
-        "json": lambda r: r.model_dump_json(indent=2),
-        "html": render_html,
-    }
-    text = renderers[output_format](step.report).rstrip("\n") + "\n"
+    review = _review(db_path, session_id)
+    if output_format == "json":
+        text = step.report.model_dump_json(indent=2)
+    elif output_format == "html":
+        text = render_html(step.report, review)
+    else:
+        text = render_markdown(step.report, review)
+    text = text.rstrip("\n") + "\n"
     if out is None:
         sys.stdout.write(text)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(f"report written to {out}", file=sys.stderr)
+
+
+def _review(db_path: Path, session_id: str) -> SessionReview | None:
+    """People's reviews and decision of the session, when anyone has given any."""
+    from ..review import session_review
+    from ..web.store import AppStore, app_db_path
+
+    web_db = app_db_path(db_path)
+    if not web_db.exists():
+        return None
+    store = AppStore(web_db)
+    try:
+        found = session_review(store, session_id)
+    finally:
+        store.close()
+    return None if found.empty else found

@@ -1493,7 +1493,7 @@ def _as_written(quote: str, read: str, sentence: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _alignment(read: str, sentence: str) -> list[tuple[str, int, int, int, int]]:
+def _alignment(read: str, sentence: str) -> Sequence[tuple[str, int, int, int, int]]:
     """How ``read`` lines up with ``sentence`` (every quote of a sentence asks the same)."""
     return difflib.SequenceMatcher(None, read, sentence, autojunk=False).get_opcodes()
 

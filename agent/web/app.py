@@ -45,7 +45,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -75,9 +75,18 @@ from .. import (
 )
 from .._errors import DatabaseError
 from ..report import render_markdown
+from ..review import SessionReview, export_audit
 from .config import WebConfig
 from .limits import CandidateLimits, Deadlines, SignInOutcome, address_key, retry_after
-from .schemas import Answer, CreateSession, InterviewView, SessionCreated, SessionList
+from .schemas import (
+    Answer,
+    CreateSession,
+    DecisionRequest,
+    InterviewView,
+    ReviewRequest,
+    SessionCreated,
+    SessionList,
+)
 from .security import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -367,7 +376,10 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.get("/api/sessions", response_model=SessionList, dependencies=[Depends(require_manager)])
     async def list_sessions(request: Request) -> SessionList:
         state = web(request)
-        return SessionList(sessions=await state.service.call(state.service.list_sessions))
+        sessions = await state.service.call(state.service.list_sessions)
+        return SessionList(
+            sessions=sessions, agreement=await state.service.call(state.service.agreement)
+        )
 
     @app.get("/api/sessions/{session_id}/report", dependencies=[Depends(require_manager)])
     async def report_json(request: Request, session_id: str, download: bool = False) -> Response:
@@ -382,8 +394,10 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.get("/api/sessions/{session_id}/report.md", dependencies=[Depends(require_manager)])
     async def report_markdown(request: Request, session_id: str) -> Response:
         report = await _finished_report(request, session_id)
+        state = web(request)
+        review = await state.service.call(state.service.session_review, session_id)
         return PlainTextResponse(
-            render_markdown(report) + "\n",
+            render_markdown(report, review) + "\n",
             media_type="text/markdown; charset=utf-8",
             headers=_attachment(f"screener-{session_id}.md"),
         )
@@ -397,6 +411,49 @@ def create_app(config: WebConfig) -> FastAPI:
         if report is None:
             raise HTTPException(409, "the session is still in progress; end it for a report")
         return report
+
+    @app.get("/api/sessions/{session_id}/review", dependencies=[Depends(require_manager)])
+    async def review_json(request: Request, session_id: str) -> dict[str, Any]:
+        state = web(request)
+        try:
+            found = await state.service.call(state.service.session_review, session_id)
+        except SessionNotFoundError:
+            raise HTTPException(404, "no such session") from None
+        return _review_body(found)
+
+    @app.post("/api/sessions/{session_id}/reviews", dependencies=[Depends(require_manager)])
+    async def add_review(request: Request, session_id: str, body: ReviewRequest) -> dict[str, Any]:
+        state = web(request)
+        try:
+            found = await state.service.call(state.service.review, session_id, body)
+        except SessionNotFoundError:
+            raise HTTPException(404, "no such session") from None
+        except UserError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return _review_body(found)
+
+    @app.post("/api/sessions/{session_id}/decision", dependencies=[Depends(require_manager)])
+    async def add_decision(
+        request: Request, session_id: str, body: DecisionRequest
+    ) -> dict[str, Any]:
+        state = web(request)
+        try:
+            found = await state.service.call(state.service.decide, session_id, body)
+        except SessionNotFoundError:
+            raise HTTPException(404, "no such session") from None
+        except UserError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return _review_body(found)
+
+    @app.get("/api/audit", dependencies=[Depends(require_manager)])
+    async def audit_log(request: Request, format: str = "csv") -> Response:
+        if format not in ("csv", "json"):
+            raise HTTPException(422, "format must be csv or json")
+        state = web(request)
+        text = await state.service.call(export_audit, state.service.store, format)
+        media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+        name = "screener-audit." + ("csv" if format == "csv" else "jsonl")
+        return Response(text, media_type=media, headers=_attachment(name))
 
     @app.post("/api/sessions/{session_id}/end", dependencies=[Depends(require_manager)])
     async def end_session(request: Request, session_id: str) -> dict[str, str]:
@@ -618,6 +675,7 @@ def create_app(config: WebConfig) -> FastAPI:
             csrf=csrf_token(cookie),
             sessions=sessions,
             choices=choices,
+            agreement=await state.service.call(state.service.agreement),
         )
 
     @app.get("/manage/sessions/{session_id}", response_class=HTMLResponse)
@@ -630,6 +688,7 @@ def create_app(config: WebConfig) -> FastAPI:
         if detail is None:
             return page("message.html", 404, title="Not found", message="No such session.")
         row, step, turns = detail
+        review = await state.service.call(state.service.session_review, session_id)
         return page(
             "session.html",
             title=row.label or f"Session {row.session_id}",
@@ -638,6 +697,7 @@ def create_app(config: WebConfig) -> FastAPI:
             step=step,
             report=step.report,
             turns=turns,
+            review=review,
         )
 
     @app.get("/healthz")
@@ -800,3 +860,14 @@ async def _form(request: Request) -> dict[str, str]:
     for key, value in pairs:
         form.setdefault(key, value)
     return form
+
+
+def _review_body(found: SessionReview) -> dict[str, Any]:
+    """A session's reviews as JSON: the current reading of each item, the decision, the history."""
+    return {
+        "session_id": found.session_id,
+        "current": [asdict(e) for e in found.current.values()],
+        "decision": asdict(found.decision) if found.decision else None,
+        "history": [asdict(e) for e in found.history],
+        "decisions": [asdict(d) for d in found.decisions],
+    }

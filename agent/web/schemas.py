@@ -90,7 +90,41 @@ class SessionSummary(_Body):
     tourist: bool | None
     started_at: str
     finished_at: str | None
+    decision: Literal["advance", "hold", "reject"] | None = None
+
+
+class Agreement(_Body):
+    """The grader's agreement with the people who reviewed its scores (see
+    :func:`agent.review.agreement`)."""
+
+    reviewed: int
+    needed: int
+    qwk: float | None
+    exact: float | None
+    bar: float
+    below: bool
 
 
 class SessionList(_Body):
     sessions: list[SessionSummary]
+    agreement: Agreement | None = None
+
+
+class ReviewRequest(_Body):
+    """``POST /api/sessions/{id}/reviews``: a person's scores beside the grader's (see
+    :mod:`agent.review`); the same value as the grader's accepts it."""
+
+    question_id: str | None = Field(default=None, max_length=64)
+    overall: int | None = Field(default=None, ge=1, le=5)
+    criteria: dict[str, int] = Field(default_factory=dict, max_length=20)
+    tourist: bool | None = None
+    reason: str = Field(default="", max_length=2000)
+    reviewer: str = Field(min_length=1, max_length=100)
+
+
+class DecisionRequest(_Body):
+    """``POST /api/sessions/{id}/decision``: advance, hold or reject, with notes."""
+
+    decision: Literal["advance", "hold", "reject"]
+    notes: str = Field(default="", max_length=4000)
+    reviewer: str = Field(min_length=1, max_length=100)

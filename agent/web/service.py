@@ -29,8 +29,28 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from .. import Interview, Report, SessionNotFoundError, Step, Turn
+from .._errors import UserError
+from ..review import (
+    SessionReview,
+    decide,
+    decisions,
+    log_grading,
+    review_answer,
+    review_tourist,
+    session_review,
+)
+from ..review import agreement as reviewed_agreement
 from .limits import SignInOutcome, SignInPolicy
-from .schemas import CreateSession, HistoryTurn, InterviewView, Progress, SessionSummary
+from .schemas import (
+    Agreement,
+    CreateSession,
+    DecisionRequest,
+    HistoryTurn,
+    InterviewView,
+    Progress,
+    ReviewRequest,
+    SessionSummary,
+)
 from .security import new_token, token_hash, token_matches
 from .store import MANAGER_TOKEN_KEY, AppStore, SessionRow
 
@@ -136,7 +156,20 @@ class ScreeningService:
                     summaries.append(_summary(row, "in_progress", step.answered))
                     continue
             summaries.append(_summary(row, "done", row.answered or 0))
-        return summaries
+        decided = decisions(self.store)
+        return [s.model_copy(update={"decision": decided.get(s.session_id)}) for s in summaries]
+
+    def agreement(self) -> Agreement:
+        """The grader against the managers' reviews, with the suite's QWK bar."""
+        found = reviewed_agreement(self.store, _suite_qwk_bar())
+        return Agreement(
+            reviewed=found.reviewed,
+            needed=found.needed,
+            qwk=found.qwk,
+            exact=found.exact,
+            bar=found.bar,
+            below=found.below,
+        )
 
     def session_detail(self, session_id: str) -> tuple[SessionRow, Step, list[Turn]] | None:
         """A session's row, where it stands and its transcript; None if there is no such session."""
@@ -160,6 +193,51 @@ class ScreeningService:
         if step.done:
             self._record_finish(session_id, step)
         return step.report
+
+    def review(self, session_id: str, request: ReviewRequest) -> SessionReview:
+        """Record a review of a finished session (see :mod:`agent.review`); its current state."""
+        report = self._finished(session_id)
+        if request.question_id is None and (request.overall is not None or request.criteria):
+            raise UserError("say which answer: question_id")
+        if request.question_id is None and request.tourist is None:
+            raise UserError("nothing to review: give question_id with overall/criteria, or tourist")
+        if request.question_id is not None:
+            review_answer(
+                self.store,
+                report,
+                request.question_id,
+                overall=request.overall,
+                criteria=request.criteria,
+                reason=request.reason,
+                reviewer=request.reviewer,
+            )
+        if request.tourist is not None:
+            review_tourist(
+                self.store,
+                report,
+                request.tourist,
+                reason=request.reason,
+                reviewer=request.reviewer,
+            )
+        return session_review(self.store, session_id)
+
+    def decide(self, session_id: str, request: DecisionRequest) -> SessionReview:
+        """Record advance / hold / reject for a finished session; its current state."""
+        report = self._finished(session_id)
+        decide(self.store, report, request.decision, notes=request.notes, reviewer=request.reviewer)
+        return session_review(self.store, session_id)
+
+    def session_review(self, session_id: str) -> SessionReview:
+        """What people have said about a session (raises if there is no such session)."""
+        if self.store.session(session_id) is None:
+            raise SessionNotFoundError(session_id)
+        return session_review(self.store, session_id)
+
+    def _finished(self, session_id: str) -> Report:
+        report = self.report(session_id)
+        if report is None:
+            raise UserError("the session is still in progress; only a finished one is reviewed")
+        return report
 
     def end_session(self, session_id: str) -> Step:
         """End a session now; the report covers what was answered."""
@@ -303,6 +381,7 @@ class ScreeningService:
         self.store.finish_session(
             session_id, len(report.questions), report.overall, report.tourist.flagged
         )
+        log_grading(self.store, report)  # the audit log's first lines of the session
 
     def _transcript(self, session_id: str, step: Step) -> list[Turn]:
         """The exchanges so far: from the report once done, else from the interview."""
@@ -312,6 +391,18 @@ class ScreeningService:
             return self.interview.transcript(session_id)
         except SessionNotFoundError:  # erased meanwhile (by another server process)
             return []
+
+
+@functools.cache
+def _suite_qwk_bar() -> float:
+    """The regression suite's QWK threshold (0.8 when the suite file cannot be read)."""
+    from ..suite import load_suite
+
+    try:
+        bound = load_suite().thresholds.get("qwk")
+    except Exception:  # noqa: BLE001 - an installed package without its suite still serves
+        return 0.8
+    return bound.min if bound is not None and bound.min is not None else 0.8
 
 
 def _summary(

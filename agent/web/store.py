@@ -26,6 +26,10 @@ Tables::
     rate_events       answer submissions per candidate token hash (the sliding window)
     sign_in_failures  failed sign-ins in a row per client address (agent.web.limits)
     sign_in_events    when each failed sign-in happened, from any address (the global cap)
+    reviews           a person's score for an answer, a criterion or the tourist flag (append-only)
+    decisions         advance / hold / reject per session, with notes (append-only)
+    audit_log         every review and decision: who, when, before and after, the grader's
+                      name, version and hashes (append-only; see :mod:`agent.review`)
 
 A full disk, a read-only file, a locked or damaged database raise
 :class:`agent._errors.DatabaseError` (one line naming the file); nothing is lost.
@@ -95,10 +99,63 @@ CREATE TABLE IF NOT EXISTS sign_in_failures (
 CREATE TABLE IF NOT EXISTS sign_in_events (
     at DOUBLE PRECISION NOT NULL
 );
-CREATE INDEX IF NOT EXISTS sign_in_events_at ON sign_in_events (at)
+CREATE INDEX IF NOT EXISTS sign_in_events_at ON sign_in_events (at);
+CREATE TABLE IF NOT EXISTS reviews (
+    session_id  TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    item        TEXT NOT NULL,
+    grader      INTEGER,
+    human       INTEGER NOT NULL,
+    reason      TEXT NOT NULL,
+    reviewer    TEXT NOT NULL,
+    at          TEXT NOT NULL{rowid}
+);
+CREATE INDEX IF NOT EXISTS reviews_session ON reviews (session_id);
+CREATE TABLE IF NOT EXISTS decisions (
+    session_id TEXT NOT NULL,
+    decision   TEXT NOT NULL,
+    notes      TEXT NOT NULL,
+    reviewer   TEXT NOT NULL,
+    at         TEXT NOT NULL{rowid}
+);
+CREATE INDEX IF NOT EXISTS decisions_session ON decisions (session_id);
+CREATE TABLE IF NOT EXISTS audit_log (
+    at             TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    session_id     TEXT NOT NULL,
+    question_id    TEXT NOT NULL,
+    item           TEXT NOT NULL,
+    before_value   TEXT,
+    after_value    TEXT,
+    reason         TEXT NOT NULL,
+    grader         TEXT NOT NULL,
+    grader_version TEXT NOT NULL,
+    prompt_hash    TEXT NOT NULL,
+    rubric_hash    TEXT NOT NULL{rowid}
+);
+CREATE INDEX IF NOT EXISTS audit_log_session ON audit_log (session_id, action)
 """
 
 MANAGER_TOKEN_KEY = "manager_token_sha256"
+
+#: The audit log's columns, in order.
+AUDIT_FIELDS = (
+    "at",
+    "actor",
+    "action",
+    "session_id",
+    "question_id",
+    "item",
+    "before_value",
+    "after_value",
+    "reason",
+    "grader",
+    "grader_version",
+    "prompt_hash",
+    "rubric_hash",
+)
+_AUDIT_COLUMNS = ", ".join(AUDIT_FIELDS)
 
 _COLUMNS = (
     "session_id, candidate_token_hash, label, track, total_questions, created_at, finished_at, "
@@ -369,7 +426,83 @@ class AppStore:
                 return False
             tx.execute("DELETE FROM rate_events WHERE key = ?", (row[0],))
             tx.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
+            self._erase_reviews(tx, session_id)
         return True
+
+    @staticmethod
+    def _erase_reviews(tx: _Executor, session_id: str) -> None:
+        """A deleted session's reviews and decisions go; its log lines keep ids, scores and
+        hashes, without the free text a person wrote (a reason may name the candidate)."""
+        tx.execute("DELETE FROM reviews WHERE session_id = ?", (session_id,))
+        tx.execute("DELETE FROM decisions WHERE session_id = ?", (session_id,))
+        tx.execute("UPDATE audit_log SET reason = '' WHERE session_id = ?", (session_id,))
+
+    def erase_reviews(self, session_id: str) -> None:
+        """Erase what people wrote about a session (a session deleted from the CLI's store)."""
+        with self._db.transaction(f"session:{session_id}") as tx:
+            self._erase_reviews(tx, session_id)
+
+    # --- reviews, decisions and the audit log (agent.review) ---------------------------------
+
+    def append_reviews(
+        self,
+        reviews: Sequence[tuple[object, ...]] = (),
+        decisions: Sequence[tuple[object, ...]] = (),
+        audit: Sequence[tuple[object, ...]] = (),
+    ) -> None:
+        """Append reviews (session, question, item, grader, human, reason, reviewer, at),
+        decisions (session, decision, notes, reviewer, at) and their log lines (columns as
+        :data:`AUDIT_FIELDS`) in one transaction: all or none."""
+        with self._db.transaction("reviews") as tx:
+            for row in reviews:
+                tx.execute(
+                    "INSERT INTO reviews(session_id, question_id, item, grader, human, reason, "
+                    "reviewer, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+            for row in decisions:
+                tx.execute(
+                    "INSERT INTO decisions(session_id, decision, notes, reviewer, at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    row,
+                )
+            for line in audit:
+                tx.execute(
+                    f"INSERT INTO audit_log({_AUDIT_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    line,
+                )
+
+    def review_rows(self, session_id: str | None = None) -> list[tuple[Any, ...]]:
+        """Reviews in the order given: (session, question, item, grader, human, reason,
+        reviewer, at); of one session, or of all."""
+        where, params = ("WHERE session_id = ? ", (session_id,)) if session_id else ("", ())
+        return self._db.execute(
+            "SELECT session_id, question_id, item, grader, human, reason, reviewer, at "
+            f"FROM reviews {where}ORDER BY rowid",
+            params,
+        ).rows
+
+    def decision_rows(self, session_id: str | None = None) -> list[tuple[Any, ...]]:
+        """Decisions in the order given: (session, decision, notes, reviewer, at)."""
+        where, params = ("WHERE session_id = ? ", (session_id,)) if session_id else ("", ())
+        return self._db.execute(
+            "SELECT session_id, decision, notes, reviewer, at FROM decisions "
+            f"{where}ORDER BY rowid",
+            params,
+        ).rows
+
+    def has_audit(self, session_id: str, action: str) -> bool:
+        """Whether the log has a line of ``action`` for ``session_id``."""
+        row = self._db.execute(
+            "SELECT 1 FROM audit_log WHERE session_id = ? AND action = ? LIMIT 1",
+            (session_id, action),
+        ).one()
+        return row is not None
+
+    def audit_rows(self) -> list[tuple[Any, ...]]:
+        """The whole audit log, oldest first (columns as :data:`AUDIT_FIELDS`)."""
+        return self._db.execute(f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY rowid").rows
 
     # --- answer rate limit ------------------------------------------------------------------
 

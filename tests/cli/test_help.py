@@ -23,6 +23,10 @@ COMMANDS = [
     "serve",
     "sessions",
     "report",
+    "review",
+    "decide",
+    "audit",
+    "labels",
 ]
 
 

@@ -79,7 +79,7 @@ def test_create_session_rejects_bad_input(client: TestClient) -> None:
         response = client.post("/api/sessions", json=body, headers=MANAGER)
         assert response.status_code == 422, (body, response.text)
         assert "detail" in response.json()
-    assert client.get("/api/sessions", headers=MANAGER).json() == {"sessions": []}
+    assert client.get("/api/sessions", headers=MANAGER).json()["sessions"] == []
 
 
 def test_api_bodies_must_be_json(client: TestClient) -> None:

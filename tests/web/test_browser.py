@@ -31,6 +31,7 @@ from .helpers import (
     XSS_SCRIPT,
     ServerProcess,
     app_server,
+    finish,
     serve_env,
 )
 
@@ -591,3 +592,86 @@ def test_the_candidate_page_is_labelled_keyboard_driven_and_readable(
         foreground, background = page.evaluate(_COLOURS, "#closing")
         assert _contrast(foreground, background) >= 4.5
         page.screenshot(path=str(shots / "candidate-finished.png"), full_page=True)
+
+
+def _sign_in_page(browser: Any, url: str) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(url + "/manage/login")
+    page.fill("#token", MANAGER_TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/manage")
+    return page
+
+
+def test_the_manager_reviews_scores_and_decides_in_the_session_page(
+    browser: Any, screener_exe: str, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    env = serve_env(cli_env, MANAGER_TOKEN)
+    questions = ["regression-suite", "hallucination-debug"]
+    with ServerProcess(screener_exe, tmp_path / "review" / "s.sqlite", env) as server:
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            created = api.post("/api/sessions", json={"question_ids": questions})
+            sid = created.json()["session_id"]
+            token = created.json()["candidate_token"]
+            finish(api, token)  # type: ignore[arg-type] - the same calls as a TestClient
+            report = api.get(f"/api/sessions/{sid}/report").json()
+        grader = report["questions"][0]["verdict"]["score"]
+        mine = 2 if grader != 2 else 3
+        page = _sign_in_page(browser, server.url)
+        dialogs: list[tuple[str, str]] = []
+        _watch_dialogs(page, dialogs)
+        page.goto(f"{server.url}/manage/sessions/{sid}")
+        page.wait_for_selector("#decision-panel")
+        assert "No decision recorded yet" in page.inner_text("#current-decision")
+
+        first = page.locator("form.review-form[data-question='regression-suite']")
+        first.locator("select[name=overall]").select_option(str(mine))
+        first.locator("button[type=submit]").click()
+        assert "Enter your name" in first.locator(".error").inner_text()
+        page.fill("#reviewer", "Grace " + XSS_IMG)
+        page.dispatch_event("#reviewer", "change")
+        first.locator("button[type=submit]").click()
+        page.wait_for_selector(
+            "form.review-form[data-question='regression-suite'] .error:not([hidden])"
+        )
+        assert "needs a reason" in first.locator(".error").inner_text()
+        first.locator("input[name=reason]").fill("the suite is real but " + XSS_SCRIPT)
+        first.locator("select[data-criterion='impact']").select_option("2")
+        first.locator("button[type=submit]").click()
+        page.wait_for_selector(".reviewed[data-question='regression-suite']")
+        reviewed = page.inner_text(".reviewed[data-question='regression-suite']")
+        assert f"{mine} / 5 (changed from {grader})" in reviewed and XSS_SCRIPT in reviewed
+        assert page.input_value("#reviewer") == "Grace " + XSS_IMG, "remembered in the browser"
+
+        tourist = page.locator("form.review-form[data-item='tourist']")
+        flagged = report["tourist"]["flagged"]
+        tourist.locator("select[name=tourist]").select_option("false" if flagged else "true")
+        tourist.locator("input[name=reason]").fill("one answer was strong enough")
+        tourist.locator("button[type=submit]").click()
+        page.wait_for_selector("#tourist-reviewed")
+        assert "changed the flag" in page.inner_text("#tourist-reviewed")
+
+        page.select_option("#decision", "hold")
+        page.fill("#decision-notes", "second round " + XSS_IMG)
+        page.click("#decision-form button[type=submit]")
+        _wait_until(page, "() => document.querySelector('#current-decision .pill') !== null")
+        assert "Hold" in page.inner_text("#current-decision")
+        history = page.inner_text("#review-history")
+        assert "regression-suite overall" in history and "decided hold" in history
+        assert page.evaluate("window.__pwned") is None
+        # the grader's score is still shown as the grader gave it
+        assert page.inner_text(".question >> nth=0 >> .score").startswith(str(grader))
+        page.screenshot(path=str(shots / "manager-review.png"), full_page=True)
+        page.goto(server.url + "/manage")
+        assert "Hold" in page.inner_text("#sessions tbody tr")
+        assert "1 of 20 answers reviewed" in page.inner_text("#agreement")
+        page.screenshot(path=str(shots / "manager-sessions-decided.png"))
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            audit = api.get("/api/audit?format=json").text.splitlines()
+            assert api.get(f"/api/sessions/{sid}/report").json() == report
+    actions = [json.loads(line)["action"] for line in audit]
+    assert actions == ["graded", "graded", "review", "review", "review", "decision"]
+    assert dialogs == []
+    assert (shots / "manager-review.png").stat().st_size > 10_000

@@ -116,6 +116,7 @@
     cell(row, "New (0 of " + total + ")", "nowrap");
     cell(row, "\u2014", "num");
     cell(row, "\u2014");
+    cell(row, "\u2014");
     cell(row, "just now", "small nowrap");
     cell(row, "\u2014", "small nowrap");
     table.tBodies[0].prepend(row);
@@ -133,6 +134,65 @@
         const response = await api("POST", "/api/sessions/" + encodeURIComponent(id) + "/end");
         if (response.ok) window.location.reload();
         else showError(error, await detail(response));
+      });
+    }
+    // reviews and the decision: the reviewer's name is remembered in this browser
+    const reviewer = document.getElementById("reviewer");
+    if (reviewer) {
+      try { reviewer.value = window.localStorage.getItem("screener-reviewer") || ""; } catch (err) { /* private mode */ }
+      reviewer.addEventListener("change", function () {
+        try { window.localStorage.setItem("screener-reviewer", reviewer.value.trim()); } catch (err) { /* private mode */ }
+      });
+    }
+    async function send(formEl, path, body) {
+      const problem = formEl.querySelector(".error");
+      showError(problem, "");
+      body.reviewer = reviewer ? reviewer.value.trim() : "";
+      if (!body.reviewer) {
+        showError(problem, "Enter your name above first: it goes into the audit log.");
+        if (reviewer) reviewer.focus();
+        return;
+      }
+      const button = formEl.querySelector("button[type=submit]");
+      button.disabled = true;
+      let response;
+      try {
+        response = await api("POST", "/api/sessions/" + encodeURIComponent(id) + path, body);
+      } catch (err) {
+        button.disabled = false;
+        showError(problem, "Could not reach the server.");
+        return;
+      }
+      button.disabled = false;
+      if (response.ok) window.location.reload();
+      else showError(problem, await detail(response));
+    }
+    document.querySelectorAll("form.review-form").forEach(function (formEl) {
+      formEl.addEventListener("submit", function (event) {
+        event.preventDefault();
+        const body = { reason: formEl.querySelector('input[name="reason"]').value };
+        if (formEl.dataset.item === "tourist") {
+          body.tourist = formEl.querySelector('select[name="tourist"]').value === "true";
+        } else {
+          body.question_id = formEl.dataset.question;
+          const overall = formEl.querySelector('select[name="overall"]').value;
+          if (overall) body.overall = Number(overall);
+          body.criteria = {};
+          formEl.querySelectorAll('select[name="criterion"]').forEach(function (sel) {
+            if (sel.value) body.criteria[sel.dataset.criterion] = Number(sel.value);
+          });
+        }
+        send(formEl, "/reviews", body);
+      });
+    });
+    const decisionForm = document.getElementById("decision-form");
+    if (decisionForm) {
+      decisionForm.addEventListener("submit", function (event) {
+        event.preventDefault();
+        send(decisionForm, "/decision", {
+          decision: document.getElementById("decision").value,
+          notes: document.getElementById("decision-notes").value,
+        });
       });
     }
     document.getElementById("delete-session").addEventListener("click", async function () {
