@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ._errors import UserError
+from ._escape import csv_cell
 from ._models import Report, Verdict
 
 if TYPE_CHECKING:
@@ -265,6 +266,22 @@ def _record(
     return entries
 
 
+def log_event(
+    store: AppStore,
+    action: str,
+    session_id: str,
+    *,
+    before: str | None = None,
+    after: str | None = None,
+    actor: str = "manager",
+) -> None:
+    """Log something done to a session's candidate link ("link-created", "link-reissued")."""
+    from .web.store import utc_now
+
+    line = (utc_now(), actor, action, session_id, "", "link", before, after, "", "", "", "", "")
+    store.append_reviews(audit=[line])
+
+
 def log_grading(store: AppStore, report: Report) -> None:
     """Log the grading of every answer of ``report`` (once per session)."""
     if lines := _grading_lines(store, report):
@@ -416,14 +433,8 @@ def export_audit(store: AppStore, fmt: Literal["csv", "json"] = "csv") -> str:
     writer.writeheader()
     for row in rows:
         # a cell a spreadsheet would run as a formula is written as text
-        writer.writerow({k: _cell(v) for k, v in row.items()})
+        writer.writerow({k: "" if v is None else csv_cell(v) for k, v in row.items()})
     return out.getvalue()
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)
@@ -520,6 +531,7 @@ __all__ = [
     "export_audit",
     "export_labels",
     "graded_text",
+    "log_event",
     "log_grading",
     "reports_of",
     "review_answer",

@@ -51,6 +51,10 @@ def serve(
             help="Replace the stored manager token with a new one (printed once).",
         ),
     ] = False,
+    link_days: Annotated[
+        int,
+        typer.Option(help="Days a candidate link works once created or re-issued.", min=1, max=365),
+    ] = 14,
 ) -> None:
     """Serve the hiring manager's dashboard and the candidates' chat pages over HTTP."""
     try:
@@ -73,6 +77,7 @@ def serve(
         manager_token=env_token,
         public_url=public_url,
         cookie_secure=bool(public_url and public_url.lower().startswith("https://")),
+        link_days=link_days,
     )
     if config.db_path is not None:  # refuse a damaged, read-only or locked file before starting
         for path in (config.db_path, config.web_db_path):

@@ -39,6 +39,8 @@ streams or answers are 429 with ``Retry-After``.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import logging
 import re
@@ -74,15 +76,18 @@ from .. import (
     UserError,
 )
 from .._errors import DatabaseError
+from .._escape import csv_cell
 from ..report import render_markdown
 from ..review import SessionReview, export_audit
 from .config import WebConfig
 from .limits import CandidateLimits, Deadlines, SignInOutcome, address_key, retry_after
 from .schemas import (
     Answer,
+    BulkCreate,
     CreateSession,
     DecisionRequest,
     InterviewView,
+    NewLink,
     ReviewRequest,
     SessionCreated,
     SessionList,
@@ -267,6 +272,7 @@ def create_app(config: WebConfig) -> FastAPI:
                 max_answer_chars=MAX_ANSWER_CHARS,
                 max_followups=config.max_followups,
                 answer_rate=RateLimit(config.answer_rate_limit, config.rate_window),
+                link_days=config.link_days,
             )
             stack.callback(service.close)
             _check_manager_token(config, service)
@@ -344,6 +350,8 @@ def create_app(config: WebConfig) -> FastAPI:
         row = await state.service.lookup(state.service.candidate_session, token)
         if row is None:
             raise HTTPException(404, "there is no interview at this address")
+        if row.expired():
+            raise HTTPException(410, "this interview link has expired; ask for a new one")
         if read and (wait := state.limits.take_read(row.candidate_token_hash)):
             raise _too_many("too many requests for this interview; wait a moment", wait)
         return CandidateSession(
@@ -371,6 +379,48 @@ def create_app(config: WebConfig) -> FastAPI:
             session_id=row.session_id,
             candidate_token=token,
             candidate_url=_candidate_url(request, state.config, token),
+            expires_at=row.expires_at,
+        )
+
+    @app.post(
+        "/api/sessions/{session_id}/link",
+        response_model=SessionCreated,
+        dependencies=[Depends(require_manager)],
+    )
+    async def new_link(request: Request, session_id: str, body: NewLink) -> SessionCreated:
+        state = web(request)
+        try:
+            row, token = await state.service.call(
+                state.service.reissue_link, session_id, body.expires_in_days
+            )
+        except SessionNotFoundError:
+            raise HTTPException(404, "no such session") from None
+        return SessionCreated(
+            session_id=row.session_id,
+            candidate_token=token,
+            candidate_url=_candidate_url(request, state.config, token),
+            expires_at=row.expires_at,
+        )
+
+    @app.post("/api/sessions/bulk", dependencies=[Depends(require_manager)])
+    async def bulk_create(request: Request, body: BulkCreate) -> Response:
+        state = web(request)
+        try:
+            rows = await state.service.call(state.service.bulk_create, body)
+        except UserError as exc:
+            raise HTTPException(422, str(exc)) from None
+        out = io.StringIO()
+        columns = ("line", "candidate_label", "session_id", "candidate_url", "expires_at", "error")
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            token = row.pop("token", "")
+            url = _candidate_url(request, state.config, token) if token else ""
+            writer.writerow({k: csv_cell(v) for k, v in {**row, "candidate_url": url}.items()})
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers=_attachment("screener-links.csv"),
         )
 
     @app.get("/api/sessions", response_model=SessionList, dependencies=[Depends(require_manager)])
@@ -567,6 +617,14 @@ def create_app(config: WebConfig) -> FastAPI:
                 )
                 response.headers.update(exc.headers or {})
                 return response
+            if exc.status_code == 410:
+                return page(
+                    "message.html",
+                    410,
+                    title="Link expired",
+                    message="This interview link has expired. Please ask the person who sent "
+                    "it for a new link; any answers you gave are kept.",
+                )
             return page(
                 "message.html",
                 404,

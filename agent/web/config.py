@@ -47,6 +47,8 @@ class WebConfig:
     """Mark cookies ``Secure`` even when the request came over plain HTTP (behind TLS proxy)."""
     max_followups: int = 1
     """Follow-up probes per question at most."""
+    link_days: int = 14
+    """Days a candidate link works after it is created or re-issued (a session may set its own)."""
     read_limit: int = 30
     """Reads (chat page, interview state, event stream) per candidate token per
     ``read_window`` seconds, with bursts up to this many; per server process."""

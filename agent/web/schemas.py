@@ -24,6 +24,9 @@ class CreateSession(_Body):
     questions: int | None = Field(default=None, ge=1, le=20, description="How many to ask.")
     provider: str = Field(default="offline", min_length=1, max_length=100)
     candidate_label: str = Field(default="", max_length=MAX_LABEL_CHARS)
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=365, description="Days the link works (default: the server's)."
+    )
 
 
 class SessionCreated(_Body):
@@ -32,6 +35,23 @@ class SessionCreated(_Body):
     session_id: str
     candidate_token: str
     candidate_url: str
+    expires_at: str | None = None
+
+
+class NewLink(_Body):
+    """``POST /api/sessions/{id}/link``: re-issue the candidate link (the old one stops)."""
+
+    expires_in_days: int | None = Field(default=None, ge=1, le=365)
+
+
+class BulkCreate(_Body):
+    """``POST /api/sessions/bulk``: a CSV of candidates (a ``candidate_label`` column, and
+    optionally ``track`` and ``questions``); the answer is a CSV of their links."""
+
+    csv: str = Field(min_length=1, max_length=60_000)
+    track: str = Field(default="ai-engineer", min_length=1, max_length=64)
+    questions: int = Field(default=3, ge=1, le=20)
+    expires_in_days: int | None = Field(default=None, ge=1, le=365)
 
 
 class Progress(_Body):

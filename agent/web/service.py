@@ -22,11 +22,16 @@ No grading happens here: the service only starts sessions, forwards answers and 
 from __future__ import annotations
 
 import asyncio
+import csv
 import functools
+import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
+
+from pydantic import ValidationError
 
 from .. import Interview, Report, SessionNotFoundError, Step, Turn
 from .._errors import UserError
@@ -34,6 +39,7 @@ from ..review import (
     SessionReview,
     decide,
     decisions,
+    log_event,
     log_grading,
     review_answer,
     review_tourist,
@@ -43,6 +49,7 @@ from ..review import agreement as reviewed_agreement
 from .limits import SignInOutcome, SignInPolicy
 from .schemas import (
     Agreement,
+    BulkCreate,
     CreateSession,
     DecisionRequest,
     HistoryTurn,
@@ -82,11 +89,13 @@ class ScreeningService:
         max_answer_chars: int,
         max_followups: int,
         answer_rate: RateLimit | None = None,
+        link_days: int = 14,
     ) -> None:
         self.interview = interview
         self.store = store
         self.max_answer_chars = max_answer_chars
         self.max_followups = max_followups
+        self.link_days = link_days
         self.answer_rate = answer_rate or RateLimit(10, 60.0)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screener-worker")
         self._lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screener-lookup")
@@ -123,6 +132,7 @@ class ScreeningService:
             else request.track
         )
         token = new_token()
+        expires = self._expiry(request.expires_in_days)
         try:
             row = self.store.add_session(
                 step.session_id,
@@ -130,11 +140,61 @@ class ScreeningService:
                 " ".join(request.candidate_label.split()),
                 track,
                 step.total_questions,
+                expires,
             )
         except BaseException:
             self.interview.delete(step.session_id)  # leave no session nobody can open
             raise
+        log_event(self.store, "link-created", step.session_id, after=expires)
         return row, token
+
+    def _expiry(self, days: int | None) -> str:
+        until = datetime.now(UTC) + timedelta(days=days or self.link_days)
+        return until.replace(microsecond=0).isoformat()
+
+    def reissue_link(self, session_id: str, days: int | None = None) -> tuple[SessionRow, str]:
+        """A new candidate link for a session: the old one stops at once (every process)."""
+        before = self.store.session(session_id)
+        if before is None:
+            raise SessionNotFoundError(session_id)
+        token = new_token()
+        expires = self._expiry(days)
+        if not self.store.replace_token(session_id, token_hash(token), expires):
+            raise SessionNotFoundError(session_id)
+        log_event(self.store, "link-reissued", session_id, before=before.expires_at, after=expires)
+        row = self.store.session(session_id)
+        assert row is not None
+        return row, token
+
+    def bulk_create(self, request: BulkCreate) -> list[dict[str, str]]:
+        """One session per row of ``request.csv``; a row per candidate with its link, or with
+        the one-line reason it was not created (the good rows are created either way)."""
+        out: list[dict[str, str]] = []
+        reader = csv.DictReader(io.StringIO(request.csv.lstrip("\ufeff")))
+        if reader.fieldnames is None or "candidate_label" not in reader.fieldnames:
+            raise UserError("the CSV needs a header line with a candidate_label column")
+        for line, raw in enumerate(reader, start=2):
+            label = (raw.get("candidate_label") or "").strip()
+            result = {"line": str(line), "candidate_label": label}
+            try:
+                body = CreateSession(
+                    candidate_label=label,
+                    track=(raw.get("track") or "").strip() or request.track,
+                    questions=int(raw["questions"])
+                    if (raw.get("questions") or "").strip()
+                    else request.questions,
+                    expires_in_days=request.expires_in_days,
+                )
+                row, token = self.create_session(body)
+            except (ValueError, ValidationError, UserError) as exc:
+                result["error"] = f"line {line}: {_one_line(exc)}"
+                out.append(result)
+                continue
+            result.update(session_id=row.session_id, token=token, expires_at=row.expires_at or "")
+            out.append(result)
+        if not out:
+            raise UserError("the CSV has a header but no candidates")
+        return out
 
     def list_sessions(self) -> list[SessionSummary]:
         """Every session, newest first, with status, score and tourist flag."""
@@ -403,6 +463,15 @@ def _suite_qwk_bar() -> float:
     except Exception:  # noqa: BLE001 - an installed package without its suite still serves
         return 0.8
     return bound.min if bound is not None and bound.min is not None else 0.8
+
+
+def _one_line(exc: Exception) -> str:
+    """An error as one line: a validation error names the field and what was expected."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        return f"{field}: {first['msg']}"
+    return " ".join(str(exc).split())
 
 
 def _summary(

@@ -21,7 +21,8 @@ lose an update.
 Tables::
 
     settings          key -> value (the manager token's hash)
-    sessions          session_id, candidate token hash, label, track, timestamps, summary
+    sessions          session_id, candidate token hash, label, track, timestamps, summary,
+                      when the candidate link expires
     manager_sessions  signed-in browsers: cookie hash, expiry
     rate_events       answer submissions per candidate token hash (the sliding window)
     sign_in_failures  failed sign-ins in a row per client address (agent.web.limits)
@@ -78,7 +79,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     finished_at          TEXT,
     answered             INTEGER,
     overall              DOUBLE PRECISION,
-    tourist              INTEGER{rowid}
+    tourist              INTEGER,
+    expires_at           TEXT{rowid}
 );
 CREATE TABLE IF NOT EXISTS manager_sessions (
     cookie_hash TEXT PRIMARY KEY,
@@ -159,8 +161,10 @@ _AUDIT_COLUMNS = ", ".join(AUDIT_FIELDS)
 
 _COLUMNS = (
     "session_id, candidate_token_hash, label, track, total_questions, created_at, finished_at, "
-    "answered, overall, tourist"
+    "answered, overall, tourist, expires_at"
 )
+#: Columns added after a table was first created: (table, column, type), added on open.
+_ADDED_COLUMNS = (("sessions", "expires_at", "TEXT"),)
 
 
 def utc_now() -> str:
@@ -187,6 +191,12 @@ class SessionRow:
     answered: int | None
     overall: float | None
     tourist: bool | None
+    expires_at: str | None = None
+    """When the candidate link stops working (ISO 8601 UTC); None: never (older sessions)."""
+
+    def expired(self, now: str | None = None) -> bool:
+        """Whether the candidate link has expired (``now``: an ISO 8601 UTC time)."""
+        return self.expires_at is not None and (now or utc_now()) >= self.expires_at
 
 
 # --- the two backends -----------------------------------------------------------------------
@@ -236,6 +246,10 @@ class _SQLite:
                 self._conn.execute("PRAGMA synchronous=FULL")
                 self._conn.execute("PRAGMA foreign_keys=ON")
                 self._conn.executescript(SCHEMA.format(rowid=""))
+                for table, column, kind in _ADDED_COLUMNS:  # a database from an older version
+                    have = {r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+                    if column not in have:
+                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             except BaseException:
                 self._conn.close()
                 raise
@@ -279,6 +293,8 @@ class _Postgres:
                 schema = SCHEMA.format(rowid=",\n    rowid BIGINT GENERATED ALWAYS AS IDENTITY")
                 for statement in schema.split(";"):
                     tx.execute(statement)
+                for table, column, kind in _ADDED_COLUMNS:  # a database from an older version
+                    tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
         except BaseException:
             self._pool.close()
             raise
@@ -369,18 +385,50 @@ class AppStore:
     # --- sessions ---------------------------------------------------------------------------
 
     def add_session(
-        self, session_id: str, token_hash: str, label: str, track: str, total_questions: int
+        self,
+        session_id: str,
+        token_hash: str,
+        label: str,
+        track: str,
+        total_questions: int,
+        expires_at: str | None = None,
     ) -> SessionRow:
         """Record a new session; return its row."""
         created = utc_now()
         self._db.execute(
             "INSERT INTO sessions(session_id, candidate_token_hash, label, track, "
-            "total_questions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (session_id, token_hash, label, track, total_questions, created),
+            "total_questions, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, token_hash, label, track, total_questions, created, expires_at),
         )
         return SessionRow(
-            session_id, token_hash, label, track, total_questions, created, None, None, None, None
+            session_id,
+            token_hash,
+            label,
+            track,
+            total_questions,
+            created,
+            None,
+            None,
+            None,
+            None,
+            expires_at,
         )
+
+    def replace_token(self, session_id: str, token_hash: str, expires_at: str | None) -> bool:
+        """Give a session a new candidate token hash and expiry: the old link stops at once, on
+        every process. False if there is no such session."""
+        with self._db.transaction(f"session:{session_id}") as tx:
+            row = tx.execute(
+                "SELECT candidate_token_hash FROM sessions WHERE session_id = ?", (session_id,)
+            ).one()
+            if row is None:
+                return False
+            tx.execute("DELETE FROM rate_events WHERE key = ?", (row[0],))
+            tx.execute(
+                "UPDATE sessions SET candidate_token_hash = ?, expires_at = ? WHERE session_id = ?",
+                (token_hash, expires_at, session_id),
+            )
+        return True
 
     def session(self, session_id: str) -> SessionRow | None:
         """The session with this id, or None."""
@@ -624,7 +672,7 @@ class AppStore:
 
 
 def _session_row(row: tuple[object, ...]) -> SessionRow:
-    sid, token_hash, label, track, total, created, finished, answered, overall, tourist = row
+    sid, token_hash, label, track, total, created, finished, answered, overall, tourist, ends = row
     return SessionRow(
         session_id=str(sid),
         candidate_token_hash=str(token_hash),
@@ -636,4 +684,5 @@ def _session_row(row: tuple[object, ...]) -> SessionRow:
         answered=None if answered is None else int(str(answered)),
         overall=None if overall is None else float(str(overall)),
         tourist=None if tourist is None else bool(tourist),
+        expires_at=None if ends is None else str(ends),
     )

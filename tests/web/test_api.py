@@ -26,7 +26,7 @@ def test_healthz(client: TestClient) -> None:
 
 def test_create_session_returns_token_and_url(client: TestClient) -> None:
     created = create(client, track="ai-engineer", question_ids=CORE, candidate_label="Ada")
-    assert set(created) == {"session_id", "candidate_token", "candidate_url"}
+    assert set(created) == {"session_id", "candidate_token", "candidate_url", "expires_at"}
     token = created["candidate_token"]
     assert len(token) >= 43
     assert created["candidate_url"] == f"http://testserver/i/{token}"

@@ -672,6 +672,49 @@ def test_the_manager_reviews_scores_and_decides_in_the_session_page(
             audit = api.get("/api/audit?format=json").text.splitlines()
             assert api.get(f"/api/sessions/{sid}/report").json() == report
     actions = [json.loads(line)["action"] for line in audit]
-    assert actions == ["graded", "graded", "review", "review", "review", "decision"]
+    assert actions == ["link-created", "graded", "graded", "review", "review", "review", "decision"]
     assert dialogs == []
     assert (shots / "manager-review.png").stat().st_size > 10_000
+
+
+def test_links_in_bulk_and_a_reissued_link_in_the_pages(
+    browser: Any, screener_exe: str, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    env = serve_env(cli_env, MANAGER_TOKEN)
+    candidates = tmp_path / "candidates.csv"
+    candidates.write_text(
+        "candidate_label,questions\nAda " + XSS_IMG + ",2\nGrace,\nNobody,99\n", encoding="utf-8"
+    )
+    with ServerProcess(screener_exe, tmp_path / "links" / "s.sqlite", env) as server:
+        page = _sign_in_page(browser, server.url)
+        dialogs: list[tuple[str, str]] = []
+        _watch_dialogs(page, dialogs)
+        page.click("#bulk summary")
+        page.set_input_files("#bulk-file", str(candidates))
+        page.click("#bulk-form button[type=submit]")
+        page.wait_for_selector("#bulk-result:not([hidden])")
+        assert "2 sessions created, 1 row refused" in page.inner_text("#bulk-result")
+        assert page.get_attribute("#bulk-download", "download") == "screener-links.csv"
+        _wait_until(page, "() => document.querySelectorAll('#sessions tbody tr').length === 2")
+        page.screenshot(path=str(shots / "manager-bulk.png"))
+        page.reload()
+        assert page.locator("#sessions tbody tr").count() == 2
+        assert "Ada " + XSS_IMG in page.inner_text("#sessions"), "labels are text"
+
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            made = api.post("/api/sessions", json={"question_ids": ["regression-suite"]}).json()
+        old_url, sid = made["candidate_url"], made["session_id"]
+        page.goto(f"{server.url}/manage/sessions/{sid}")
+        assert "works until" in page.inner_text("#link-panel")
+        page.click("#reissue-link")
+        page.wait_for_selector("#reissued:not([hidden])")
+        new_url = page.input_value("#reissued-url")
+        assert new_url.startswith(server.url + "/i/") and new_url != old_url
+        page.screenshot(path=str(shots / "manager-reissued.png"))
+        candidate = browser.new_context().new_page()
+        candidate.goto(old_url)
+        assert "not valid" in candidate.inner_text("body")
+        candidate.goto(new_url)
+        candidate.wait_for_selector("#start", state="visible")
+        assert page.evaluate("window.__pwned") is None
+    assert [d[0] for d in dialogs] == ["confirm"]

@@ -82,6 +82,37 @@
       filter();
     });
 
+    const bulk = document.getElementById("bulk-form");
+    bulk.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const problem = document.getElementById("bulk-error");
+      const result = document.getElementById("bulk-result");
+      showError(problem, "");
+      result.hidden = true;
+      const file = document.getElementById("bulk-file").files[0];
+      if (!file) { showError(problem, "Choose a CSV file first."); return; }
+      const response = await api("POST", "/api/sessions/bulk", { csv: await file.text(), track: track.value });
+      if (!response.ok) { showError(problem, await detail(response)); return; }
+      const text = await response.text();
+      const rows = text.trim().split("\n").length - 1;
+      const failed = (text.match(/,line \d+: /g) || []).length;
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+      link.download = "screener-links.csv";
+      link.id = "bulk-download";
+      link.textContent = "Download the links (CSV)";
+      result.textContent = (rows - failed) + " sessions created" + (failed ? ", " + failed + (failed === 1 ? " row" : " rows") + " refused (see the CSV). " : ". ");
+      result.appendChild(link);
+      result.hidden = false;
+      const listed = await api("GET", "/api/sessions");
+      if (listed.ok) {
+        const shown = new Set(Array.from(document.querySelectorAll("#sessions tbody tr")).map(function (r) { return r.dataset.session; }));
+        (await listed.json()).sessions.slice().reverse().forEach(function (s) {
+          if (!shown.has(s.session_id)) addRow(s.session_id, s.candidate_label, s.track, s.total);
+        });
+      }
+    });
+
     document.getElementById("copy-url").addEventListener("click", function () {
       const input = document.getElementById("candidate-url");
       input.select();
@@ -193,6 +224,22 @@
           decision: document.getElementById("decision").value,
           notes: document.getElementById("decision-notes").value,
         });
+      });
+    }
+    const reissue = document.getElementById("reissue-link");
+    if (reissue) {
+      reissue.addEventListener("click", async function () {
+        if (!window.confirm("Issue a new candidate link? The old link stops working at once.")) return;
+        const response = await api("POST", "/api/sessions/" + encodeURIComponent(id) + "/link", {});
+        if (!response.ok) { showError(error, await detail(response)); return; }
+        const made = await response.json();
+        document.getElementById("reissued-url").value = made.candidate_url;
+        document.getElementById("reissued").hidden = false;
+      });
+      document.getElementById("copy-reissued").addEventListener("click", function () {
+        const input = document.getElementById("reissued-url");
+        input.select();
+        if (navigator.clipboard) navigator.clipboard.writeText(input.value).catch(function () {});
       });
     }
     document.getElementById("delete-session").addEventListener("click", async function () {

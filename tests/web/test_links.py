@@ -1,0 +1,128 @@
+"""Candidate links: an expiry, re-issuing (the old link stops at once), and bulk creation from a
+CSV of candidates that answers with a CSV of links; every step in the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from agent.web import WebConfig
+from agent.web.store import AppStore
+
+from .helpers import MANAGER, create, sign_in
+
+
+def _audit(client: TestClient) -> list[dict[str, str]]:
+    lines = client.get("/api/audit?format=json", headers=MANAGER).text.splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_a_link_expires_after_the_configured_days(client: TestClient) -> None:
+    before = datetime.now(UTC)
+    created = create(client, question_ids=["regression-suite"])
+    expires = datetime.fromisoformat(created["expires_at"])
+    assert timedelta(days=13, hours=23) < expires - before <= timedelta(days=14, seconds=5)
+    short = create(client, question_ids=["regression-suite"], expires_in_days=2)
+    assert datetime.fromisoformat(short["expires_at"]) - before < timedelta(days=2, seconds=5)
+    too_long = client.post("/api/sessions", json={"expires_in_days": 400}, headers=MANAGER)
+    assert too_long.status_code == 422
+    assert [e["action"] for e in _audit(client)] == ["link-created", "link-created"]
+
+
+def test_an_expired_link_says_so_and_the_session_is_kept(
+    client: TestClient, web_config: WebConfig
+) -> None:
+    created = create(client, question_ids=["regression-suite"])
+    token, sid = created["candidate_token"], created["session_id"]
+    assert client.get(f"/api/interview/{token}").status_code == 200
+    store = AppStore(web_config.app_database)
+    try:  # as if fourteen days had passed
+        row = store.session(sid)
+        assert row is not None
+        past = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+        store.replace_token(sid, row.candidate_token_hash, past)
+    finally:
+        store.close()
+    gone = client.get(f"/api/interview/{token}")
+    assert gone.status_code == 410 and "expired" in gone.json()["detail"]
+    page = client.get(f"/i/{token}")
+    assert page.status_code == 410 and "Link expired" in page.text
+    answer = client.post(f"/api/interview/{token}/answer", json={"answer": "late"})
+    assert answer.status_code == 410
+    sign_in(client)
+    assert "expired" in client.get(f"/manage/sessions/{sid}").text
+
+
+def test_reissuing_a_link_stops_the_old_one_at_once(client: TestClient) -> None:
+    created = create(client, question_ids=["regression-suite", "before-after"])
+    old, sid = created["candidate_token"], created["session_id"]
+    assert (
+        client.post(f"/api/interview/{old}/answer", json={"answer": "a first answer"}).status_code
+        == 200
+    )
+    assert client.post(f"/api/sessions/{sid}/link", json={}).status_code == 401, "manager only"
+    made = client.post(f"/api/sessions/{sid}/link", json={"expires_in_days": 3}, headers=MANAGER)
+    assert made.status_code == 200, made.text
+    new = made.json()["candidate_token"]
+    assert new != old and made.json()["candidate_url"].endswith(f"/i/{new}")
+    assert client.get(f"/api/interview/{old}").status_code == 404
+    view = client.get(f"/api/interview/{new}?include=history").json()
+    assert [t["answer"] for t in view["history"]] == ["a first answer"], "the answers are kept"
+    assert client.post("/api/sessions/nope/link", json={}, headers=MANAGER).status_code == 404
+    actions = [(e["action"], e["session_id"]) for e in _audit(client)]
+    assert actions[-1] == ("link-reissued", sid)
+
+
+def test_bulk_creation_answers_with_a_csv_of_links_and_names_bad_rows(client: TestClient) -> None:
+    text = (
+        "\ufeffcandidate_label,track,questions\n"
+        "Ada Lovelace,,\n"
+        '=HYPERLINK("http://evil.example"),ml-engineer,2\n'
+        "Bad Track,astronaut,\n"
+        "Too Many,,99\n"
+    )
+    response = client.post("/api/sessions/bulk", json={"csv": text}, headers=MANAGER)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["line"] for r in rows] == ["2", "3", "4", "5"]
+    good, formula, bad_track, too_many = rows
+    assert good["candidate_url"].startswith("http") and good["session_id"] and not good["error"]
+    assert formula["candidate_label"].startswith("'="), "no formula reaches a spreadsheet"
+    assert bad_track["error"].startswith("line 4: ") and not bad_track["candidate_url"]
+    assert too_many["error"].startswith("line 5: questions")
+    tokens = [r["candidate_url"].rsplit("/", 1)[1] for r in (good, formula)]
+    assert all(client.get(f"/api/interview/{t}").status_code == 200 for t in tokens)
+    listed = client.get("/api/sessions", headers=MANAGER).json()["sessions"]
+    assert len(listed) == 2
+    no_header = client.post("/api/sessions/bulk", json={"csv": "Ada\n"}, headers=MANAGER)
+    assert no_header.status_code == 422 and "candidate_label" in no_header.json()["detail"]
+    assert [e["action"] for e in _audit(client)].count("link-created") == 2
+
+
+def test_a_database_from_before_expiry_gains_the_column(tmp_path: Path) -> None:
+
+    path = tmp_path / "old.web.sqlite"
+    with sqlite3.connect(path) as conn:  # the sessions table as earlier versions made it
+        conn.execute(
+            "CREATE TABLE sessions (session_id TEXT PRIMARY KEY, candidate_token_hash TEXT "
+            "NOT NULL UNIQUE, label TEXT NOT NULL DEFAULT '', track TEXT NOT NULL, "
+            "total_questions INTEGER NOT NULL, created_at TEXT NOT NULL, finished_at TEXT, "
+            "answered INTEGER, overall DOUBLE PRECISION, tourist INTEGER)"
+        )
+        conn.execute(
+            "INSERT INTO sessions VALUES ('s1', 'h', 'x', 'ai-engineer', 3, '2026-01-01', "
+            "NULL, NULL, NULL, NULL)"
+        )
+    store = AppStore(path)
+    try:
+        row = store.session("s1")
+        assert row is not None and row.expires_at is None and not row.expired()
+    finally:
+        store.close()
