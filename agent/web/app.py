@@ -45,7 +45,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -75,6 +75,7 @@ from .. import (
     SessionNotFoundError,
     UserError,
 )
+from .._charts import BarSeries, bar_chart
 from .._errors import DatabaseError
 from .._escape import csv_cell
 from ..report import render_markdown
@@ -91,6 +92,7 @@ from .schemas import (
     ReviewRequest,
     SessionCreated,
     SessionList,
+    SessionSummary,
 )
 from .security import (
     AccessLogMiddleware,
@@ -734,6 +736,37 @@ def create_app(config: WebConfig) -> FastAPI:
             sessions=sessions,
             choices=choices,
             agreement=await state.service.call(state.service.agreement),
+            chart=_score_chart(sessions),
+        )
+
+    @app.get("/manage/compare", response_class=HTMLResponse)
+    async def compare_page(request: Request, ids: str = "") -> Response:
+        state = web(request)
+        cookie = await signed_in_cookie(request)
+        if cookie is None:
+            return RedirectResponse("/manage/login", status_code=303)
+        wanted = list(dict.fromkeys(i for i in ids.split(",") if i))
+        if not 2 <= len(wanted) <= 4:
+            return page(
+                "message.html", 422, title="Compare", message="Pick two to four finished sessions."
+            )
+        found = await state.service.call(state.service.compare, wanted)
+        if found is None:
+            return page(
+                "message.html",
+                404,
+                title="Not found",
+                message="One of those sessions does not exist or has not finished.",
+            )
+        questions = list(dict.fromkeys(q.question_id for _, r, _ in found for q in r.questions))
+        texts = {q.question_id: q.text for _, r, _ in found for q in r.questions}
+        return page(
+            "compare.html",
+            title="Compare candidates",
+            csrf=csrf_token(cookie),
+            found=found,
+            questions=questions,
+            texts=texts,
         )
 
     @app.get("/manage/sessions/{session_id}", response_class=HTMLResponse)
@@ -929,3 +962,37 @@ def _review_body(found: SessionReview) -> dict[str, Any]:
         "history": [asdict(e) for e in found.history],
         "decisions": [asdict(d) for d in found.decisions],
     }
+
+
+def _score_chart(sessions: Sequence[SessionSummary]) -> str:
+    """Finished sessions per overall score (rounded), one bar series per track; "" if none."""
+    done = [s for s in sessions if s.overall is not None]
+    if not done:
+        return ""
+    tracks = sorted({s.track for s in done})
+    colours = ["#3358d4", "#c2410c", "#15803d", "#7c3aed"]
+    labels = ["1", "2", "3", "4", "5"]
+    series = [
+        BarSeries(
+            track,
+            [
+                float(sum(1 for s in done if s.track == track and _level(s.overall) == level))
+                for level in range(1, 6)
+            ],
+            colours[k % len(colours)],
+        )
+        for k, track in enumerate(tracks)
+    ]
+    return bar_chart(
+        "score-distribution",
+        "Overall scores of finished sessions, by track",
+        labels,
+        series,
+        value_label="sessions",
+        description="How many finished sessions have each rounded overall score, per track.",
+        value_format="{:.0f}",
+    )
+
+
+def _level(overall: float | None) -> int:
+    return 0 if overall is None else max(1, min(5, int(overall + 0.5)))

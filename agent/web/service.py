@@ -287,6 +287,25 @@ class ScreeningService:
         decide(self.store, report, request.decision, notes=request.notes, reviewer=request.reviewer)
         return session_review(self.store, session_id)
 
+    def compare(
+        self, session_ids: list[str]
+    ) -> list[tuple[SessionRow, Report, SessionReview]] | None:
+        """The finished sessions to compare side by side, in the order given; None if one of
+        them does not exist or has not finished."""
+        out = []
+        for session_id in session_ids:
+            row = self.store.session(session_id)
+            if row is None:
+                return None
+            try:
+                report = self.report(session_id)
+            except SessionNotFoundError:
+                return None
+            if report is None:
+                return None
+            out.append((row, report, session_review(self.store, session_id)))
+        return out
+
     def session_review(self, session_id: str) -> SessionReview:
         """What people have said about a session (raises if there is no such session)."""
         if self.store.session(session_id) is None:
@@ -463,6 +482,10 @@ def _suite_qwk_bar() -> float:
     except Exception:  # noqa: BLE001 - an installed package without its suite still serves
         return 0.8
     return bound.min if bound is not None and bound.min is not None else 0.8
+
+
+#: A session to compare: its row, its report and what people have said of it.
+Compared = tuple[SessionRow, Report, SessionReview]
 
 
 def _one_line(exc: Exception) -> str:

@@ -718,3 +718,56 @@ def test_links_in_bulk_and_a_reissued_link_in_the_pages(
         candidate.wait_for_selector("#start", state="visible")
         assert page.evaluate("window.__pwned") is None
     assert [d[0] for d in dialogs] == ["confirm"]
+
+
+def test_the_manager_finds_sorts_and_compares_sessions(
+    browser: Any, screener_exe: str, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    env = serve_env(cli_env, MANAGER_TOKEN)
+    with ServerProcess(screener_exe, tmp_path / "find" / "s.sqlite", env) as server:
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            ids = {}
+            for label, answer in (
+                ("Strong Sam", STRONG),
+                ("Tourist Tim", TOURIST),
+                ("Open Olga", None),
+            ):
+                made = api.post(
+                    "/api/sessions",
+                    json={"question_ids": ["regression-suite"], "candidate_label": label},
+                ).json()
+                ids[label] = made["session_id"]
+                if answer is not None:
+                    finish(api, made["candidate_token"], answer)  # type: ignore[arg-type]
+            api.post(
+                f"/api/sessions/{ids['Strong Sam']}/decision",
+                json={"decision": "advance", "reviewer": "al"},
+            )
+        page = _sign_in_page(browser, server.url)
+        assert page.locator("#score-chart svg").count() == 1
+        page.fill("#f-search", "tim")
+        assert page.locator("#sessions tbody tr:not([hidden])").count() == 1
+        assert "1 of 3 sessions shown" in page.inner_text("#filter-count")
+        page.fill("#f-search", "")
+        page.select_option("#f-decision", "advance")
+        visible = page.locator("#sessions tbody tr:not([hidden])")
+        assert visible.count() == 1 and "Strong Sam" in visible.inner_text()
+        page.select_option("#f-decision", "")
+        page.select_option("#f-status", "in_progress")
+        assert "Open Olga" in page.locator("#sessions tbody tr:not([hidden])").inner_text()
+        page.select_option("#f-status", "")
+        page.click("button.sort[data-key='overall']")  # highest first
+        first = page.locator("#sessions tbody tr").first.get_attribute("data-session")
+        assert first == ids["Strong Sam"]
+        page.click("button.sort[data-key='overall']")  # then lowest first (unscored last)
+        assert page.locator("#sessions tbody tr").first.get_attribute("data-session") != first
+        for label in ("Strong Sam", "Tourist Tim"):
+            page.check(f"tr[data-session='{ids[label]}'] .pick")
+        assert page.is_disabled(f"tr[data-session='{ids['Open Olga']}'] .pick"), "not finished"
+        page.screenshot(path=str(shots / "manager-find.png"))
+        page.click("#compare")
+        page.wait_for_selector("#comparison")
+        headers = page.text_content("#comparison thead") or ""
+        assert "Strong Sam" in headers and "Tourist Tim" in headers
+        assert "Advance" in page.inner_text("#comparison tbody")
+        page.screenshot(path=str(shots / "manager-compare.png"), full_page=True)

@@ -36,7 +36,7 @@ def test_dashboard_lists_sessions_and_offers_the_new_session_form(client: TestCl
     done = create(client, question_ids=["hallucination-debug"], candidate_label="Done One")
     client.post(f"/api/interview/{done['candidate_token']}/answer", json={"answer": HALLUCINATION})
     html = client.get("/manage").text
-    rows = re.findall(r"<tr data-session=\"(\w+)\">(.*?)</tr>", html, re.S)
+    rows = re.findall(r"<tr data-session=\"(\w+)\"[^>]*>(.*?)</tr>", html, re.S)
     by_id = {sid: body for sid, body in rows}
     assert list(by_id) == [done["session_id"], live["session_id"]]  # newest first
     assert "Live One" in by_id[live["session_id"]] and "In progress" in by_id[live["session_id"]]

@@ -363,3 +363,20 @@ def test_the_dashboard_shows_decisions_and_how_far_reviews_have_got(client: Test
     sign_in(client)
     page = client.get("/manage").text
     assert "0 of 20 answers reviewed" in page and ">Advance</span>" in page
+
+
+def test_the_compare_page_puts_finished_sessions_side_by_side(client: TestClient) -> None:
+    made = [create(client, question_ids=CORE, candidate_label=f"cand {k} {XSS}") for k in range(3)]
+    for one in made[:2]:
+        finish(client, one["candidate_token"])
+    ids = [m["session_id"] for m in made]
+    sign_in(client)
+    page = client.get(f"/manage/compare?ids={ids[0]},{ids[1]}")
+    assert page.status_code == 200
+    assert page.text.count('href="/manage/sessions/') == 2
+    assert all(f"<code>{q}</code>" in page.text for q in CORE)
+    assert XSS not in page.text and "&lt;img" in page.text
+    assert client.get(f"/manage/compare?ids={ids[0]}").status_code == 422
+    assert client.get(f"/manage/compare?ids={ids[0]},{ids[2]}").status_code == 404, "unfinished"
+    dashboard = client.get("/manage").text
+    assert 'id="score-chart"' in dashboard and "<svg" in dashboard

@@ -131,9 +131,22 @@
   function addRow(sessionId, label, trackName, total) {
     const table = document.getElementById("sessions");
     table.hidden = false;
+    document.getElementById("filters").hidden = false;
     document.getElementById("no-sessions").hidden = true;
     const row = document.createElement("tr");
     row.dataset.session = sessionId;
+    row.dataset.label = label.toLowerCase();
+    row.dataset.track = trackName;
+    row.dataset.status = "in_progress";
+    row.dataset.overall = "";
+    row.dataset.tourist = "";
+    row.dataset.decision = "none";
+    row.dataset.started = new Date().toISOString();
+    const pick = document.createElement("input");
+    pick.type = "checkbox";
+    pick.className = "pick";
+    pick.disabled = true;
+    cell(row, "").appendChild(pick);
     const first = cell(row, "");
     const a = document.createElement("a");
     a.href = "/manage/sessions/" + encodeURIComponent(sessionId);
@@ -151,6 +164,68 @@
     cell(row, "just now", "small nowrap");
     cell(row, "\u2014", "small nowrap");
     table.tBodies[0].prepend(row);
+  }
+
+  // --- dashboard: find, sort and compare -------------------------------------------------------
+  const filters = document.getElementById("filters");
+  if (filters) {
+    const rows = function () { return Array.from(document.querySelectorAll("#sessions tbody tr")); };
+    const value = function (id) { return document.getElementById(id).value; };
+    const apply = function () {
+      const search = value("f-search").trim().toLowerCase();
+      const low = value("f-min") === "" ? null : Number(value("f-min"));
+      const high = value("f-max") === "" ? null : Number(value("f-max"));
+      const since = value("f-since");
+      let shown = 0;
+      rows().forEach(function (row) {
+        const d = row.dataset;
+        const overall = d.overall === "" ? null : Number(d.overall);
+        const ok = (!search || d.label.includes(search) || d.session.includes(search))
+          && (!value("f-status") || d.status === value("f-status"))
+          && (!value("f-decision") || d.decision === value("f-decision"))
+          && (!value("f-tourist") || d.tourist === value("f-tourist"))
+          && (!value("f-track") || d.track === value("f-track"))
+          && (low === null || (overall !== null && overall >= low))
+          && (high === null || (overall !== null && overall <= high))
+          && (!since || d.started.slice(0, 10) >= since);
+        row.hidden = !ok;
+        if (ok) shown += 1;
+      });
+      const count = document.getElementById("filter-count");
+      count.textContent = shown + " of " + rows().length + " sessions shown";
+      count.hidden = shown === rows().length;
+    };
+    filters.addEventListener("input", apply);
+    filters.addEventListener("change", apply);
+    filters.addEventListener("submit", function (event) { event.preventDefault(); });
+    document.querySelectorAll("button.sort").forEach(function (button) {
+      button.addEventListener("click", function () {
+        const key = button.dataset.key;
+        const numeric = button.dataset.numeric === "1";
+        const down = button.getAttribute("aria-sort") !== "descending";
+        document.querySelectorAll("button.sort").forEach(function (b) { b.removeAttribute("aria-sort"); });
+        button.setAttribute("aria-sort", down ? "descending" : "ascending");
+        const body = document.querySelector("#sessions tbody");
+        rows().sort(function (a, b) {
+          let x = a.dataset[key], y = b.dataset[key];
+          if (numeric) { x = x === "" ? -1 : Number(x); y = y === "" ? -1 : Number(y); }
+          const order = x < y ? -1 : x > y ? 1 : 0;
+          return down ? -order : order;
+        }).forEach(function (row) { body.appendChild(row); });
+      });
+    });
+    const compare = document.getElementById("compare");
+    const picked = function () { return rows().filter(function (r) { return r.querySelector(".pick").checked; }); };
+    document.getElementById("sessions").addEventListener("change", function (event) {
+      if (!event.target.classList.contains("pick")) return;
+      const n = picked().length;
+      compare.disabled = n < 2 || n > 4;
+      compare.textContent = n ? "Compare selected (" + n + ")" : "Compare selected";
+    });
+    compare.addEventListener("click", function () {
+      const ids = picked().map(function (r) { return r.dataset.session; });
+      window.location.assign("/manage/compare?ids=" + ids.map(encodeURIComponent).join(","));
+    });
   }
 
   // --- session page: end, delete --------------------------------------------------------------
