@@ -55,6 +55,13 @@ def serve(
         int,
         typer.Option(help="Days a candidate link works once created or re-issued.", min=1, max=365),
     ] = 14,
+    retention_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Erase sessions this many days after they were created (default: keep them).",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Serve the hiring manager's dashboard and the candidates' chat pages over HTTP."""
     try:
@@ -78,6 +85,7 @@ def serve(
         public_url=public_url,
         cookie_secure=bool(public_url and public_url.lower().startswith("https://")),
         link_days=link_days,
+        retention_days=retention_days,
     )
     if config.db_path is not None:  # refuse a damaged, read-only or locked file before starting
         for path in (config.db_path, config.web_db_path):

@@ -275,6 +275,7 @@ def create_app(config: WebConfig) -> FastAPI:
                 max_followups=config.max_followups,
                 answer_rate=RateLimit(config.answer_rate_limit, config.rate_window),
                 link_days=config.link_days,
+                retention_days=config.retention_days,
             )
             stack.callback(service.close)
             _check_manager_token(config, service)

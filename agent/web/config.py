@@ -49,6 +49,9 @@ class WebConfig:
     """Follow-up probes per question at most."""
     link_days: int = 14
     """Days a candidate link works after it is created or re-issued (a session may set its own)."""
+    retention_days: int | None = None
+    """Erase sessions (transcript, report, reviews' free text) this many days after they were
+    created; None keeps them until deleted. The audit log keeps ids, scores and hashes."""
     read_limit: int = 30
     """Reads (chat page, interview state, event stream) per candidate token per
     ``read_window`` seconds, with bursts up to this many; per server process."""

@@ -25,6 +25,7 @@ import asyncio
 import csv
 import functools
 import io
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -90,12 +91,15 @@ class ScreeningService:
         max_followups: int,
         answer_rate: RateLimit | None = None,
         link_days: int = 14,
+        retention_days: int | None = None,
     ) -> None:
         self.interview = interview
         self.store = store
         self.max_answer_chars = max_answer_chars
         self.max_followups = max_followups
         self.link_days = link_days
+        self.retention_days = retention_days
+        self._last_purge = float("-inf")
         self.answer_rate = answer_rate or RateLimit(10, 60.0)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screener-worker")
         self._lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screener-lookup")
@@ -198,6 +202,7 @@ class ScreeningService:
 
     def list_sessions(self) -> list[SessionSummary]:
         """Every session, newest first, with status, score and tourist flag."""
+        self.purge_now_and_then()
         summaries = []
         for row in self.store.sessions():
             if row.finished_at is None:
@@ -337,6 +342,26 @@ class ScreeningService:
             pass  # already erased by an earlier attempt that died before its row went
         self.store.delete_session(session_id)
         return row.candidate_token_hash
+
+    def purge_expired(self, now: datetime | None = None) -> list[str]:
+        """Erase the sessions created more than ``retention_days`` ago (none without a setting);
+        the ids erased. Each erasure is a line of the audit log."""
+        if self.retention_days is None:
+            return []
+        cutoff = ((now or datetime.now(UTC)) - timedelta(days=self.retention_days)).isoformat()
+        erased = []
+        for row in self.store.sessions():
+            if row.created_at < cutoff and self.delete_session(row.session_id) is not None:
+                log_event(self.store, "purged", row.session_id, before=row.created_at)
+                erased.append(row.session_id)
+        return erased
+
+    def purge_now_and_then(self) -> None:
+        """:meth:`purge_expired` at most once an hour (called as the dashboard is listed)."""
+        if self.retention_days is None or time.monotonic() - self._last_purge < 3600:
+            return
+        self._last_purge = time.monotonic()
+        self.purge_expired()
 
     def question_choices(self) -> dict[str, list[tuple[str, str]]]:
         """Question ids and texts per track, for the new-session form."""

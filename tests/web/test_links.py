@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 from agent.web import WebConfig
 from agent.web.store import AppStore
 
-from .helpers import MANAGER, create, sign_in
+from .helpers import MANAGER, create, finish, sign_in
 
 
 def _audit(client: TestClient) -> list[dict[str, str]]:
@@ -126,3 +127,30 @@ def test_a_database_from_before_expiry_gains_the_column(tmp_path: Path) -> None:
         assert row is not None and row.expires_at is None and not row.expired()
     finally:
         store.close()
+
+
+def test_sessions_older_than_the_retention_are_erased_and_logged(
+    make_client: Callable[..., TestClient], web_config: WebConfig
+) -> None:
+    client = make_client(retention_days=30)
+    old = create(client, question_ids=["regression-suite"], candidate_label="Old Olly")
+    new = create(client, question_ids=["regression-suite"], candidate_label="New Nia")
+    finish(client, old["candidate_token"])
+    decided = client.post(
+        f"/api/sessions/{old['session_id']}/decision",
+        json={"decision": "reject", "notes": "Olly's notes", "reviewer": "al"},
+        headers=MANAGER,
+    )
+    assert decided.status_code == 200
+    assert "Olly" in client.get("/api/audit?format=csv", headers=MANAGER).text
+    long_ago = (datetime.now(UTC) - timedelta(days=31)).replace(microsecond=0).isoformat()
+    with sqlite3.connect(web_config.web_db_path) as conn:
+        conn.execute(
+            "UPDATE sessions SET created_at = ? WHERE session_id = ?", (long_ago, old["session_id"])
+        )
+    listed = client.get("/api/sessions", headers=MANAGER).json()["sessions"]
+    assert [s["session_id"] for s in listed] == [new["session_id"]]
+    assert client.get(f"/api/interview/{old['candidate_token']}").status_code == 404
+    purged = [e for e in _audit(client) if e["action"] == "purged"]
+    assert [(e["session_id"], e["reason"]) for e in purged] == [(old["session_id"], "")]
+    assert "Olly" not in client.get("/api/audit?format=csv", headers=MANAGER).text

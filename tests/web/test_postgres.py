@@ -354,3 +354,34 @@ def test_two_servers_share_a_database_and_killing_one_loses_no_answer(
     password = urlsplit(postgres_url).password
     assert password and password not in logs
     assert token not in logs and printed[0] not in a.stderr + b.stderr
+
+
+def test_reviews_decisions_and_links_are_shared_by_two_instances(
+    apps: Callable[..., TestClient], postgres_url: str
+) -> None:
+    first, second = apps(), apps()
+    created = create(first, question_ids=CORE[:1], candidate_label="Ada")
+    sid, old_token = created["session_id"], created["candidate_token"]
+    finish(second, old_token)
+    report = second.get(f"/api/sessions/{sid}/report", headers=MANAGER).json()
+    grader = report["questions"][0]["verdict"]["score"]
+    mine = 1 if grader != 1 else 2
+    body = {"question_id": CORE[0], "overall": mine, "reason": "checked", "reviewer": "al"}
+    assert first.post(f"/api/sessions/{sid}/reviews", json=body, headers=MANAGER).status_code == 200
+    decided = second.post(
+        f"/api/sessions/{sid}/decision",
+        json={"decision": "hold", "reviewer": "bo"},
+        headers=MANAGER,
+    )
+    assert decided.status_code == 200
+    seen = first.get(f"/api/sessions/{sid}/review", headers=MANAGER).json()
+    assert [(e["item"], e["human"]) for e in seen["current"]] == [("overall", mine)]
+    assert seen["decision"]["reviewer"] == "bo"
+    (row,) = first.get("/api/sessions", headers=MANAGER).json()["sessions"]
+    assert row["decision"] == "hold"
+    # a link re-issued on one instance stops the old one on the other at once
+    new = second.post(f"/api/sessions/{sid}/link", json={}, headers=MANAGER).json()
+    assert first.get(f"/api/interview/{old_token}").status_code == 404
+    assert first.get(f"/api/interview/{new['candidate_token']}").status_code == 200
+    actions = [r[0] for r in _query(postgres_url, "SELECT action FROM audit_log ORDER BY rowid")]
+    assert actions == ["link-created", "graded", "review", "decision", "link-reissued"]
