@@ -214,7 +214,17 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
+    env.filters["duration"] = _duration
     return env
+
+
+def _duration(ms: int | None) -> str:
+    """Milliseconds as "45 s" or "3 min 4 s"; a dash when unknown."""
+    if ms is None:
+        return "\u2014"
+    seconds = round(ms / 1000)
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def _when(stamp: str | None, utc: bool = True) -> str:
@@ -556,7 +566,11 @@ def create_app(config: WebConfig) -> FastAPI:
         body = Answer.model_validate(await _json_body(request))
         try:
             return await state.service.call(
-                state.service.submit_answer, row.session_id, body.answer, body.answer_id
+                state.service.submit_answer,
+                row.session_id,
+                body.answer,
+                body.answer_id,
+                body.signals,
             )
         except AnswerTooLongError as exc:
             return JSONResponse(
@@ -781,8 +795,10 @@ def create_app(config: WebConfig) -> FastAPI:
             return page("message.html", 404, title="Not found", message="No such session.")
         row, step, turns = detail
         review = await state.service.call(state.service.session_review, session_id)
+        signals = await state.service.call(state.service.answer_signals, session_id)
         return page(
             "session.html",
+            signals=signals,
             title=row.label or f"Session {row.session_id}",
             csrf=csrf_token(cookie),
             row=row,

@@ -85,6 +85,16 @@ class InterviewView(_Body):
 ANSWER_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
 
+class AnswerSignals(_Body):
+    """How an answer was written, measured by the candidate's page: shown to the hiring manager
+    beside the transcript, never read by any grader."""
+
+    first_key_ms: int | None = Field(default=None, ge=0, le=86_400_000)
+    submit_ms: int | None = Field(default=None, ge=0, le=86_400_000)
+    pasted_chars: int = Field(default=0, ge=0, le=10_000_000)
+    focus_changes: int = Field(default=0, ge=0, le=100_000)
+
+
 class Answer(_Body):
     """``POST /api/interview/{token}/answer``."""
 
@@ -95,6 +105,7 @@ class Answer(_Body):
         description="Chosen by the client, one per answer and the same when it is sent again: "
         "a repeat returns the current message and records nothing.",
     )
+    signals: AnswerSignals | None = None
 
 
 class SessionSummary(_Body):

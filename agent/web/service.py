@@ -50,6 +50,7 @@ from ..review import agreement as reviewed_agreement
 from .limits import SignInOutcome, SignInPolicy
 from .schemas import (
     Agreement,
+    AnswerSignals,
     BulkCreate,
     CreateSession,
     DecisionRequest,
@@ -445,7 +446,11 @@ class ScreeningService:
         return self.store.rate_limit(token_hash, self.answer_rate.limit, self.answer_rate.window)
 
     def submit_answer(
-        self, session_id: str, text: str, answer_id: str | None = None
+        self,
+        session_id: str,
+        text: str,
+        answer_id: str | None = None,
+        signals: AnswerSignals | None = None,
     ) -> InterviewView:
         """Record the answer (on disk before this returns) and return the next message.
 
@@ -454,9 +459,30 @@ class ScreeningService:
         limit and :class:`agent.UserError` once the interview has ended.
         """
         step = self.interview.answer(session_id, text, answer_id=answer_id)
+        if signals is not None and answer_id is not None:
+            turn = self.interview.answer_ids(session_id).get(answer_id)
+            if turn is not None:  # how it was written: shown beside the transcript, never graded
+                self.store.add_signals(
+                    session_id,
+                    turn,
+                    (
+                        signals.first_key_ms,
+                        signals.submit_ms,
+                        min(signals.pasted_chars, len(text)),
+                        len(text),
+                        signals.focus_changes,
+                    ),
+                )
         if step.done:
             self._record_finish(session_id, step)
         return self._view(step)
+
+    def answer_signals(self, session_id: str) -> dict[int, AnswerSignalsView]:
+        """How each answer was written, by its index in the transcript."""
+        return {
+            turn: AnswerSignalsView(*values)
+            for turn, values in self.store.signals(session_id).items()
+        }
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -507,6 +533,22 @@ def _suite_qwk_bar() -> float:
     except Exception:  # noqa: BLE001 - an installed package without its suite still serves
         return 0.8
     return bound.min if bound is not None and bound.min is not None else 0.8
+
+
+@dataclass(frozen=True)
+class AnswerSignalsView:
+    """How one answer was written (see :class:`~agent.web.schemas.AnswerSignals`)."""
+
+    first_key_ms: int | None
+    submit_ms: int | None
+    pasted_chars: int
+    answer_chars: int
+    focus_changes: int
+
+    @property
+    def pasted_whole(self) -> bool:
+        """Most of a real answer arrived in pastes rather than keystrokes."""
+        return self.answer_chars >= 40 and self.pasted_chars >= 0.8 * self.answer_chars
 
 
 #: A session to compare: its row, its report and what people have said of it.

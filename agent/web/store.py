@@ -27,6 +27,8 @@ Tables::
     rate_events       answer submissions per candidate token hash (the sliding window)
     sign_in_failures  failed sign-ins in a row per client address (agent.web.limits)
     sign_in_events    when each failed sign-in happened, from any address (the global cap)
+    answer_signals    how each answer was written (time to the first key and to sending, pasted
+                      characters, focus changes): shown to the manager, never graded
     reviews           a person's score for an answer, a criterion or the tourist flag (append-only)
     decisions         advance / hold / reject per session, with notes (append-only)
     audit_log         every review and decision: who, when, before and after, the grader's
@@ -102,6 +104,16 @@ CREATE TABLE IF NOT EXISTS sign_in_events (
     at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sign_in_events_at ON sign_in_events (at);
+CREATE TABLE IF NOT EXISTS answer_signals (
+    session_id    TEXT NOT NULL,
+    turn          INTEGER NOT NULL,
+    first_key_ms  INTEGER,
+    submit_ms     INTEGER,
+    pasted_chars  INTEGER NOT NULL,
+    answer_chars  INTEGER NOT NULL,
+    focus_changes INTEGER NOT NULL,
+    PRIMARY KEY (session_id, turn)
+);
 CREATE TABLE IF NOT EXISTS reviews (
     session_id  TEXT NOT NULL,
     question_id TEXT NOT NULL,
@@ -481,6 +493,7 @@ class AppStore:
     def _erase_reviews(tx: _Executor, session_id: str) -> None:
         """A deleted session's reviews and decisions go; its log lines keep ids, scores and
         hashes, without the free text a person wrote (a reason may name the candidate)."""
+        tx.execute("DELETE FROM answer_signals WHERE session_id = ?", (session_id,))
         tx.execute("DELETE FROM reviews WHERE session_id = ?", (session_id,))
         tx.execute("DELETE FROM decisions WHERE session_id = ?", (session_id,))
         tx.execute("UPDATE audit_log SET reason = '' WHERE session_id = ?", (session_id,))
@@ -539,6 +552,25 @@ class AppStore:
             f"{where}ORDER BY rowid",
             params,
         ).rows
+
+    def add_signals(self, session_id: str, turn: int, values: Sequence[object]) -> None:
+        """Record how answer ``turn`` was written: (first_key_ms, submit_ms, pasted_chars,
+        answer_chars, focus_changes); a repeat of the same turn keeps the first."""
+        self._db.execute(
+            "INSERT INTO answer_signals(session_id, turn, first_key_ms, submit_ms, pasted_chars, "
+            "answer_chars, focus_changes) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(session_id, turn) DO NOTHING",
+            (session_id, turn, *values),
+        )
+
+    def signals(self, session_id: str) -> dict[int, tuple[Any, ...]]:
+        """Turn -> (first_key_ms, submit_ms, pasted_chars, answer_chars, focus_changes)."""
+        rows = self._db.execute(
+            "SELECT turn, first_key_ms, submit_ms, pasted_chars, answer_chars, focus_changes "
+            "FROM answer_signals WHERE session_id = ?",
+            (session_id,),
+        ).rows
+        return {int(r[0]): tuple(r[1:]) for r in rows}
 
     def has_audit(self, session_id: str, action: str) -> bool:
         """Whether the log has a line of ``action`` for ``session_id``."""

@@ -771,3 +771,40 @@ def test_the_manager_finds_sorts_and_compares_sessions(
         assert "Strong Sam" in headers and "Tourist Tim" in headers
         assert "Advance" in page.inner_text("#comparison tbody")
         page.screenshot(path=str(shots / "manager-compare.png"), full_page=True)
+
+
+def test_the_candidate_page_measures_how_an_answer_was_written(
+    browser: Any, screener_exe: str, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    env = serve_env(cli_env, MANAGER_TOKEN)
+    with ServerProcess(screener_exe, tmp_path / "signals" / "s.sqlite", env) as server:
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            made = api.post("/api/sessions", json={"question_ids": ["regression-suite"]}).json()
+        candidate = browser.new_context().new_page()
+        candidate.set_default_timeout(15000)
+        candidate.goto(made["candidate_url"])
+        candidate.click("#start")
+        candidate.wait_for_selector("#answer-form", state="visible")
+        candidate.type("#answer", "I wrote ")
+        candidate.evaluate(
+            """(text) => {
+                const box = document.getElementById('answer');
+                const data = new DataTransfer();
+                data.setData('text', text);
+                const paste = {clipboardData: data, bubbles: true};
+                box.dispatchEvent(new ClipboardEvent('paste', paste));
+                box.value += text;
+                box.dispatchEvent(new Event('input', {bubbles: true}));
+            }""",
+            STRONG,
+        )
+        candidate.click("#send")
+        _wait_turn(candidate, 0)
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            api.post(f"/api/sessions/{made['session_id']}/end")
+        page = _sign_in_page(browser, server.url)
+        page.goto(f"{server.url}/manage/sessions/{made['session_id']}")
+        line = page.inner_text(".signals[data-turn='0']")
+        assert "Signals (never scored)" in line and "pasted in one go" in line
+        assert f"({len(STRONG)} of {len(STRONG) + 8} characters)" in line
+        page.locator("#transcript").screenshot(path=str(shots / "manager-signals.png"))

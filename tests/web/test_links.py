@@ -154,3 +154,55 @@ def test_sessions_older_than_the_retention_are_erased_and_logged(
     purged = [e for e in _audit(client) if e["action"] == "purged"]
     assert [(e["session_id"], e["reason"]) for e in purged] == [(old["session_id"], "")]
     assert "Olly" not in client.get("/api/audit?format=csv", headers=MANAGER).text
+
+
+def test_signals_of_how_answers_were_written_are_shown_and_never_scored(
+    client: TestClient,
+) -> None:
+    from .helpers import STRONG
+
+    def run(with_signals: bool) -> tuple[str, dict[str, object]]:
+        made = create(client, question_ids=["regression-suite"])
+        token = made["candidate_token"]
+        for k in range(4):
+            view = client.get(f"/api/interview/{token}").json()
+            if view["status"] == "done":
+                break
+            body: dict[str, object] = {"answer": STRONG, "answer_id": f"a{k:031d}"}
+            if with_signals:
+                body["signals"] = {
+                    "first_key_ms": 4000 + k,
+                    "submit_ms": 95_000,
+                    "pasted_chars": 10**6,  # more than the answer: counted as the answer
+                    "focus_changes": 3,
+                }
+            sent = client.post(f"/api/interview/{token}/answer", json=body)
+            assert sent.status_code == 200, sent.text
+            if k == 0 and with_signals:  # the same answer sent again: recorded once
+                again = client.post(f"/api/interview/{token}/answer", json=body)
+                assert again.status_code == 200
+        client.post(f"/api/sessions/{made['session_id']}/end", headers=MANAGER)
+        report = client.get(f"/api/sessions/{made['session_id']}/report", headers=MANAGER).json()
+        return made["session_id"], report
+
+    plain_id, plain = run(False)
+    signed_id, signed = run(True)
+    assert [q["verdict"]["score"] for q in signed["questions"]] == [
+        q["verdict"]["score"] for q in plain["questions"]
+    ], "signals never change a score"
+    assert "signals" not in json.dumps(signed)
+    bad = client.post(
+        f"/api/interview/{create(client)['candidate_token']}/answer",
+        json={"answer": "x", "signals": {"focus_changes": -1}},
+    )
+    assert bad.status_code == 422
+    sign_in(client)
+    page = client.get(f"/manage/sessions/{signed_id}").text
+    assert (
+        'data-turn="0"' in page
+        and "first key after 4 s" in page
+        and "sent after 1 min 35 s" in page
+    )
+    assert "<strong>pasted in one go</strong>" in page and "left the page 3 times" in page
+    assert "they never change a score" in page
+    assert 'data-turn="' not in client.get(f"/manage/sessions/{plain_id}").text

@@ -158,10 +158,18 @@
     closing.focus();
   }
 
+  // How the answer to the prompt on screen is written: shown to the hiring manager beside the
+  // transcript as signals, never graded. Reset for each prompt.
+  let signals = null;
+  function resetSignals() {
+    signals = { shown: Date.now(), first_key_ms: null, pasted_chars: 0, focus_changes: 0 };
+  }
+
   function ask() {
     // The answer box for the prompt on screen, holding its draft if one was kept.
     box.value = readDraft(turn);
     form.hidden = false;
+    resetSignals();
     updateCounter();
     box.focus();
   }
@@ -292,7 +300,7 @@
       response = await fetch(api + "/answer", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ answer: text, answer_id: answerId }),
+        body: JSON.stringify({ answer: text, answer_id: answerId, signals: measured() }),
       });
     } catch (err) {
       showError("Could not reach the server. Your answer is still here; please send it again.");
@@ -326,6 +334,26 @@
     }
     updateCounter();
   }
+
+  function measured() {
+    if (!signals) return null;
+    return {
+      first_key_ms: signals.first_key_ms,
+      submit_ms: Date.now() - signals.shown,
+      pasted_chars: signals.pasted_chars,
+      focus_changes: signals.focus_changes,
+    };
+  }
+  box.addEventListener("keydown", function () {
+    if (signals && signals.first_key_ms === null) signals.first_key_ms = Date.now() - signals.shown;
+  });
+  box.addEventListener("paste", function (event) {
+    const pasted = event.clipboardData ? event.clipboardData.getData("text") : "";
+    if (signals) signals.pasted_chars += pasted.length;
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (signals && document.visibilityState === "hidden" && !form.hidden) signals.focus_changes += 1;
+  });
 
   draftNote.hidden = !drafts;
   startButton.addEventListener("click", start);
