@@ -10,7 +10,7 @@ import html
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from statistics import mean
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._escape import markdown_text as _md
 from ._models import GraderInfo, QuestionResult, Report, TokenUsage, TouristFlag, Turn, Verdict
@@ -129,7 +129,28 @@ def _dollars(cost: float | None) -> str:
     return "unknown (model not in the price table)" if cost is None else f"${cost:.4f}"
 
 
-def render_markdown(report: Report, review: SessionReview | None = None) -> str:
+class WritingSignals(Protocol):
+    """How an answer was written, as the candidate's page measured it (never graded)."""
+
+    @property
+    def first_key_ms(self) -> int | None: ...
+    @property
+    def submit_ms(self) -> int | None: ...
+    @property
+    def pasted_chars(self) -> int: ...
+    @property
+    def answer_chars(self) -> int: ...
+    @property
+    def focus_changes(self) -> int: ...
+    @property
+    def pasted_whole(self) -> bool: ...
+
+
+def render_markdown(
+    report: Report,
+    review: SessionReview | None = None,
+    signals: Mapping[int, WritingSignals] | None = None,
+) -> str:
     """The report as Markdown; every string from the session, the bank or a model is plain text.
 
     Candidate answers and quotes, model-phrased follow-ups and notes, ids and question texts
@@ -238,10 +259,41 @@ def render_markdown(report: Report, review: SessionReview | None = None) -> str:
             lines.append(f"- {_md(d.at)} {_md(d.reviewer)} decided **{_md(d.decision)}**{notes}")
         lines.append("")
     lines += ["## Transcript", ""]
-    for t in report.transcript:
+    if signals:
+        lines += [
+            "Under each answer, how it was written, as the candidate's page measured it: signals "
+            "to read beside the answer. They never change a score, and many have innocent causes.",
+            "",
+        ]
+    for turn, t in enumerate(report.transcript):
         label = "Question" if t.kind == "question" else "Follow-up"
         lines += [f"**{label}:** {_md(t.prompt)}", "", f"> {_md(t.answer) or '(no answer)'}", ""]
+        if signals and (sig := signals.get(turn)) is not None:
+            lines += [f"*{signal_line(sig)}*", ""]
     return "\n".join(lines)
+
+
+def signal_line(sig: WritingSignals) -> str:
+    """One answer's signals in words: "Signals (never scored): first key after 4 s · ..."."""
+    if sig.pasted_whole:
+        pasted = f"pasted in one go ({sig.pasted_chars} of {sig.answer_chars} characters)"
+    elif sig.pasted_chars:
+        pasted = f"{sig.pasted_chars} of {sig.answer_chars} characters pasted"
+    else:
+        pasted = "typed"
+    times = "time" if sig.focus_changes == 1 else "times"
+    return (
+        f"Signals (never scored): first key after {duration(sig.first_key_ms)} · sent after "
+        f"{duration(sig.submit_ms)} · {pasted} · left the page {sig.focus_changes} {times}"
+    )
+
+
+def duration(ms: int | None) -> str:
+    """Milliseconds as "45 s" or "3 min 4 s"; a dash when unknown."""
+    if ms is None:
+        return "\u2014"
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
 def _decision_lines(review: SessionReview | None) -> list[str]:
@@ -294,7 +346,11 @@ _PAGE_STYLE = (
 )
 
 
-def render_html(report: Report, review: SessionReview | None = None) -> str:
+def render_html(
+    report: Report,
+    review: SessionReview | None = None,
+    signals: Mapping[int, WritingSignals] | None = None,
+) -> str:
     """The report as one self-contained HTML page: :func:`render_markdown`, rendered.
 
     Every supplied string is already plain text in the Markdown (HTML escaped, Markdown inert),

@@ -78,7 +78,7 @@ from .. import (
 from .._charts import BarSeries, bar_chart
 from .._errors import DatabaseError
 from .._escape import csv_cell
-from ..report import render_markdown
+from ..report import render_markdown, signal_line
 from ..review import SessionReview, export_audit
 from .config import WebConfig
 from .limits import CandidateLimits, Deadlines, SignInOutcome, address_key, retry_after
@@ -214,17 +214,8 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
-    env.filters["duration"] = _duration
+    env.filters["signals"] = signal_line
     return env
-
-
-def _duration(ms: int | None) -> str:
-    """Milliseconds as "45 s" or "3 min 4 s"; a dash when unknown."""
-    if ms is None:
-        return "\u2014"
-    seconds = round(ms / 1000)
-    minutes, rest = divmod(seconds, 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def _when(stamp: str | None, utc: bool = True) -> str:
@@ -459,8 +450,9 @@ def create_app(config: WebConfig) -> FastAPI:
         report = await _finished_report(request, session_id)
         state = web(request)
         review = await state.service.call(state.service.session_review, session_id)
+        signals = await state.service.call(state.service.answer_signals, session_id)
         return PlainTextResponse(
-            render_markdown(report, review) + "\n",
+            render_markdown(report, review, signals) + "\n",
             media_type="text/markdown; charset=utf-8",
             headers=_attachment(f"screener-{session_id}.md"),
         )

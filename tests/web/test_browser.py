@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -717,6 +719,16 @@ def test_links_in_bulk_and_a_reissued_link_in_the_pages(
         candidate.goto(new_url)
         candidate.wait_for_selector("#start", state="visible")
         assert page.evaluate("window.__pwned") is None
+        # fourteen days later (the expiry set back in the server's database): the link says so
+        web_db = tmp_path / "links" / "s.web.sqlite"
+        past = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+        with sqlite3.connect(web_db) as conn:
+            conn.execute("UPDATE sessions SET expires_at = ? WHERE session_id = ?", (past, sid))
+        candidate.goto(new_url)
+        assert "This interview link has expired" in candidate.inner_text("body")
+        candidate.screenshot(path=str(shots / "candidate-expired.png"))
+        page.goto(f"{server.url}/manage/sessions/{sid}")
+        assert "expired" in page.inner_text("#link-panel")
     assert [d[0] for d in dialogs] == ["confirm"]
 
 

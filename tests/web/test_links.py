@@ -203,6 +203,31 @@ def test_signals_of_how_answers_were_written_are_shown_and_never_scored(
         and "first key after 4 s" in page
         and "sent after 1 min 35 s" in page
     )
-    assert "<strong>pasted in one go</strong>" in page and "left the page 3 times" in page
-    assert "they never change a score" in page
+    assert "signals small muted pasted" in page and "pasted in one go (" in page
+    assert "left the page 3 times" in page and "they never change a score" in page
+    markdown = client.get(f"/api/sessions/{signed_id}/report.md", headers=MANAGER).text
+    assert "*Signals (never scored): first key after 4 s" in markdown
     assert 'data-turn="' not in client.get(f"/manage/sessions/{plain_id}").text
+
+
+def test_a_candidate_token_opens_none_of_the_managers_endpoints(client: TestClient) -> None:
+    created = create(client, question_ids=["regression-suite"])
+    sid, token = created["session_id"], created["candidate_token"]
+    as_candidate = {"Authorization": f"Bearer {token}"}
+    calls = [
+        ("GET", f"/api/sessions/{sid}/review", None),
+        ("POST", f"/api/sessions/{sid}/reviews", {"tourist": True, "reviewer": "x"}),
+        ("POST", f"/api/sessions/{sid}/decision", {"decision": "advance", "reviewer": "x"}),
+        ("POST", f"/api/sessions/{sid}/link", {}),
+        ("POST", "/api/sessions/bulk", {"csv": "candidate_label\nx\n"}),
+        ("GET", "/api/audit", None),
+        ("GET", "/api/sessions", None),
+    ]
+    for method, path, body in calls:
+        response = client.request(method, path, json=body, headers=as_candidate)
+        assert response.status_code in (401, 403, 429), (path, response.status_code)  # refused
+        assert token not in response.text
+    page = client.get(
+        f"/manage/compare?ids={sid},{sid}", headers=as_candidate, follow_redirects=False
+    )
+    assert page.status_code == 303 and page.headers["location"] == "/manage/login"
