@@ -23,6 +23,7 @@ COMMANDS = [
     "serve",
     "sessions",
     "report",
+    "compare",
     "review",
     "decide",
     "audit",

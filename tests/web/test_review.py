@@ -276,6 +276,13 @@ def test_review_export_eval_and_calibrate_from_the_command_line(
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0
     assert "a changed score needs a reason" in bad.stderr
 
+    listed = run("sessions", "--db", db, "--decision", "advance", "--json").stdout.splitlines()
+    assert [json.loads(line)["session_id"] for line in listed] == [sessions[0]]
+    flagged = run("sessions", "--db", db, "--tourist", "--min-score", "1", "--json").stdout
+    assert sessions[1] in flagged and sessions[0] not in flagged
+    side = run("compare", sessions[0], sessions[1], "--db", db).stdout
+    assert sessions[0] in side and sessions[1] in side and "advance" in side
+    assert "(1)" in side, "the reviewer's score beside the grader's"
     shown = run("report", sessions[0], "--db", db).stdout
     assert "**Decision.** advance, by al" in shown and "## Review history" in shown
     audit = run("audit", "export", "--db", db).stdout.splitlines()
