@@ -189,6 +189,39 @@ def review_tourist(
     return _record(store, report, "", None, wanted, reason, reviewer, at or utc_now())[0]
 
 
+def review_session(
+    store: AppStore,
+    report: Report,
+    *,
+    question_id: str | None = None,
+    overall: int | None = None,
+    criteria: dict[str, int] | None = None,
+    tourist: bool | None = None,
+    reason: str = "",
+    reviewer: str,
+) -> list[ReviewEntry]:
+    """One review as a person gives it (terminal, page or API): scores for an answer and/or a
+    call on the tourist flag, with one reason."""
+    if question_id is None and (overall is not None or criteria):
+        raise UserError("say which answer the scores are for (the question)")
+    if question_id is None and tourist is None:
+        raise UserError("nothing to review: give a question with scores, or a tourist call")
+    entries = []
+    if question_id is not None:
+        entries += review_answer(
+            store,
+            report,
+            question_id,
+            overall=overall,
+            criteria=criteria,
+            reason=reason,
+            reviewer=reviewer,
+        )
+    if tourist is not None:
+        entries.append(review_tourist(store, report, tourist, reason=reason, reviewer=reviewer))
+    return entries
+
+
 def decide(
     store: AppStore,
     report: Report,
@@ -535,6 +568,7 @@ __all__ = [
     "log_grading",
     "reports_of",
     "review_answer",
+    "review_session",
     "review_tourist",
     "session_review",
 ]

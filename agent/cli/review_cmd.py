@@ -104,29 +104,20 @@ def review(
 
     The grader's verdict is kept; yours is shown beside it and logged with who, when and why.
     The same value as the grader's accepts it."""
-    from ..review import review_answer, review_tourist
+    from ..review import review_session
 
     criteria = dict(_criterion(c) for c in criterion or [])
-    if question is None and (score is not None or criteria):
-        raise UserError("say which answer: --question ID")
-    if question is None and tourist is None:
-        raise UserError("nothing to review: give --question with --score/--criterion, or --tourist")
-    reviewer = by or _default_reviewer()
     with _opened(db, database_url) as (interview, store):
-        report = _report(interview, session_id)
-        entries = []
-        if question is not None:
-            entries += review_answer(
-                store,
-                report,
-                question,
-                overall=score,
-                criteria=criteria,
-                reason=reason,
-                reviewer=reviewer,
-            )
-        if tourist is not None:
-            entries.append(review_tourist(store, report, tourist, reason=reason, reviewer=reviewer))
+        entries = review_session(
+            store,
+            _report(interview, session_id),
+            question_id=question,
+            overall=score,
+            criteria=criteria,
+            tourist=tourist,
+            reason=reason,
+            reviewer=by or _default_reviewer(),
+        )
     for e in entries:
         verb = "changed" if e.changed else "accepted"
         if e.question_id:

@@ -478,22 +478,23 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.post("/api/sessions/{session_id}/reviews", dependencies=[Depends(require_manager)])
     async def add_review(request: Request, session_id: str, body: ReviewRequest) -> dict[str, Any]:
-        state = web(request)
-        try:
-            found = await state.service.call(state.service.review, session_id, body)
-        except SessionNotFoundError:
-            raise HTTPException(404, "no such session") from None
-        except UserError as exc:
-            raise HTTPException(422, str(exc)) from None
-        return _review_body(found)
+        return await _reviewed(request, web(request).service.review, session_id, body)
 
     @app.post("/api/sessions/{session_id}/decision", dependencies=[Depends(require_manager)])
     async def add_decision(
         request: Request, session_id: str, body: DecisionRequest
     ) -> dict[str, Any]:
-        state = web(request)
+        return await _reviewed(request, web(request).service.decide, session_id, body)
+
+    async def _reviewed(
+        request: Request,
+        record: Callable[[str, Any], SessionReview],
+        session_id: str,
+        body: ReviewRequest | DecisionRequest,
+    ) -> dict[str, Any]:
+        """Record a review or a decision on the worker thread; the session's reviews as JSON."""
         try:
-            found = await state.service.call(state.service.decide, session_id, body)
+            found = await web(request).service.call(record, session_id, body)
         except SessionNotFoundError:
             raise HTTPException(404, "no such session") from None
         except UserError as exc:

@@ -42,8 +42,7 @@ from ..review import (
     decisions,
     log_event,
     log_grading,
-    review_answer,
-    review_tourist,
+    review_session,
     session_review,
 )
 from ..review import agreement as reviewed_agreement
@@ -262,29 +261,16 @@ class ScreeningService:
 
     def review(self, session_id: str, request: ReviewRequest) -> SessionReview:
         """Record a review of a finished session (see :mod:`agent.review`); its current state."""
-        report = self._finished(session_id)
-        if request.question_id is None and (request.overall is not None or request.criteria):
-            raise UserError("say which answer: question_id")
-        if request.question_id is None and request.tourist is None:
-            raise UserError("nothing to review: give question_id with overall/criteria, or tourist")
-        if request.question_id is not None:
-            review_answer(
-                self.store,
-                report,
-                request.question_id,
-                overall=request.overall,
-                criteria=request.criteria,
-                reason=request.reason,
-                reviewer=request.reviewer,
-            )
-        if request.tourist is not None:
-            review_tourist(
-                self.store,
-                report,
-                request.tourist,
-                reason=request.reason,
-                reviewer=request.reviewer,
-            )
+        review_session(
+            self.store,
+            self._finished(session_id),
+            question_id=request.question_id,
+            overall=request.overall,
+            criteria=request.criteria,
+            tourist=request.tourist,
+            reason=request.reason,
+            reviewer=request.reviewer,
+        )
         return session_review(self.store, session_id)
 
     def decide(self, session_id: str, request: DecisionRequest) -> SessionReview:

@@ -430,12 +430,8 @@ class AppStore:
         """Give a session a new candidate token hash and expiry: the old link stops at once, on
         every process. False if there is no such session."""
         with self._db.transaction(f"session:{session_id}") as tx:
-            row = tx.execute(
-                "SELECT candidate_token_hash FROM sessions WHERE session_id = ?", (session_id,)
-            ).one()
-            if row is None:
+            if not self._drop_token(tx, session_id):
                 return False
-            tx.execute("DELETE FROM rate_events WHERE key = ?", (row[0],))
             tx.execute(
                 "UPDATE sessions SET candidate_token_hash = ?, expires_at = ? WHERE session_id = ?",
                 (token_hash, expires_at, session_id),
@@ -479,14 +475,21 @@ class AppStore:
         True if it existed.
         """
         with self._db.transaction(f"session:{session_id}") as tx:
-            row = tx.execute(
-                "SELECT candidate_token_hash FROM sessions WHERE session_id = ?", (session_id,)
-            ).one()
-            if row is None:
+            if not self._drop_token(tx, session_id):
                 return False
-            tx.execute("DELETE FROM rate_events WHERE key = ?", (row[0],))
             tx.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
             self._erase_reviews(tx, session_id)
+        return True
+
+    @staticmethod
+    def _drop_token(tx: _Executor, session_id: str) -> bool:
+        """Forget the rate-limit history of the session's current token; False if no session."""
+        row = tx.execute(
+            "SELECT candidate_token_hash FROM sessions WHERE session_id = ?", (session_id,)
+        ).one()
+        if row is None:
+            return False
+        tx.execute("DELETE FROM rate_events WHERE key = ?", (row[0],))
         return True
 
     @staticmethod
