@@ -95,3 +95,13 @@ def runnable(*words: str | Path) -> str:
     elif not Path(program).name.startswith("screener"):
         program = "screener"  # started some other way (python -c, a test runner)
     return shlex.join([program, *map(str, words)])
+
+
+def emit(text: str, out: Path | None, what: str) -> None:
+    """Print ``text``, or write it to ``out`` and say so on standard error."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"{what} written to {out}", file=sys.stderr)

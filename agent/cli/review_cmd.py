@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from .._errors import UserError
+from ._options import emit
 
 if TYPE_CHECKING:
     from .._models import Report
@@ -177,12 +178,7 @@ def audit_export(
         for report in reports_of(interview):  # a session graded in the terminal: logged now
             log_grading(store, report)
         text = export_audit(store, output_format)
-    if out is None:
-        sys.stdout.write(text)
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    print(f"audit log written to {out}", file=sys.stderr)
+    emit(text, out, "audit log")
 
 
 @labels_app.command("export")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from .._errors import UserError
-from ._options import runnable
+from ._options import emit, runnable
 
 if TYPE_CHECKING:
     from ..interview import SessionSummary
@@ -210,13 +210,7 @@ def report(
         text = render_html(step.report, review)
     else:
         text = render_markdown(step.report, review)
-    text = text.rstrip("\n") + "\n"
-    if out is None:
-        sys.stdout.write(text)
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    print(f"report written to {out}", file=sys.stderr)
+    emit(text.rstrip("\n") + "\n", out, "report")
 
 
 def _review(db_path: Path, session_id: str) -> SessionReview | None:
