@@ -513,9 +513,8 @@ def export_labels(store: AppStore, reports: Iterable[Report], folder: Path) -> L
             continue
         tourist = reviewed.tourist
         calls += tourist is not None
-        labels[report.session_id] = {
+        labels[report.session_id] = {  # people's labels only: no grader flag stands in for one
             "tourist": None if tourist is None else bool(tourist.human),
-            "injection": any(q.verdict.injection for q in report.questions),
             "scores": scores,
         }
     if not answers:

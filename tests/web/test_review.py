@@ -196,11 +196,7 @@ def test_reviewed_answers_are_a_labelled_set_the_grader_is_measured_on(
     assert (done.candidates, done.answers, done.tourist_calls) == (2, 4, 1)
     labels = json.loads((tmp_path / "labels" / "labels.json").read_text(encoding="utf-8"))
     assert labels[strong.session_id]["tourist"] is None, "nobody called it: not a label"
-    assert labels[tourist.session_id] == {
-        "tourist": True,
-        "injection": False,
-        "scores": {CORE[0]: 1},
-    }
+    assert labels[tourist.session_id] == {"tourist": True, "scores": {CORE[0]: 1}}
     written = (tmp_path / "labels" / "answers.jsonl").read_text(encoding="utf-8")
     rows = [json.loads(line) for line in written.splitlines()]
     assert rows[0]["answer"] == graded_text(strong, CORE[0])
