@@ -383,3 +383,48 @@ def test_the_compare_page_puts_finished_sessions_side_by_side(client: TestClient
     assert client.get(f"/manage/compare?ids={ids[0]},{ids[2]}").status_code == 404, "unfinished"
     dashboard = client.get("/manage").text
     assert 'id="score-chart"' in dashboard and "<svg" in dashboard
+
+
+BLOCK_WEB = (
+    "import sys\n"
+    "for name in ('fastapi', 'starlette', 'uvicorn', 'jinja2'):\n"
+    "    sys.modules[name] = None  # as on the base install, without the web extra\n"
+    "from agent.cli import main\n"
+    "sys.argv = ['screener', *sys.argv[1:]]\n"
+    "main()\n"
+)
+
+
+@pytest.mark.slow
+def test_reviews_work_on_the_base_install_without_the_web_extra(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    import sys
+
+    db = tmp_path / "chat.sqlite"
+    with Interview.open(db) as interview:
+        sid = _finish(interview, [STRONG_ANSWERS[q] for q in CORE]).session_id
+
+    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", BLOCK_WEB, *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=cli_env,
+            timeout=120,
+        )
+
+    for args in (
+        ("sessions", "--db", db),
+        ("review", sid, "--question", CORE[0], "--score", "2", "--reason", "r", "--db", db),
+        ("decide", sid, "hold", "--db", db),
+        ("audit", "export", "--db", db),
+        ("labels", "export", tmp_path / "labels", "--db", db),
+        ("report", sid, "--db", db),
+        ("compare", sid, sid, "--db", db),
+    ):
+        done = run(*args)
+        assert "ModuleNotFoundError" not in done.stderr, (args, done.stderr)
+        assert done.returncode in (0, 2), (args, done.stderr)
+    served = run("serve", "--port", "0", "--db", db)
+    assert served.returncode == 2 and "needs the web extra" in served.stderr
