@@ -385,3 +385,33 @@ def test_reviews_decisions_and_links_are_shared_by_two_instances(
     assert first.get(f"/api/interview/{new['candidate_token']}").status_code == 200
     actions = [r[0] for r in _query(postgres_url, "SELECT action FROM audit_log ORDER BY rowid")]
     assert actions == ["link-created", "graded", "review", "decision", "link-reissued"]
+
+
+def test_bulk_links_signals_and_comparison_on_postgres(
+    apps: Callable[..., TestClient], postgres_url: str
+) -> None:
+    first, second = apps(), apps()
+    made = first.post(
+        "/api/sessions/bulk",
+        json={"csv": "candidate_label,questions\nAda,1\nGrace,1\n"},
+        headers=MANAGER,
+    )
+    assert made.status_code == 200, made.text
+    urls = [line.split(",")[3] for line in made.text.splitlines()[1:]]
+    tokens = [u.rsplit("/", 1)[1] for u in urls]
+    for k, token in enumerate(tokens):
+        body = {
+            "answer": STRONG,
+            "answer_id": f"b{k:031d}",
+            "signals": {"first_key_ms": 1000, "submit_ms": 61_000, "focus_changes": 1},
+        }
+        assert second.post(f"/api/interview/{token}/answer", json=body).status_code == 200
+        finish(second, token)
+    rows = _query(postgres_url, "SELECT session_id, turn, submit_ms FROM answer_signals")
+    assert sorted(r[1:] for r in rows) == [(0, 61_000), (0, 61_000)]
+    ids = [r["session_id"] for r in first.get("/api/sessions", headers=MANAGER).json()["sessions"]]
+    sign_in(first)
+    page = first.get(f"/manage/compare?ids={ids[0]},{ids[1]}")
+    assert page.status_code == 200 and "Ada" in page.text and "Grace" in page.text
+    detail = first.get(f"/manage/sessions/{ids[0]}").text
+    assert "sent after 1 min 1 s" in detail
