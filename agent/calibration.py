@@ -54,6 +54,10 @@ class CalibrationMap(BaseModel):
         x0, x1, y0, y1 = self.x[i - 1], self.x[i], self.y[i - 1], self.y[i]
         return y0 if x1 == x0 else y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
 
+    def level(self, raw: float) -> int:
+        """The calibrated score of ``raw`` as a level of the 1-5 scale."""
+        return max(1, min(5, int(self.apply(raw) + 0.5)))
+
 
 def raw_score(verdict: Verdict) -> float | None:
     """The grader's uncalibrated score: the mean of its criterion scores."""
@@ -127,7 +131,7 @@ class CalibratedGrader(Grader):
         raw = raw_score(verdict)
         if raw is None or verdict.empty or verdict.degraded:
             return verdict  # unscored, a non-answer, or graded by a fallback: the map is not its
-        score = max(1, min(5, int(self.calibration.apply(raw) + 0.5)))
+        score = self.calibration.level(raw)
         return verdict.model_copy(update={"score": score, "raw_score": raw, "calibrated": True})
 
     async def phrase_probe(

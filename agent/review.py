@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from .web.store import AppStore
 
 DECISIONS = ("advance", "hold", "reject")
-Decision = Literal["advance", "hold", "reject"]
 #: The item a review of an answer's overall score names (a criterion review names its id).
 OVERALL = "overall"
 #: The item of a review of the session's tourist flag (its question id is empty).
@@ -238,7 +237,7 @@ def decide(
         raise UserError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     reviewer = _who(reviewer)
     at = at or utc_now()
-    before = session_review(store, report.session_id).decision
+    earlier = store.decision_rows(report.session_id)
     entry = DecisionEntry(report.session_id, decision, notes.strip(), reviewer, at)
     line = _audit_line(
         at,
@@ -247,7 +246,7 @@ def decide(
         report.session_id,
         "",
         "decision",
-        before.decision if before else None,
+        str(earlier[-1][1]) if earlier else None,
         decision,
         entry.notes,
         report,

@@ -282,8 +282,8 @@ def calibrate_command(
 ) -> None:
     """Fit an isotonic map from the grader's raw scores to human labels (calibration split)."""
     from ..bank import load_golden_answers, load_golden_sessions
-    from ..calibration import CalibrationMap, calibration_error, fit, raw_score, save_map
-    from ..evaluation import evaluate, quadratic_weighted_kappa
+    from ..calibration import CalibrationMap, fit, raw_score, save_map
+    from ..evaluation import evaluate
     from ..grading.base import get_grader, grade_blocking
 
     golden = golden_root(golden_dir)
@@ -314,16 +314,9 @@ def calibrate_command(
         before={"qwk": before.qwk, "calibration_error": before.calibration_error},
         after={},
     )
-    mapped = [min(5, max(1, int(calibration.apply(r) + 0.5))) for _, _, r in before.pairs]
     humans = [h for h, _, _ in before.pairs]
-    calibration = calibration.model_copy(
-        update={
-            "after": {
-                "qwk": quadratic_weighted_kappa(humans, mapped),
-                "calibration_error": calibration_error(mapped, humans),
-            }
-        }
-    )
+    mapped = [calibration.level(r) for _, _, r in before.pairs]
+    calibration = calibration.model_copy(update={"after": _map_figures(humans, mapped)})
     path = save_map(calibration, grader, out_dir)
     print(
         f"fitted on {len(raw)} calibration answers; test split: QWK "
@@ -339,8 +332,7 @@ def _calibrate_on_folders(
 ) -> None:
     """Fit the map on labelled-set folders (a team's own reviewed answers). The figures before
     and after are out of fold: five folds of candidates, each mapped by a fit on the others."""
-    from ..calibration import CalibrationMap, calibration_error, fit, raw_score, save_map
-    from ..evaluation import quadratic_weighted_kappa
+    from ..calibration import CalibrationMap, fit, raw_score, save_map
     from ..grading.base import grade_blocking
     from ..labelled import labelled_answers
 
@@ -364,11 +356,7 @@ def _calibrate_on_folders(
         part = CalibrationMap(
             grader="", fingerprint="", x=xs, y=ys, items=len(train), before={}, after={}
         )
-        mapped += [
-            (h, g, min(5, max(1, int(part.apply(r) + 0.5))))
-            for key, r, g, h in rows
-            if fold_of[key] == fold
-        ]
+        mapped += [(h, g, part.level(r)) for key, r, g, h in rows if fold_of[key] == fold]
     humans = [h for h, _, _ in mapped]
     before = [g for _, g, _ in mapped]
     after = [m for _, _, m in mapped]
@@ -380,14 +368,8 @@ def _calibrate_on_folders(
         y=ys,
         fitted_on=", ".join(str(f) for f in folders),
         items=len(rows),
-        before={
-            "qwk": quadratic_weighted_kappa(humans, before),
-            "calibration_error": calibration_error(before, humans),
-        },
-        after={
-            "qwk": quadratic_weighted_kappa(humans, after),
-            "calibration_error": calibration_error(after, humans),
-        },
+        before=_map_figures(humans, before),
+        after=_map_figures(humans, after),
     )
     path = save_map(calibration, grader, out_dir)
     print(
@@ -397,3 +379,14 @@ def _calibrate_on_folders(
         f"{calibration.after['calibration_error']:.3f}; written to {path}",
         file=sys.stderr,
     )
+
+
+def _map_figures(human: list[int], given: list[int]) -> dict[str, float]:
+    """QWK and calibration error of scores ``given`` against ``human`` labels."""
+    from ..calibration import calibration_error
+    from ..evaluation import quadratic_weighted_kappa
+
+    return {
+        "qwk": quadratic_weighted_kappa(human, given),
+        "calibration_error": calibration_error(given, human),
+    }

@@ -28,7 +28,7 @@ import io
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
@@ -227,14 +227,7 @@ class ScreeningService:
     def agreement(self) -> Agreement:
         """The grader against the managers' reviews, with the suite's QWK bar."""
         found = reviewed_agreement(self.store, _suite_qwk_bar())
-        return Agreement(
-            reviewed=found.reviewed,
-            needed=found.needed,
-            qwk=found.qwk,
-            exact=found.exact,
-            bar=found.bar,
-            below=found.below,
-        )
+        return Agreement(**asdict(found), below=found.below)
 
     def session_detail(self, session_id: str) -> tuple[SessionRow, Step, list[Turn]] | None:
         """A session's row, where it stands and its transcript; None if there is no such session."""
@@ -279,9 +272,7 @@ class ScreeningService:
         decide(self.store, report, request.decision, notes=request.notes, reviewer=request.reviewer)
         return session_review(self.store, session_id)
 
-    def compare(
-        self, session_ids: list[str]
-    ) -> list[tuple[SessionRow, Report, SessionReview]] | None:
+    def compare(self, session_ids: list[str]) -> list[Compared] | None:
         """The finished sessions to compare side by side, in the order given; None if one of
         them does not exist or has not finished."""
         out = []
@@ -516,7 +507,7 @@ def _suite_qwk_bar() -> float:
 
     try:
         bound = load_suite().thresholds.get("qwk")
-    except Exception:  # noqa: BLE001 - an installed package without its suite still serves
+    except (UserError, OSError):  # a suite file missing or broken: the documented default
         return 0.8
     return bound.min if bound is not None and bound.min is not None else 0.8
 
