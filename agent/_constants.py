@@ -8,3 +8,9 @@ MAX_ANSWER_CHARS = 8000
 
 #: The roles the bank screens for.
 Track = Literal["ai-engineer", "ml-engineer"]
+
+
+def track_title(track: str) -> str:
+    """A track as a candidate reads it: ``ai-engineer`` is "AI engineer"."""
+    titles = {"ai-engineer": "AI engineer", "ml-engineer": "ML engineer"}
+    return titles.get(track, track.replace("-", " ").capitalize())

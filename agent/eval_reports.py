@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 
 from ._charts import BarSeries, LineSeries, bar_chart, heatmap, line_chart, nice_range
 from .evaluation import LENGTH_BIAS
+from .fairness import NAMES
 from .suite import LOWER_IS_BETTER, Check, SuiteResult, interview_check_name
 
 BLUE, ORANGE, GREEN, RED, GREY = "#4c78a8", "#f58518", "#54a24b", "#e45756", "#999999"
@@ -55,6 +56,7 @@ def to_dict(result: SuiteResult) -> dict[str, Any]:
             for r in result.personas
         ],
         "adversarial": result.adversarial.as_dict() if result.adversarial else None,
+        "fairness": result.fairness.as_dict() if result.fairness else None,
     }
 
 
@@ -77,6 +79,28 @@ def adversarial_lines(result: SuiteResult) -> list[str]:
     for name, fam in sorted(adv.families.items()):
         cells = " | ".join(str(fam.leaks.get(g, 0)) for g in adv.graders)
         lines.append(f"| {name} | {fam.pairs} | {fam.flagged} | {cells} |")
+    return lines
+
+
+def fairness_lines(result: SuiteResult) -> list[str]:
+    """The counterfactual checks: how far each kind moved the scores."""
+    fair = result.fairness
+    if fair is None:
+        return []
+    varied = ", ".join(fair.name_varied) or "none"
+    lines = [
+        "",
+        f"Fairness: {fair.named_answers} answers signed by {len(NAMES)} names each; scores "
+        f"that changed with the name: {varied}.",
+        "",
+        "| counterfactual | pairs | raised | lowered | mean change | mean abs. change |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind in fair.kinds.values():
+        lines.append(
+            f"| {kind.kind} | {kind.pairs} | {kind.raised} | {kind.lowered} | "
+            f"{kind.mean_delta:+.3f} | {kind.mean_abs:.3f} |"
+        )
     return lines
 
 
@@ -146,6 +170,7 @@ def to_markdown(result: SuiteResult) -> str:
     lines += ["", f"Simulated interviews: {passed} of {len(sims)} passed."]
     lines += [f"- {c.name}: {c.detail}" for c in sims if not c.passed]
     lines += adversarial_lines(result)
+    lines += fairness_lines(result)
     cost = result.eval.usage.get("cost_usd")
     lines += ["", f"Model calls: {result.eval.usage.get('calls', 0)}, cost: {cost}"]
     return "\n".join(lines) + "\n"
@@ -248,6 +273,18 @@ def to_html(result: SuiteResult) -> str:
         for c in [*result.checks, *result.comparison]
     )
     sections = "".join(f'<figure id="plot-{name}">{svg}</figure>' for name, svg in figures.items())
+    fairness = ""
+    if result.fairness is not None:
+        cells = "".join(
+            f"<tr><td>{html.escape(k.kind)}</td><td>{k.pairs}</td><td>{k.raised}</td>"
+            f"<td>{k.lowered}</td><td>{k.mean_delta:+.3f}</td><td>{k.mean_abs:.3f}</td></tr>"
+            for k in result.fairness.kinds.values()
+        )
+        fairness = (
+            '<h2>Fairness</h2><table id="fairness"><tr><th>counterfactual</th><th>pairs</th>'
+            "<th>raised</th><th>lowered</th><th>mean change</th><th>mean abs. change</th></tr>"
+            f"{cells}</table>"
+        )
     status = "passed" if result.passed else "FAILED"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -269,6 +306,7 @@ figure svg {{ max-width: 100%; height: auto; }}
 <h2>Checks</h2>
 <table><tr><th>check</th><th>value</th><th>expected</th><th>result</th></tr>{rows}</table>
 <p id="length-bias">{html.escape(length_bias_line(result))}</p>
+{fairness}
 </body></html>
 """
 

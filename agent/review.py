@@ -306,11 +306,13 @@ def log_event(
     before: str | None = None,
     after: str | None = None,
     actor: str = "manager",
+    item: str = "link",
 ) -> None:
-    """Log something done to a session's candidate link ("link-created", "link-reissued")."""
+    """Log something done to a session's candidate link ("link-created", "link-reissued") or
+    about its notice ("consented"; "notice-changed", of no session)."""
     from .web.store import utc_now
 
-    line = (utc_now(), actor, action, session_id, "", "link", before, after, "", "", "", "", "")
+    line = (utc_now(), actor, action, session_id, "", item, before, after, "", "", "", "", "")
     store.append_reviews(audit=[line])
 
 

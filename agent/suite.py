@@ -35,6 +35,7 @@ from .adversarial import (
 )
 from .bank import QuestionBank, load_golden_answers, load_golden_sessions
 from .evaluation import EvalResult, evaluate, quadratic_weighted_kappa, spearman
+from .fairness import FairnessResult, load_rewrites, run_fairness
 from .grading.base import Grader, grade_blocking
 from .simulate import PERSONAS, PersonaRun, simulate
 
@@ -95,6 +96,17 @@ class Stability(BaseModel):
     answers: int = Field(default=40, ge=0, description="Graded twice, without the cache.")
 
 
+class Fairness(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    named_answers: int = Field(
+        default=40, ge=0, description="Answers signed by each of the names (0 turns it off)."
+    )
+    rewrites: Path | None = Field(
+        default=None, description="Non-native rewrites (default evals/fairness/nonnative.jsonl)."
+    )
+
+
 class SuiteConfig(BaseModel):
     """``evals/suite.yaml``."""
 
@@ -107,6 +119,7 @@ class SuiteConfig(BaseModel):
     simulation: Simulation = Field(default_factory=Simulation)
     stability: Stability = Field(default_factory=Stability)
     adversarial: Adversarial = Field(default_factory=Adversarial)
+    fairness: Fairness = Field(default_factory=Fairness)
 
 
 def load_suite(path: Path = DEFAULT_SUITE) -> SuiteConfig:
@@ -139,6 +152,7 @@ class SuiteResult:
     eval: EvalResult
     personas: list[PersonaRun]
     adversarial: AdversarialResult | None = None
+    fairness: FairnessResult | None = None
     checks: list[Check] = field(default_factory=list)
     comparison: list[Check] = field(default_factory=list)
     baseline: dict[str, Any] | None = None
@@ -194,6 +208,18 @@ def run_suite(
             hosts_per_payload=config.hosts_per_payload,
             stand_in_judge=config.stand_in_judge,
         )
+    fairness = None
+    if suite.fairness.named_answers:
+        config_f = suite.fairness
+        fairness = run_fairness(
+            grader,
+            bank,
+            answers,
+            suite.split,
+            load_rewrites(config_f.rewrites) if config_f.rewrites else None,
+            named=config_f.named_answers,
+            progress=say,
+        )
     stability = 1.0
     if regrade is not None and suite.stability.answers:
         say(f"regrading {suite.stability.answers} answers for stability")
@@ -219,6 +245,8 @@ def run_suite(
     }
     for name, value in result.cascade.items():
         metrics[f"cascade_{name}"] = value
+    if fairness is not None:
+        metrics.update(fairness.metrics())
     if adversarial is not None:
         metrics["adversarial_not_higher"] = adversarial.not_higher(grader.info.name)
         metrics["adversarial_flagged"] = adversarial.flagged
@@ -264,6 +292,7 @@ def run_suite(
         eval=result,
         personas=runs,
         adversarial=adversarial,
+        fairness=fairness,
         checks=checks,
     )
 

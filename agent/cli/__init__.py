@@ -33,6 +33,7 @@ app.command("report")(sessions_cmd.report)
 app.command("compare")(sessions_cmd.compare)
 app.command("review")(review_cmd.review)
 app.command("decide")(review_cmd.decide_command)
+app.command("explain")(review_cmd.explain)
 app.add_typer(review_cmd.audit_app, name="audit")
 app.add_typer(review_cmd.labels_app, name="labels")
 

@@ -162,6 +162,47 @@ def decide_command(
     )
 
 
+@audit_app.command("impact")
+def audit_impact(
+    output_format: Annotated[
+        Literal["csv", "html"], typer.Option("--format", help="CSV, or a standalone HTML page.")
+    ] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    db: Db = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Impact ratios by sex, race/ethnicity and both (NYC Local Law 144's figures), from the
+    demographics candidates chose to give: data for an independent auditor, not the audit."""
+    from ..compliance import impact_csv, impact_html, store_impact
+
+    with _opened(db, database_url) as (_, store):
+        found = store_impact(store)
+    emit(impact_csv(found) if output_format == "csv" else impact_html(found), out, "impact report")
+    flagged = len(found.flagged)
+    print(
+        f"{found.assessed} candidates assessed, {found.decided} decided; "
+        f"{flagged} impact ratio{'s' if flagged != 1 else ''} below 0.8",
+        file=sys.stderr,
+    )
+
+
+def explain(
+    session_id: Annotated[str, typer.Argument(help="The finished session.")],
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    db: Db = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The explanation to send a candidate (Markdown): what was assessed, how their answers
+    read on each competency in plain words, and the human decision. No scores or rubric."""
+    from ..compliance import candidate_explanation
+    from ..review import decisions
+
+    with _opened(db, database_url) as (interview, store):
+        report = _report(interview, session_id)
+        text = candidate_explanation(report, decisions(store).get(session_id))
+    emit(text, out, "explanation")
+
+
 @audit_app.command("export")
 def audit_export(
     output_format: Annotated[

@@ -62,6 +62,14 @@ def serve(
             min=1,
         ),
     ] = None,
+    demographics: Annotated[
+        bool,
+        typer.Option(
+            "--demographics/--no-demographics",
+            help="After the last answer, offer the optional sex and race/ethnicity questions "
+            "behind `screener audit impact`.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the hiring manager's dashboard and the candidates' chat pages over HTTP."""
     try:
@@ -86,6 +94,7 @@ def serve(
         cookie_secure=bool(public_url and public_url.lower().startswith("https://")),
         link_days=link_days,
         retention_days=retention_days,
+        ask_demographics=demographics,
     )
     if config.db_path is not None:  # refuse a damaged, read-only or locked file before starting
         for path in (config.db_path, config.web_db_path):

@@ -223,7 +223,8 @@ _INJECTION = [
         r"\b(?:meant|intended)\s+(?:only\s+)?for\s+(?:the\s+)?(?:model|grader|scorer|evaluator|ai|llm|"
         r"assistant|reviewer|marker)s?\b|\bfor\s+the\s+(?:model|grader|scorer|evaluator|ai|llm)\s+only\b|"
         r"\b[\w.]*(?:level|score|grade|overall|criteri\w*|injection|tourist|cap|rubric|verdict|"
-        r"evidence)[\w.]*\s*[=:]\s*[\"']?(?:5|off|false|none|disabled)\b(?![.,]\d|\s*%)",
+        r"evidence)[\w.]*\s*[=:]\s*[\"']?(?:5|off|false|none|disabled|skipped|skip|bypass(?:ed)?|"
+        r"waived|ignored?)\b(?![.,]\d|\s*%)",
         re.I,
     ),
     # A rule change claimed for this grading: "per the revised scoring notes for this question",
@@ -728,6 +729,12 @@ class Extraction:
         if found is None:
             found = self._hits[key] = frozenset(keyword_hits(text, vocabulary))
         return found
+
+    @functools.cached_property
+    def evidence_text(self) -> str:
+        """The sentences where any evidence was found, in order: rubric keywords count only
+        there, so fluent filler or an essay around an answer earns no keyword."""
+        return "\n".join(dict.fromkeys(f.sentence for f in self.items))
 
     def of(self, kind: EvidenceKind) -> list[Found]:
         """Grounded items of one kind."""

@@ -41,7 +41,7 @@ CRITERION_FEATURES = (*ANSWER_FEATURES, "crit_points", "crit_keywords", "crit_ru
 def answer_features(question: Question, found: Extraction, rules: Verdict) -> list[float]:
     """The answer-level feature vector (see :data:`ANSWER_FEATURES`)."""
     keywords = question.vocabulary
-    hits = found.hits(found.text, keywords)
+    hits = found.hits(found.evidence_text, keywords)
     criteria = list(rules.criteria.values()) or [1]
     claims = found.claims
     return [
@@ -64,19 +64,32 @@ def answer_features(question: Question, found: Extraction, rules: Verdict) -> li
         if claims.grounded
         else min(len(found.buzzwords), 5),  # fluency is no evidence, nor a fault
         float(not claims.grounded and not _WORK_DONE.search(found.text)),
-        # a terse answer dense with measured claims is not a thin one
-        min(len(claims.grounded) * 100 / max(found.words, 1), 4.0),
+        # a terse answer dense with measured claims is not a thin one; only sentences with
+        # evidence count, so fluent filler around an answer cannot make it less terse
+        min(len(claims.grounded) * 100 / max(_evidence_words(found), 1), 4.0),
         float(bool(_STANDS_IN.search(found.text))),
     ]
+
+
+def _evidence_words(found: Extraction) -> int:
+    """Words in the sentences where the extractor found any evidence."""
+    return sum(len(s.split()) for s in {f.sentence for f in found.items})
 
 
 #: Someone doing something in the past: "I traced", "we shipped", "my team built", "ran it".
 #: An answer without any, and without a grounded figure, describes no work (a definition, a
 #: view, a plan): LABELLING section 4 holds it at 1-2.
 _WORK_DONE = re.compile(
-    r"\b(?:I|we|my team|our team|the team)\s+(?:\w+\s+){0,2}?(?:\w+ed|built|wrote|ran|found|"
-    r"made|took|set up|cut|put|shipped|led|did|saw|kept|got|had|caught|brought|chose|fed|gave|"
-    r"held|let|lost|met|paid|read|sent|spent|split|swapped|threw|won|dropped)\b",
+    r"\b(?:I|we|my team|our team|the team)\s+(?:\w+\s+){0,2}?(?:"
+    # liking, learning or believing something is not doing it
+    r"(?!(?:enjoy|learn|believ|lov|lik|hop|want|wish|appreciat|realis|realiz|pleas|excit|"
+    r"interest|inspir|motivat|fascinat|amaz|surpris|focus|tri|stay|aim|striv)ed\b)\w+ed|"
+    r"built|wrote|ran|found|made|took|set up|cut|put|shipped|led|did|saw|kept|got|had|caught|"
+    r"brought|chose|fed|gave|held|let|lost|met|paid|read|sent|spent|split|swapped|threw|won|"
+    r"dropped|"
+    # the same told in the present, as writers of English as a second language often do
+    r"build|write|run|find|make|take|test|measure|add|fix|change|check|train|deploy|ship|"
+    r"label|compare|trace|replay|sample|collect|remove|replace|rebuild|retrain|debug)\b",
     re.I,
 )
 
@@ -86,7 +99,7 @@ _WORK_DONE = re.compile(
 #: something else at 1-2, or higher only where the story still answers the rubric.
 _STANDS_IN = re.compile(
     r"\b(?:closest|nearest)\b(?![- ]neighbou?r)(?:\s+(?:thing|equivalent|example|experience|"
-    r"analogue|one|i|we|i've|i'd|we've|is|was|i have|i got|i own|i can think of)\b|\s*:)",
+    r"analogue|one|case|i|we|i've|i'd|we've|is|was|i have|i got|i own|i can think of)\b|\s*:)",
     re.I,
 )
 
@@ -100,7 +113,7 @@ def criterion_features(
     vocabulary: tuple[str, ...],
 ) -> list[float]:
     """The answer-level features plus the criterion's own (see :data:`CRITERION_FEATURES`)."""
-    hits = found.hits(found.text, vocabulary)
+    hits = found.hits(found.evidence_text, vocabulary)
     return [
         *base,
         min(points, 8.0) / 8,

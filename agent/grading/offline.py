@@ -205,7 +205,7 @@ class OfflineGrader(Grader):
                 hits = found.hits(item.sentence, vocabulary)
                 count += 1.0 if any(k in hits for k in keywords) else 0.5
             points += w.kind[kind] * min(count, w.cap)
-        hits = found.hits(found.text, vocabulary)
+        hits = found.hits(found.evidence_text, vocabulary)
         points += w.keyword * min(sum(k in hits for k in keywords), w.keyword_cap)
         return points
 

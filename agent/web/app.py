@@ -64,6 +64,7 @@ from fastapi.responses import (
 )
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -76,8 +77,18 @@ from .. import (
     UserError,
 )
 from .._charts import BarSeries, bar_chart
+from .._constants import track_title
 from .._errors import DatabaseError
 from .._escape import csv_cell
+from ..compliance import (
+    RACE,
+    SEX,
+    Demographics,
+    impact_csv,
+    impact_html,
+    impact_tables_html,
+    notice_paragraphs,
+)
 from ..report import render_markdown, signal_line
 from ..review import SessionReview, export_audit
 from .config import WebConfig
@@ -85,10 +96,13 @@ from .limits import CandidateLimits, Deadlines, SignInOutcome, address_key, retr
 from .schemas import (
     Answer,
     BulkCreate,
+    Consent,
     CreateSession,
     DecisionRequest,
+    DemographicsAnswer,
     InterviewView,
     NewLink,
+    NoticeText,
     ReviewRequest,
     SessionCreated,
     SessionList,
@@ -105,7 +119,7 @@ from .security import (
     redact_path,
     token_hash,
 )
-from .service import RateLimit, ScreeningService
+from .service import ConsentNeededError, NoticeChangedError, RateLimit, ScreeningService
 from .store import AppStore
 
 _HERE = Path(__file__).resolve().parent
@@ -119,7 +133,6 @@ UNAVAILABLE_RETRY_AFTER = 30
 #: The candidate's time estimate per question, follow-ups included (shown as an estimate).
 MINUTES_PER_QUESTION = 5
 #: How the candidate page names a track; another track is named by its id.
-TRACK_TITLES = {"ai-engineer": "AI engineer", "ml-engineer": "ML engineer"}
 #: What a client is told when the database cannot save or read (the log says which and why).
 UNAVAILABLE = (
     "the server cannot save right now (its storage is full or unavailable); nothing is lost, "
@@ -277,6 +290,8 @@ def create_app(config: WebConfig) -> FastAPI:
                 answer_rate=RateLimit(config.answer_rate_limit, config.rate_window),
                 link_days=config.link_days,
                 retention_days=config.retention_days,
+                require_consent=config.require_consent,
+                ask_demographics=config.ask_demographics,
             )
             stack.callback(service.close)
             _check_manager_token(config, service)
@@ -511,6 +526,51 @@ def create_app(config: WebConfig) -> FastAPI:
         name = "screener-audit." + ("csv" if format == "csv" else "jsonl")
         return Response(text, media_type=media, headers=_attachment(name))
 
+    @app.get("/api/impact", dependencies=[Depends(require_manager)])
+    async def impact(request: Request, format: str = "csv") -> Response:
+        if format not in ("csv", "html"):
+            raise HTTPException(422, "format must be csv or html")
+        state = web(request)
+        found = await state.service.call(state.service.impact)
+        if format == "csv":
+            return Response(
+                impact_csv(found),
+                media_type="text/csv; charset=utf-8",
+                headers=_attachment("screener-impact.csv"),
+            )
+        return Response(
+            impact_html(found),
+            media_type="text/html; charset=utf-8",
+            headers=_attachment("screener-impact.html"),
+        )
+
+    @app.get("/api/notice", dependencies=[Depends(require_manager)])
+    async def get_notice(request: Request) -> dict[str, str]:
+        state = web(request)
+        version, text = await state.service.call(state.service.notice)
+        return {"version": version, "text": text}
+
+    @app.put("/api/notice", dependencies=[Depends(require_manager)])
+    async def put_notice(request: Request, body: NoticeText) -> dict[str, str]:
+        state = web(request)
+        try:
+            await state.service.call(state.service.set_notice, body.text)
+        except UserError as exc:
+            raise HTTPException(422, str(exc)) from None
+        version, text = await state.service.call(state.service.notice)
+        return {"version": version, "text": text}
+
+    @app.get("/api/sessions/{session_id}/explanation.md", dependencies=[Depends(require_manager)])
+    async def explanation(request: Request, session_id: str) -> Response:
+        state = web(request)
+        await _finished_report(request, session_id)
+        text = await state.service.call(state.service.explanation, session_id)
+        return Response(
+            text,
+            media_type="text/markdown; charset=utf-8",
+            headers=_attachment(f"explanation-{session_id}.md"),
+        )
+
     @app.post("/api/sessions/{session_id}/end", dependencies=[Depends(require_manager)])
     async def end_session(request: Request, session_id: str) -> dict[str, str]:
         state = web(request)
@@ -573,8 +633,36 @@ def create_app(config: WebConfig) -> FastAPI:
             raise HTTPException(404, "there is no interview at this address") from None
         except DatabaseError:
             raise  # 503, below
+        except ConsentNeededError as exc:
+            raise HTTPException(428, str(exc)) from None
         except UserError:
             raise HTTPException(409, "this interview has ended") from None
+
+    @app.post(
+        "/api/interview/{token}/consent",
+        response_model=InterviewView,
+        response_model_exclude_none=True,
+    )
+    async def consent(request: Request, token: str, body: Consent) -> Any:
+        state = web(request)
+        row = await candidate(request, token, read=False)  # once per session: logged once
+        try:
+            return await state.service.call(
+                state.service.consent, row.session_id, body.notice_version
+            )
+        except NoticeChangedError as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    @app.post("/api/interview/{token}/demographics", status_code=204)
+    async def demographics(request: Request, token: str, body: DemographicsAnswer) -> Response:
+        state = web(request)
+        row = await candidate(request, token)
+        try:
+            answer = Demographics(body.sex, body.race)
+            await state.service.call(state.service.record_demographics, row.session_id, answer)
+        except UserError as exc:
+            raise HTTPException(409 if "after the last" in str(exc) else 422, str(exc)) from None
+        return Response(status_code=204)
 
     @app.get("/api/interview/{token}/stream")
     async def stream(request: Request, token: str) -> StreamingResponse:
@@ -642,10 +730,15 @@ def create_app(config: WebConfig) -> FastAPI:
                 message="This interview link is not valid, or it has been withdrawn. "
                 "Please check the link you were sent.",
             )
+        version, notice = await web(request).service.call(web(request).service.notice)
         return page(
             "candidate.html",
             title="Screening interview",
-            track=_track_title(row.track),
+            notice=notice_paragraphs(notice),
+            notice_version=version,
+            sex_choices=SEX,
+            race_choices=RACE,
+            track=track_title(row.track),
             questions=row.total_questions,
             minutes=row.total_questions * MINUTES_PER_QUESTION,
             followups=web(request).config.max_followups > 0,
@@ -746,6 +839,53 @@ def create_app(config: WebConfig) -> FastAPI:
             agreement=await state.service.call(state.service.agreement),
             chart=_score_chart(sessions),
         )
+
+    @app.get("/manage/impact", response_class=HTMLResponse)
+    async def impact_page(request: Request) -> Response:
+        state = web(request)
+        cookie = await signed_in_cookie(request)
+        if cookie is None:
+            return RedirectResponse("/manage/login", status_code=303)
+        found = await state.service.call(state.service.impact)
+        return page(
+            "impact.html",
+            title="Impact ratios",
+            csrf=csrf_token(cookie),
+            tables=Markup(impact_tables_html(found)),
+            report=found,
+        )
+
+    @app.get("/manage/notice", response_class=HTMLResponse)
+    async def notice_page(request: Request, saved: str = "") -> Response:
+        state = web(request)
+        cookie = await signed_in_cookie(request)
+        if cookie is None:
+            return RedirectResponse("/manage/login", status_code=303)
+        version, text = await state.service.call(state.service.notice)
+        return page(
+            "notice.html",
+            title="Candidate notice",
+            csrf=csrf_token(cookie),
+            version=version,
+            text=text,
+            saved=saved == "1",
+        )
+
+    @app.post("/manage/notice")
+    async def save_notice(request: Request) -> Response:
+        state = web(request)
+        cookie = await signed_in_cookie(request)
+        if cookie is None:
+            return RedirectResponse("/manage/login", status_code=303)
+        form = await _form(request)
+        if not _same_origin(request) or not csrf_matches(cookie, form.get("csrf_token")):
+            return page("message.html", 403, title="Forbidden", message="Missing CSRF token.")
+        text = None if form.get("action") == "reset" else form.get("text", "")
+        try:
+            await state.service.call(state.service.set_notice, text)
+        except UserError as exc:
+            return page("message.html", 422, title="Notice not saved", message=str(exc))
+        return RedirectResponse("/manage/notice?saved=1", status_code=303)
 
     @app.get("/manage/compare", response_class=HTMLResponse)
     async def compare_page(request: Request, ids: str = "") -> Response:
@@ -853,11 +993,6 @@ async def _candidate_view(
     return view
 
 
-def _track_title(track: str) -> str:
-    """A track as the candidate reads it: ``ai-engineer`` is "AI engineer"."""
-    return TRACK_TITLES.get(track, track.replace("-", " ").capitalize())
-
-
 def _too_many(detail: str, wait: float) -> HTTPException:
     return HTTPException(429, detail, headers={"Retry-After": retry_after(wait)})
 
@@ -875,10 +1010,14 @@ def _unauthorized() -> HTTPException:
 
 
 def _same_origin(request: Request) -> bool:
-    """False if the request says it came from another origin (Origin or Referer header)."""
+    """False if the request says it came from another origin (Origin or Referer header).
+
+    "null" says nothing: a browser sends ``Origin: null`` with a form posted from a page under
+    the no-referrer policy every page here has, so a form (sign-out, the notice) relies on its
+    CSRF token, which only a page of this site can hold."""
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
-        return source is None
+        return True
     parts = urlsplit(source)
     return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
 

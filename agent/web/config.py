@@ -52,6 +52,12 @@ class WebConfig:
     retention_days: int | None = None
     """Erase sessions (transcript, report, reviews' free text) this many days after they were
     created; None keeps them until deleted. The audit log keeps ids, scores and hashes."""
+    require_consent: bool = True
+    """A candidate confirms the notice (``/manage/notice``) before the first answer; the
+    confirmation and the notice's version go into the audit log."""
+    ask_demographics: bool = True
+    """After the last answer, offer the candidate the optional, self-reported sex and
+    race/ethnicity questions of the impact report (``screener audit impact``)."""
     read_limit: int = 30
     """Reads (chat page, interview state, event stream) per candidate token per
     ``read_window`` seconds, with bursts up to this many; per server process."""

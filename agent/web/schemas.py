@@ -79,6 +79,36 @@ class InterviewView(_Body):
     kind: Literal["question", "probe"] | None = None
     max_answer_chars: int
     history: list[HistoryTurn] | None = None
+    notice_version: str | None = Field(
+        default=None,
+        description="Set until the candidate confirms this version of the notice, which the "
+        "first answer needs (POST .../consent).",
+    )
+    demographics: bool | None = Field(
+        default=None,
+        description="True once done, when the optional questions about the candidate (sex, "
+        "race/ethnicity) may be answered (POST .../demographics).",
+    )
+
+
+class Consent(_Body):
+    """``POST /api/interview/{token}/consent``: the notice version the candidate confirmed."""
+
+    notice_version: str = Field(min_length=1, max_length=64)
+
+
+class DemographicsAnswer(_Body):
+    """``POST /api/interview/{token}/demographics``: the candidate's own answers; a field left
+    out or null is declined. Never shown to a grader or in any one candidate's report."""
+
+    sex: str | None = Field(default=None, max_length=40)
+    race: str | None = Field(default=None, max_length=40)
+
+
+class NoticeText(_Body):
+    """``PUT /api/notice``: the notice candidates read first; null or blank for the default."""
+
+    text: str | None = Field(default=None, max_length=20_000)
 
 
 #: What a client's answer id may look like (a UUID, or 16+ random bytes in hex or base64url).

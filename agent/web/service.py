@@ -36,6 +36,14 @@ from pydantic import ValidationError
 
 from .. import Interview, Report, SessionNotFoundError, Step, Turn
 from .._errors import UserError
+from ..compliance import (
+    Demographics,
+    ImpactReport,
+    candidate_explanation,
+    default_notice,
+    notice_version,
+    store_impact,
+)
 from ..review import (
     SessionReview,
     decide,
@@ -71,6 +79,18 @@ CLOSING_MESSAGE = (
 )
 
 
+#: The settings key of the notice text a manager wrote (absent: :func:`default_notice`).
+NOTICE_KEY = "candidate_notice"
+
+
+class ConsentNeededError(UserError):
+    """An answer came before the candidate confirmed the notice."""
+
+
+class NoticeChangedError(UserError):
+    """The candidate confirmed a notice that is no longer the current one."""
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """At most ``limit`` answers per candidate token per ``window`` seconds."""
@@ -92,6 +112,8 @@ class ScreeningService:
         answer_rate: RateLimit | None = None,
         link_days: int = 14,
         retention_days: int | None = None,
+        require_consent: bool = True,
+        ask_demographics: bool = True,
     ) -> None:
         self.interview = interview
         self.store = store
@@ -99,6 +121,8 @@ class ScreeningService:
         self.max_followups = max_followups
         self.link_days = link_days
         self.retention_days = retention_days
+        self.require_consent = require_consent
+        self.ask_demographics = ask_demographics
         self._last_purge = float("-inf")
         self.answer_rate = answer_rate or RateLimit(10, 60.0)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screener-worker")
@@ -407,7 +431,7 @@ class ScreeningService:
         step = self.interview.current(session_id)
         if step.done:
             self._record_finish(session_id, step)
-        view = self._view(step)
+        view = self._view(step, session_id)
         if with_history:
             turns = self._transcript(session_id, step)
             view.history = [
@@ -433,8 +457,11 @@ class ScreeningService:
 
         With ``answer_id``, a repeat of an answer already recorded returns the current message
         and records nothing. Raises :class:`agent.AnswerTooLongError` for an answer over the
-        limit and :class:`agent.UserError` once the interview has ended.
+        limit, :class:`ConsentNeededError` for a first answer before the notice was confirmed
+        and :class:`agent.UserError` once the interview has ended.
         """
+        if self._consent_needed(session_id):
+            raise ConsentNeededError("confirm the notice before the first answer")
         step = self.interview.answer(session_id, text, answer_id=answer_id)
         if signals is not None and answer_id is not None:
             turn = self.interview.answer_ids(session_id).get(answer_id)
@@ -452,7 +479,7 @@ class ScreeningService:
                 )
         if step.done:
             self._record_finish(session_id, step)
-        return self._view(step)
+        return self._view(step, session_id)
 
     def answer_signals(self, session_id: str) -> dict[int, AnswerSignalsView]:
         """How each answer was written, by its index in the transcript."""
@@ -463,15 +490,18 @@ class ScreeningService:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _view(self, step: Step) -> InterviewView:
+    def _view(self, step: Step, session_id: str) -> InterviewView:
         progress = Progress(answered=step.answered, total=step.total_questions)
         if step.done:
+            ask = self.ask_demographics and not self.store.has_demographics(session_id)
             return InterviewView(
                 status="done",
                 message=CLOSING_MESSAGE,
                 progress=progress,
                 max_answer_chars=self.max_answer_chars,
+                demographics=ask or None,
             )
+        unconfirmed = self._consent_needed(session_id, step)
         return InterviewView(
             status="in_progress",
             message=step.prompt or "",
@@ -479,7 +509,79 @@ class ScreeningService:
             question=step.question_number,
             kind=step.kind,
             max_answer_chars=self.max_answer_chars,
+            notice_version=self.notice()[0] if unconfirmed else None,
         )
+
+    def _consent_needed(self, session_id: str, step: Step | None = None) -> bool:
+        """Whether the candidate has yet to confirm the notice: required before the first
+        answer (a session answered before consent existed carries on)."""
+        if not self.require_consent or self.store.has_audit(session_id, "consented"):
+            return False
+        step = step or self.interview.current(session_id)
+        return not step.done and step.answered == 0 and step.kind == "question"
+
+    # --- notice, consent, demographics, impact ---------------------------------------------
+
+    def notice(self) -> tuple[str, str]:
+        """The notice candidates read now: (version, text)."""
+        text = self.store.get_setting(NOTICE_KEY) or default_notice(self.retention_days)
+        return notice_version(text), text
+
+    def set_notice(self, text: str | None, actor: str = "manager") -> str:
+        """Replace the notice (None or blank: back to the default); its new version. The change
+        is a line of the audit log, and every version's text is kept."""
+        before = self.notice()[0]
+        text = (text or "").strip()
+        if len(text) > 20_000:
+            raise UserError("notice: expected at most 20,000 characters")
+        if text:
+            self.store.set_setting(NOTICE_KEY, text)
+        else:
+            self.store.delete_setting(NOTICE_KEY)
+        version, current = self.notice()
+        self.store.add_notice(version, current)
+        if version != before:
+            log_event(
+                self.store,
+                "notice-changed",
+                "",
+                before=before,
+                after=version,
+                actor=actor,
+                item="notice",
+            )
+        return version
+
+    def consent(self, session_id: str, version: str) -> InterviewView:
+        """Record that the candidate confirmed notice ``version`` (once; in the audit log)."""
+        current, text = self.notice()
+        if version != current:
+            raise NoticeChangedError("the notice has changed; reload the page and read it again")
+        if not self.store.has_audit(session_id, "consented"):
+            self.store.add_notice(current, text)
+            log_event(
+                self.store, "consented", session_id, after=current, actor="candidate", item="notice"
+            )
+        return self.candidate_view(session_id)
+
+    def record_demographics(self, session_id: str, answer: Demographics) -> bool:
+        """Keep what the candidate chose to say after the last answer; declining (nothing
+        said) records nothing. True if something was recorded."""
+        if not self.interview.current(session_id).done:
+            raise UserError("the questions about you come after the last answer")
+        if answer.empty:
+            return False
+        self.store.set_demographics(session_id, answer.sex, answer.race)
+        return True
+
+    def impact(self) -> ImpactReport:
+        """The impact-ratio report over every finished session."""
+        return store_impact(self.store)
+
+    def explanation(self, session_id: str) -> str:
+        """The plain-words explanation to send the candidate of a finished session."""
+        report = self._finished(session_id)
+        return candidate_explanation(report, decisions(self.store).get(session_id))
 
     def _record_finish(self, session_id: str, step: Step) -> None:
         report = step.report

@@ -148,7 +148,17 @@ CREATE TABLE IF NOT EXISTS audit_log (
     prompt_hash    TEXT NOT NULL,
     rubric_hash    TEXT NOT NULL{rowid}
 );
-CREATE INDEX IF NOT EXISTS audit_log_session ON audit_log (session_id, action)
+CREATE INDEX IF NOT EXISTS audit_log_session ON audit_log (session_id, action);
+CREATE TABLE IF NOT EXISTS demographics (
+    session_id TEXT PRIMARY KEY,
+    sex        TEXT,
+    race       TEXT
+);
+CREATE TABLE IF NOT EXISTS notices (
+    version    TEXT PRIMARY KEY,
+    text       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)
 """
 
 MANAGER_TOKEN_KEY = "manager_token_sha256"
@@ -383,6 +393,9 @@ class AppStore:
             (key, value),
         )
 
+    def delete_setting(self, key: str) -> None:
+        self._db.execute("DELETE FROM settings WHERE key = ?", (key,))
+
     def add_setting(self, key: str, value: str) -> bool:
         """Store ``value`` under ``key`` unless a value is there already; True if stored.
 
@@ -499,6 +512,7 @@ class AppStore:
         tx.execute("DELETE FROM answer_signals WHERE session_id = ?", (session_id,))
         tx.execute("DELETE FROM reviews WHERE session_id = ?", (session_id,))
         tx.execute("DELETE FROM decisions WHERE session_id = ?", (session_id,))
+        tx.execute("DELETE FROM demographics WHERE session_id = ?", (session_id,))
         tx.execute("UPDATE audit_log SET reason = '' WHERE session_id = ?", (session_id,))
 
     def erase_reviews(self, session_id: str) -> None:
@@ -586,6 +600,41 @@ class AppStore:
     def audit_rows(self) -> list[tuple[Any, ...]]:
         """The whole audit log, oldest first (columns as :data:`AUDIT_FIELDS`)."""
         return self._db.execute(f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY rowid").rows
+
+    # --- demographics and the notice (agent.compliance) -------------------------------------
+
+    def set_demographics(self, session_id: str, sex: str | None, race: str | None) -> None:
+        """Record what a candidate chose to say (replacing an earlier answer). Kept in its own
+        table, read only in aggregate by the impact report."""
+        self._db.execute(
+            "INSERT INTO demographics(session_id, sex, race) VALUES (?, ?, ?) "
+            "ON CONFLICT(session_id) DO UPDATE SET sex = excluded.sex, race = excluded.race",
+            (session_id, sex, race),
+        )
+
+    def has_demographics(self, session_id: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM demographics WHERE session_id = ?", (session_id,)
+        ).one()
+        return row is not None
+
+    def demographic_rows(self) -> list[tuple[Any, ...]]:
+        """(session, sex, race) of every candidate who answered."""
+        return self._db.execute("SELECT session_id, sex, race FROM demographics").rows
+
+    def add_notice(self, version: str, text: str) -> None:
+        """Keep the text of a notice version (so a consent's version names the text read)."""
+        self._db.execute(
+            "INSERT INTO notices(version, text, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(version) DO NOTHING",
+            (version, text, utc_now()),
+        )
+
+    def notice_rows(self) -> list[tuple[Any, ...]]:
+        """(version, text, created_at) of every notice shown, oldest first."""
+        return self._db.execute(
+            "SELECT version, text, created_at FROM notices ORDER BY created_at, version"
+        ).rows
 
     # --- answer rate limit ------------------------------------------------------------------
 

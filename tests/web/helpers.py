@@ -186,12 +186,23 @@ def serve_env(base: dict[str, str], manager_token: str | None = None) -> dict[st
     return env
 
 
-def create(client: TestClient, **body: Any) -> dict[str, Any]:
-    """Create a session as the manager; return the creation response."""
+def create(client: TestClient, *, consent: bool = True, **body: Any) -> dict[str, Any]:
+    """Create a session as the manager; return the creation response. With ``consent`` the
+    candidate confirms the notice at once, as the page's Start button does."""
     response = client.post("/api/sessions", json=body, headers=MANAGER)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
+    if consent:
+        confirm_notice(client, created["candidate_token"])
     return created
+
+
+def confirm_notice(client: Any, token: str, manager: dict[str, str] | None = None) -> None:
+    """Confirm the notice for ``token`` as the candidate's Start button does (``client``: a
+    TestClient or an httpx client of a running server; ``manager``: its manager headers)."""
+    version = client.get("/api/notice", headers=manager or MANAGER).json()["version"]
+    response = client.post(f"/api/interview/{token}/consent", json={"notice_version": version})
+    assert response.status_code == 200, response.text
 
 
 def sign_in(client: TestClient) -> str:
@@ -217,6 +228,8 @@ def finish(client: TestClient, token: str, answer: str = STRONG, limit: int = 20
     """Answer every prompt of the interview behind ``token``; return the prompts answered."""
     prompts: list[str] = []
     view = client.get(f"/api/interview/{token}").json()
+    if view.get("notice_version"):  # as the page's Start button does first
+        confirm_notice(client, token)
     while view["status"] != "done":
         assert len(prompts) < limit, "the interview did not end"
         prompts.append(view["message"])

@@ -17,7 +17,16 @@ from fastapi.testclient import TestClient
 
 from agent import Interview
 
-from .helpers import MANAGER, MANAGER_TOKEN, STRONG, ServerProcess, app_server, create, serve_env
+from .helpers import (
+    MANAGER,
+    MANAGER_TOKEN,
+    STRONG,
+    ServerProcess,
+    app_server,
+    confirm_notice,
+    create,
+    serve_env,
+)
 
 CORE = ["regression-suite", "hallucination-debug", "before-after"]
 
@@ -135,6 +144,7 @@ def test_a_server_killed_between_save_and_reply_records_the_resent_answer_once(
                 "/api/sessions", json={"question_ids": CORE}, headers=MANAGER
             ).json()
             token, sid = created["candidate_token"], created["session_id"]
+            confirm_notice(http, token)
             outcome: dict[str, object] = {}
 
             def send() -> None:
@@ -177,6 +187,7 @@ def test_a_server_that_fails_after_the_save_answers_500_with_headers_and_a_resen
         with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as http:
             created = http.post("/api/sessions", json={"question_ids": CORE}).json()
             token = created["candidate_token"]
+            confirm_notice(http, token)
             failed = http.post(f"/api/interview/{token}/answer", json=body)
             assert failed.status_code == 500
             assert failed.headers["x-frame-options"] == "DENY"

@@ -33,6 +33,7 @@ from .helpers import (
     XSS_SCRIPT,
     ServerProcess,
     app_server,
+    confirm_notice,
     finish,
     serve_env,
 )
@@ -421,7 +422,10 @@ def test_an_empty_answer_is_sent_only_once_confirmed_and_recorded_as_no_answer(
         )
         page = _candidate_page(browser, height=700)
         posts: list[str] = []
-        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        page.on(  # the answers sent (Start sends the notice's confirmation)
+            "request",
+            lambda r: posts.append(r.url) if r.method == "POST" and "/answer" in r.url else None,
+        )
         page.goto(url)
         page.click("#start")
         page.wait_for_selector("#answer-form", state="visible")
@@ -470,7 +474,14 @@ def test_a_draft_stays_in_the_browser_across_a_reload_and_goes_once_the_answer_i
         token = url.rsplit("/", 1)[1]
         page = _candidate_page(browser)
         sent: list[str] = []
-        page.on("request", lambda r: sent.append(r.post_data or "") if r.method == "POST" else None)
+        page.on(  # what leaves the page (Start sends only the notice's confirmation)
+            "request",
+            lambda r: (
+                sent.append(r.post_data or "")
+                if r.method == "POST" and not r.url.endswith("/consent")
+                else None
+            ),
+        )
         page.goto(url)
         page.click("#start")
         page.wait_for_selector("#answer-form", state="visible")
@@ -820,3 +831,118 @@ def test_the_candidate_page_measures_how_an_answer_was_written(
         assert "Signals (never scored)" in line and "pasted in one go" in line
         assert f"({len(STRONG)} of {len(STRONG) + 8} characters)" in line
         page.locator("#transcript").screenshot(path=str(shots / "manager-signals.png"))
+
+
+# --- notice, consent and the optional questions about the candidate ------------------------------
+
+
+def _answer_until_done(page: Any) -> None:
+    for n in range(8):
+        if page.is_visible("#closing"):
+            return
+        page.fill("#answer", STRONG)
+        page.click("#send")
+        _wait_turn(page, n)
+    assert page.is_visible("#closing")
+
+
+def test_the_candidate_reads_the_notice_confirms_it_and_may_answer_or_skip_the_questions_about_them(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    notice = (
+        "Acme Robotics is hiring.\n\nAn automated tool assesses your answers; a person decides."
+    )
+    with app_server(tmp_path / "notice" / "s.sqlite", cli_env, max_followups=0) as server:
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            version = api.put("/api/notice", json={"text": notice}).json()["version"]
+        session_id, url = _new_interview(server, question_ids=["regression-suite"])
+        page = _candidate_page(browser)
+        page.goto(url)
+        page.wait_for_selector("#intro", state="visible")
+        assert page.locator("#notice p").all_inner_texts() == [
+            "Acme Robotics is hiring.",
+            "An automated tool assesses your answers; a person decides.",
+        ]
+        assert "I have read this notice" in page.inner_text("#start")
+        assert page.is_hidden("#about-you")
+        page.screenshot(path=str(shots / "candidate-notice.png"), full_page=True)
+        page.click("#start")
+        page.wait_for_selector("#answer-form", state="visible")
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            audit = api.get("/api/audit?format=json").text.splitlines()
+        consents = [json.loads(line) for line in audit if '"consented"' in line]
+        assert [(c["session_id"], c["after_value"]) for c in consents] == [(session_id, version)]
+        _answer_until_done(page)
+        page.wait_for_selector("#about-you", state="visible")
+        assert "only ever counted in totals" in page.inner_text("#about-you")
+        options = page.locator("#race option").all_inner_texts()
+        assert options[0] == "Prefer not to say" and "Two or More Races" in options
+        page.select_option("#sex", "female")
+        page.select_option("#race", "asian")
+        page.screenshot(path=str(shots / "candidate-about-you.png"), full_page=True)
+        page.click("#about-you-send")
+        page.wait_for_selector("#about-you-done", state="visible")
+        assert "recorded apart from your interview" in page.inner_text("#about-you-done")
+        page.reload()  # answered: not asked again
+        page.wait_for_selector("#closing", state="visible")
+        assert page.is_hidden("#about-you")
+        assert "About this assessment" in page.inner_text("#notice-again")
+
+        # Another candidate skips: nothing is recorded, and a reload does not ask again.
+        _, url = _new_interview(server, question_ids=["regression-suite"])
+        other = _candidate_page(browser)
+        other.goto(url)
+        other.click("#start")
+        other.wait_for_selector("#answer-form", state="visible")
+        _answer_until_done(other)
+        other.wait_for_selector("#about-you", state="visible")
+        other.click("#about-you-skip")
+        assert "Nothing was recorded" in other.inner_text("#about-you-done")
+        other.reload()
+        other.wait_for_selector("#closing", state="visible")
+        assert other.is_hidden("#about-you")
+        with sqlite3.connect(tmp_path / "notice" / "s.web.sqlite") as db:
+            assert db.execute("SELECT sex, race FROM demographics").fetchall() == [
+                ("female", "asian")
+            ]
+
+
+def test_the_impact_and_notice_pages_in_a_real_browser(
+    browser: Any, cli_env: dict[str, str], tmp_path: Path, shots: Path
+) -> None:
+    with app_server(tmp_path / "impact" / "s.sqlite", cli_env, max_followups=0) as server:
+        with httpx.Client(base_url=server.url, timeout=30, headers=MANAGER) as api:
+            for sex, decision in (("male", "advance"), ("female", "reject"), ("female", "advance")):
+                made = api.post("/api/sessions", json={"question_ids": ["regression-suite"]}).json()
+                token = made["candidate_token"]
+                confirm_notice(api, token)
+                api.post(f"/api/interview/{token}/answer", json={"answer": STRONG})
+                api.post(f"/api/interview/{token}/demographics", json={"sex": sex})
+                api.post(
+                    f"/api/sessions/{made['session_id']}/decision",
+                    json={"decision": decision, "reviewer": "al"},
+                )
+        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        page.set_default_timeout(15000)
+        page.goto(server.url + "/manage/login")
+        page.fill("#token", MANAGER_TOKEN)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/manage")
+        page.click("text=Impact ratios")
+        page.wait_for_selector("#impact-page")
+        text = page.inner_text("#impact-page")
+        assert "not itself a bias audit" in text and "3 candidates assessed" in text
+        female = page.locator("table.impact tr", has_text="Female").first.inner_text()
+        assert "50.0% (1/2)" in female and "below 0.8" in female
+        page.screenshot(path=str(shots / "manager-impact.png"), full_page=True)
+        page.click("text=Candidate notice")
+        page.wait_for_selector("#notice-text")
+        page.fill("#notice-text", "Beta Corp is hiring.")
+        page.click("button[value=save]")
+        page.wait_for_selector("text=Saved: candidates see this version from now on.")
+        assert page.input_value("#notice-text") == "Beta Corp is hiring."
+        page.screenshot(path=str(shots / "manager-notice.png"), full_page=True)
+        page.click("text=Sign out")  # a form posted under no-referrer (Origin: null)
+        page.wait_for_url("**/manage/login")
+        page.goto(server.url + "/manage")
+        page.wait_for_url("**/manage/login")

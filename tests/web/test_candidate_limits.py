@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from agent.web.limits import CandidateLimits
 from agent.web.security import token_hash
 
-from .helpers import MANAGER, STRONG, app_server, create
+from .helpers import MANAGER, STRONG, app_server, confirm_notice, create
 
 
 class Clock:
@@ -192,6 +192,7 @@ def test_one_abusive_token_gets_two_streams_and_its_reads_while_others_answer(
         with httpx.Client(base_url=server.url, timeout=30, headers=headers) as manager:
             token = manager.post("/api/sessions", json={}).json()["candidate_token"]
             other = manager.post("/api/sessions", json={}).json()["candidate_token"]
+            confirm_notice(manager, other)
         result = asyncio.run(_abuse(server.url, token, other))
     streams = Counter(status for status, _, _ in result["streams"])
     assert streams == {200: 2, 429: 38}  # two at once, however many are asked for

@@ -33,7 +33,12 @@ def test_a_link_expires_after_the_configured_days(client: TestClient) -> None:
     assert datetime.fromisoformat(short["expires_at"]) - before < timedelta(days=2, seconds=5)
     too_long = client.post("/api/sessions", json={"expires_in_days": 400}, headers=MANAGER)
     assert too_long.status_code == 422
-    assert [e["action"] for e in _audit(client)] == ["link-created", "link-created"]
+    assert [e["action"] for e in _audit(client)] == [
+        "link-created",
+        "consented",
+        "link-created",
+        "consented",
+    ]
 
 
 def test_an_expired_link_says_so_and_the_session_is_kept(

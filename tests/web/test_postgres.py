@@ -32,6 +32,7 @@ from .helpers import (
     PROBE_ANSWER,
     STRONG,
     ServerProcess,
+    confirm_notice,
     create,
     finish,
     serve_env,
@@ -303,6 +304,7 @@ def test_two_servers_share_a_database_and_killing_one_loses_no_answer(
                 headers=manager,
             ).json()
             token, sid = created["candidate_token"], created["session_id"]
+            confirm_notice(http_a, token, manager)
             sent: list[tuple[str, str]] = []
             view = http_b.get(f"/api/interview/{token}").json()
             for n, http in enumerate((http_a, http_b)):  # acknowledged by each server
@@ -384,7 +386,14 @@ def test_reviews_decisions_and_links_are_shared_by_two_instances(
     assert first.get(f"/api/interview/{old_token}").status_code == 404
     assert first.get(f"/api/interview/{new['candidate_token']}").status_code == 200
     actions = [r[0] for r in _query(postgres_url, "SELECT action FROM audit_log ORDER BY rowid")]
-    assert actions == ["link-created", "graded", "review", "decision", "link-reissued"]
+    assert actions == [
+        "link-created",
+        "consented",
+        "graded",
+        "review",
+        "decision",
+        "link-reissued",
+    ]
 
 
 def test_bulk_links_signals_and_comparison_on_postgres(
@@ -400,6 +409,7 @@ def test_bulk_links_signals_and_comparison_on_postgres(
     urls = [line.split(",")[3] for line in made.text.splitlines()[1:]]
     tokens = [u.rsplit("/", 1)[1] for u in urls]
     for k, token in enumerate(tokens):
+        confirm_notice(second, token)
         body = {
             "answer": STRONG,
             "answer_id": f"b{k:031d}",

@@ -29,7 +29,17 @@ from .helpers import (
 )
 
 CORE = ["regression-suite", "hallucination-debug"]
-VIEW_KEYS = {"status", "message", "progress", "question", "kind", "max_answer_chars", "history"}
+VIEW_KEYS = {
+    "status",
+    "message",
+    "progress",
+    "question",
+    "kind",
+    "max_answer_chars",
+    "history",
+    "notice_version",
+    "demographics",
+}
 
 
 def manager_calls(sid: str) -> list[tuple[str, str, dict[str, object] | None]]:

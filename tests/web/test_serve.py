@@ -17,7 +17,15 @@ from agent import Interview, MissingDependencyError, Report, UserError
 from agent.cli import app
 from agent.web import WebConfig, provision_manager_token
 
-from .helpers import MANAGER_TOKEN, PROBE_ANSWER, STRONG, ServerProcess, free_port, serve_env
+from .helpers import (
+    MANAGER_TOKEN,
+    PROBE_ANSWER,
+    STRONG,
+    ServerProcess,
+    confirm_notice,
+    free_port,
+    serve_env,
+)
 
 CORE = ["regression-suite", "hallucination-debug", "before-after"]
 
@@ -45,6 +53,7 @@ def test_killed_server_loses_no_answer_and_the_session_continues(
                 headers=manager,
             ).json()
             token, sid = created["candidate_token"], created["session_id"]
+            confirm_notice(http, token, manager)
             view = http.get(f"/api/interview/{token}").json()
             for n in range(2):
                 text = _answer_for(view, n)

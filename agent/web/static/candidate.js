@@ -17,6 +17,11 @@
   const progress = document.getElementById("progress");
   const closing = document.getElementById("closing");
   const confirmEmpty = document.getElementById("confirm-empty");
+  const consentError = document.getElementById("consent-error");
+  const aboutYou = document.getElementById("about-you");
+  const aboutForm = document.getElementById("about-you-form");
+  const aboutError = document.getElementById("about-you-error");
+  const aboutDone = document.getElementById("about-you-done");
   const max = Number(chat.dataset.max);
   const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
   const api = "/api/interview/" + encodeURIComponent(token);
@@ -156,6 +161,56 @@
     closing.textContent = view.message;
     showProgress(view);
     closing.focus();
+    offerAboutYou(view);
+  }
+
+  // --- the optional questions about the candidate, after the last answer ----------------------
+
+  const skippedKey = "screener-about-you-skipped:" + token;
+
+  function offerAboutYou(view) {
+    let skipped = false;
+    try { skipped = window.localStorage.getItem(skippedKey) === "1"; } catch (err) { skipped = false; }
+    aboutYou.hidden = !view.demographics || skipped;
+  }
+
+  function aboutYouDone(text) {
+    aboutForm.hidden = true;
+    aboutDone.hidden = false;
+    aboutDone.textContent = text;
+    aboutDone.focus();
+  }
+
+  async function sendAboutYou(event) {
+    event.preventDefault();
+    const sex = document.getElementById("sex").value || null;
+    const race = document.getElementById("race").value || null;
+    if (!sex && !race) {
+      skipAboutYou();
+      return;
+    }
+    aboutError.hidden = true;
+    let response;
+    try {
+      response = await fetch(api + "/demographics", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ sex: sex, race: race }),
+      });
+    } catch (err) {
+      response = null;
+    }
+    if (response && response.ok) {
+      aboutYouDone("Thank you. Your answers are recorded apart from your interview. You can close this page now.");
+    } else {
+      aboutError.textContent = "Your answers could not be sent; please try again.";
+      aboutError.hidden = false;
+    }
+  }
+
+  function skipAboutYou() {
+    try { window.localStorage.setItem(skippedKey, "1"); } catch (err) { /* not kept: asked again */ }
+    aboutYouDone("Nothing was recorded. You can close this page now.");
   }
 
   // How the answer to the prompt on screen is written: shown to the hiring manager beside the
@@ -255,15 +310,36 @@
       return;
     }
     dropDrafts(turn);
-    if (!history.length && !readDraft(turn)) {
-      intro.hidden = false; // a first visit: the introduction, then Start
+    if (!history.length && (view.notice_version || !readDraft(turn))) {
+      intro.hidden = false; // a first visit: the notice and introduction, then Start
       return;
     }
     resumeNote.hidden = !history.length;
     await streamMessage();
   }
 
-  function start() {
+  async function start() {
+    // Starting confirms the notice on screen: the server records its version, then asks.
+    consentError.hidden = true;
+    startButton.disabled = true;
+    let response;
+    try {
+      response = await fetch(api + "/consent", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ notice_version: intro.dataset.notice }),
+      });
+    } catch (err) {
+      response = null;
+    }
+    startButton.disabled = false;
+    if (!response || !response.ok) {
+      consentError.textContent = response && response.status === 409
+        ? "The notice has been updated since this page was opened. Please reload the page and read it again."
+        : "Could not reach the server. Please try again.";
+      consentError.hidden = false;
+      return;
+    }
     intro.hidden = true;
     streamMessage();
   }
@@ -315,6 +391,9 @@
       showError("You are sending answers very quickly. Please wait a moment and send again.");
     } else if (response.status === 422 || response.status === 413) {
       showError(typeof data.detail === "string" ? data.detail : "That answer could not be accepted; please shorten it.");
+    } else if (response.status === 428) {
+      form.hidden = true; // the notice was not confirmed yet: show it again
+      intro.hidden = false;
     } else if (response.status === 409) {
       answerId = null;
       form.hidden = true;
@@ -372,6 +451,8 @@
     confirmEmpty.close("send");
   });
   confirmEmpty.addEventListener("close", confirmed);
+  aboutForm.addEventListener("submit", sendAboutYou);
+  document.getElementById("about-you-skip").addEventListener("click", skipAboutYou);
   updateCounter();
   load();
 })();
