@@ -51,6 +51,8 @@ UNKNOWN = "Unknown"
 MIN_SHARE = 0.02
 #: Impact ratios below this are flagged (the four-fifths rule).
 FOUR_FIFTHS = 0.8
+#: Below this many candidates assessed, the report warns that the ratios move with one person.
+SMALL = 50
 #: The human decision that counts as selected.
 SELECTED = "advance"
 STATEMENT = (
@@ -307,6 +309,11 @@ def impact_tables_html(report: ImpactReport) -> str:
         f"of the impact ratios; ratios under {FOUR_FIFTHS} are flagged.",
         "</p>",
     ]
+    if report.assessed < SMALL:
+        parts.append(
+            f'<p class="small-sample">Fewer than {SMALL} candidates: one person more or less in '
+            "a category moves its rates and ratios a lot; read the counts beside them.</p>"
+        )
     for name in BREAKDOWNS:
         parts.append(f"<h2>By {html.escape(name)}</h2>")
         parts.append(

@@ -26,6 +26,7 @@ COMMANDS = [
     "compare",
     "review",
     "decide",
+    "explain",
     "audit",
     "labels",
 ]

@@ -98,11 +98,6 @@ def test_a_quoted_attack_described_by_a_defender_stays_evidence(bank: QuestionBa
     assert rules.score is not None and rules.score >= 3  # the evidence is all still read
 
 
-@pytest.mark.xfail(
-    reason="known gap: trained on 16 more outside authors, whose short answers dense with exact "
-    "figures were mostly invented or incoherent, the model holds a one-line measured defence at 2",
-    strict=True,
-)
 def test_a_dense_measured_defence_reaches_three(bank: QuestionBank) -> None:
     answer = (
         "I built our injection suite: 300 attack prompts, including Cyrillic look-alikes of "

@@ -669,7 +669,7 @@ def test_the_manager_reviews_scores_and_decides_in_the_session_page(
         page.select_option("#decision", "hold")
         page.fill("#decision-notes", "second round " + XSS_IMG)
         page.click("#decision-form button[type=submit]")
-        _wait_until(page, "() => document.querySelector('#current-decision .pill') !== null")
+        page.wait_for_selector("#current-decision .pill")  # after the page reloads
         assert "Hold" in page.inner_text("#current-decision")
         history = page.inner_text("#review-history")
         assert "regression-suite overall" in history and "decided hold" in history
@@ -685,7 +685,16 @@ def test_the_manager_reviews_scores_and_decides_in_the_session_page(
             audit = api.get("/api/audit?format=json").text.splitlines()
             assert api.get(f"/api/sessions/{sid}/report").json() == report
     actions = [json.loads(line)["action"] for line in audit]
-    assert actions == ["link-created", "graded", "graded", "review", "review", "review", "decision"]
+    assert actions == [
+        "link-created",
+        "consented",
+        "graded",
+        "graded",
+        "review",
+        "review",
+        "review",
+        "decision",
+    ]
     assert dialogs == []
     assert (shots / "manager-review.png").stat().st_size > 10_000
 
