@@ -808,15 +808,24 @@ def create_app(config: WebConfig) -> FastAPI:
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/manage/login")
         return response
 
-    @app.post("/manage/logout")
-    async def logout(request: Request) -> Response:
-        state = web(request)
+    async def manager_form(request: Request) -> tuple[str, dict[str, str]] | Response:
+        """A form posted by a signed-in manager with its CSRF token: (cookie, fields), or the
+        response to send instead (to the sign-in page, or 403)."""
         cookie = await signed_in_cookie(request)
         if cookie is None:
             return RedirectResponse("/manage/login", status_code=303)
         form = await _form(request)
         if not _same_origin(request) or not csrf_matches(cookie, form.get("csrf_token")):
             return page("message.html", 403, title="Forbidden", message="Missing CSRF token.")
+        return cookie, form
+
+    @app.post("/manage/logout")
+    async def logout(request: Request) -> Response:
+        state = web(request)
+        posted = await manager_form(request)
+        if isinstance(posted, Response):
+            return posted
+        cookie, _ = posted
         await state.service.lookup(state.service.sign_out, cookie)
         response = RedirectResponse("/manage/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
@@ -874,12 +883,10 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.post("/manage/notice")
     async def save_notice(request: Request) -> Response:
         state = web(request)
-        cookie = await signed_in_cookie(request)
-        if cookie is None:
-            return RedirectResponse("/manage/login", status_code=303)
-        form = await _form(request)
-        if not _same_origin(request) or not csrf_matches(cookie, form.get("csrf_token")):
-            return page("message.html", 403, title="Forbidden", message="Missing CSRF token.")
+        posted = await manager_form(request)
+        if isinstance(posted, Response):
+            return posted
+        _, form = posted
         text = None if form.get("action") == "reset" else form.get("text", "")
         try:
             await state.service.call(state.service.set_notice, text)
