@@ -221,25 +221,26 @@ def _with_ratios(rows: list[CategoryRow]) -> list[CategoryRow]:
 
 
 def assessed_people(
-    sessions: Iterable[tuple[str, float | None, bool]],
+    scores: Iterable[tuple[str, float | None]],
     decisions: Mapping[str, str],
     demographics: Mapping[str, Demographics],
 ) -> list[Assessed]:
-    """Everyone assessed: (session id, overall score, finished) of every session, with the
-    current human decisions and the self-reported demographics."""
+    """Everyone assessed: (session id, overall score) of every finished session (unscored ones
+    left out), with the current human decisions and the self-reported demographics."""
     return [
         Assessed(sid, overall, decisions.get(sid), demographics.get(sid, Demographics()))
-        for sid, overall, finished in sessions
-        if finished and overall is not None
+        for sid, overall in scores
+        if overall is not None
     ]
 
 
-def store_impact(store: AppStore) -> ImpactReport:
-    """The impact-ratio report over every finished session in the web database ``store``."""
+def store_impact(store: AppStore, reports: Iterable[Report]) -> ImpactReport:
+    """The impact-ratio report over ``reports`` (every finished session, from the web or the
+    terminal), with the decisions and demographics of the web database ``store``."""
     from .review import decisions
 
     people = assessed_people(
-        ((r.session_id, r.overall, r.finished_at is not None) for r in store.sessions()),
+        ((r.session_id, r.overall) for r in reports),
         decisions(store),
         {str(sid): Demographics(sex, race) for sid, sex, race in store.demographic_rows()},
     )

@@ -174,9 +174,10 @@ def audit_impact(
     """Impact ratios by sex, race/ethnicity and both (NYC Local Law 144's figures), from the
     demographics candidates chose to give: data for an independent auditor, not the audit."""
     from ..compliance import impact_csv, impact_html, store_impact
+    from ..review import reports_of
 
-    with _opened(db, database_url) as (_, store):
-        found = store_impact(store)
+    with _opened(db, database_url) as (interview, store):
+        found = store_impact(store, reports_of(interview))
     emit(impact_csv(found) if output_format == "csv" else impact_html(found), out, "impact report")
     flagged = len(found.flagged)
     print(

@@ -50,6 +50,7 @@ from ..review import (
     decisions,
     log_event,
     log_grading,
+    reports_of,
     review_session,
     session_review,
 )
@@ -576,7 +577,7 @@ class ScreeningService:
 
     def impact(self) -> ImpactReport:
         """The impact-ratio report over every finished session."""
-        return store_impact(self.store)
+        return store_impact(self.store, reports_of(self.interview))
 
     def explanation(self, session_id: str) -> str:
         """The plain-words explanation to send the candidate of a finished session."""

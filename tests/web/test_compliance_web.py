@@ -223,6 +223,15 @@ def test_the_cli_writes_the_impact_report_and_an_explanation(
         json={"sex": "male", "race": "white"},
     )
     db = str(web_config.db_path)
+    chat = subprocess.run(  # a terminal interview in the same database counts too (unknown)
+        [screener_exe, "chat", "--db", db, "--questions", "1", "--max-followups", "0"],
+        input="We built a 200-case suite; pass rate went from 70% to 85% on it.\n",
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        check=True,
+    )
+    assert "Transcript" in chat.stdout
     impact = subprocess.run(
         [screener_exe, "audit", "impact", "--db", db],
         capture_output=True,
@@ -232,7 +241,9 @@ def test_the_cli_writes_the_impact_report_and_an_explanation(
     )
     rows = list(csv.DictReader(io.StringIO(impact.stdout)))
     white = next(r for r in rows if r["category"] == "Male x White")
-    assert white["assessed"] == "1" and "1 candidates assessed" in impact.stderr
+    unknown = next(r for r in rows if r["breakdown"] == "sex" and r["category"] == "Unknown")
+    assert white["assessed"] == "1" and unknown["assessed"] == "1"
+    assert "2 candidates assessed" in impact.stderr
     explained = subprocess.run(
         [screener_exe, "explain", created["session_id"], "--db", db],
         capture_output=True,
