@@ -23,6 +23,7 @@ import html
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from statistics import median
 from typing import TYPE_CHECKING
 
@@ -50,11 +51,13 @@ UNKNOWN = "Unknown"
 #: A category under this share of the data may be left out of the impact ratios.
 MIN_SHARE = 0.02
 #: Impact ratios below this are flagged (the four-fifths rule).
-FOUR_FIFTHS = 0.8
+FOUR_FIFTHS = Fraction(4, 5)
 #: Below this many candidates assessed, the report warns that the ratios move with one person.
 SMALL = 50
-#: The human decision that counts as selected.
+#: The human decision that counts as selected, and the final ones (a candidate on hold is not
+#: decided yet, and is in no selection rate).
 SELECTED = "advance"
+FINAL = frozenset({"advance", "reject"})
 STATEMENT = (
     "This report supplies data for an independent bias audit of the screening tool. It is "
     "not itself a bias audit: an independent auditor must review the data, the method and "
@@ -100,15 +103,27 @@ class Rate:
 
     hits: int
     of: int
-    ratio: float | None = None
+    top: Fraction | None = None
+    """The highest category's rate, exactly; None when this one is left out of the ratios."""
 
     @property
     def value(self) -> float | None:
         return self.hits / self.of if self.of else None
 
     @property
+    def exact(self) -> Fraction | None:
+        return Fraction(self.hits, self.of) if self.of else None
+
+    @property
+    def ratio(self) -> float | None:
+        exact = self.exact
+        return float(exact / self.top) if exact is not None and self.top else None
+
+    @property
     def flagged(self) -> bool:
-        return self.ratio is not None and self.ratio < FOUR_FIFTHS
+        """Under four-fifths of the highest rate, compared exactly (1/3 against 5/12 is 0.8)."""
+        exact, top = self.exact, self.top
+        return exact is not None and top is not None and top > 0 and exact / top < FOUR_FIFTHS
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,7 @@ class ImpactReport:
     median: float | None
     decided: int
     rows: list[CategoryRow]
+    min_share: float = MIN_SHARE
 
     def breakdown(self, name: str) -> list[CategoryRow]:
         return [r for r in self.rows if r.breakdown == name]
@@ -148,7 +164,7 @@ def impact_report(people: Sequence[Assessed], min_share: float = MIN_SHARE) -> I
     """The impact-ratio report over ``people`` (every assessed candidate)."""
     total = len(people)
     mid = median(p.overall for p in people) if people else None
-    decided = sum(p.decision is not None for p in people)
+    decided = sum(p.decision in FINAL for p in people)
     rows: list[CategoryRow] = []
     for name in BREAKDOWNS:
         groups: dict[str, list[Assessed]] = {label: [] for label in _labels(name)}
@@ -161,7 +177,7 @@ def impact_report(people: Sequence[Assessed], min_share: float = MIN_SHARE) -> I
             scoring = Rate(
                 sum(p.overall > mid for p in members) if mid is not None else 0, len(members)
             )
-            chosen = [p for p in members if p.decision is not None]
+            chosen = [p for p in members if p.decision in FINAL]
             selection = Rate(sum(p.decision == SELECTED for p in chosen), len(chosen))
             unknown = label == UNKNOWN
             excluded = not unknown and share < min_share
@@ -169,7 +185,7 @@ def impact_report(people: Sequence[Assessed], min_share: float = MIN_SHARE) -> I
                 CategoryRow(name, label, len(members), share, scoring, selection, excluded, unknown)
             )
         rows.extend(_with_ratios(counted))
-    return ImpactReport(total, mid, decided, rows)
+    return ImpactReport(total, mid, decided, rows, min_share)
 
 
 def _labels(breakdown: str) -> list[str]:
@@ -195,16 +211,15 @@ def _with_ratios(rows: list[CategoryRow]) -> list[CategoryRow]:
     counted = [r for r in rows if not r.excluded and not r.unknown and r.assessed]
     out = []
     best = {
-        kind: max((v for r in counted if (v := getattr(r, kind).value) is not None), default=None)
+        kind: max((v for r in counted if (v := getattr(r, kind).exact) is not None), default=None)
         for kind in ("scoring", "selection")
     }
     for row in rows:
         rates = {}
         for kind in ("scoring", "selection"):
             rate: Rate = getattr(row, kind)
-            top = best[kind]
-            keep = row in counted and rate.value is not None and top
-            rates[kind] = Rate(rate.hits, rate.of, rate.value / top if keep else None)  # type: ignore[operator]
+            top = best[kind] if row in counted else None
+            rates[kind] = Rate(rate.hits, rate.of, top)
         out.append(
             CategoryRow(
                 row.breakdown,
@@ -242,9 +257,17 @@ def store_impact(store: AppStore, reports: Iterable[Report]) -> ImpactReport:
     people = assessed_people(
         ((r.session_id, r.overall) for r in reports),
         decisions(store),
-        {str(sid): Demographics(sex, race) for sid, sex, race in store.demographic_rows()},
+        {str(sid): _stored(sex, race) for sid, sex, race in store.demographic_rows()},
     )
     return impact_report(people)
+
+
+def _stored(sex: object, race: object) -> Demographics:
+    """A stored answer; a value no longer among the categories counts as not given."""
+    return Demographics(
+        str(sex) if sex in SEX else None,
+        str(race) if race in RACE else None,
+    )
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -296,20 +319,27 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-def impact_tables_html(report: ImpactReport) -> str:
+def impact_tables_html(report: ImpactReport, min_cell: int = 0) -> str:
     """The report's tables as an HTML fragment (every value escaped), for the dashboard page
-    and the standalone file."""
+    and the standalone file; a category of fewer than ``min_cell`` candidates shows no rates."""
     mid = "none" if report.median is None else f"{report.median:.2f}"
     parts = [
         f'<p class="statement">{html.escape(STATEMENT)}</p>',
         "<p>",
         f"{report.assessed} candidates assessed (finished interviews with a score); median "
-        f"overall score {mid}; {report.decided} with a human decision. The scoring rate is the "
-        "share scoring above that median; the selection rate is the share advanced, of those "
-        f"with a decision. Categories under {MIN_SHARE:.0%} of the data are shown but left out "
-        f"of the impact ratios; ratios under {FOUR_FIFTHS} are flagged.",
+        f"overall score {mid}; {report.decided} advanced or rejected by a person. The scoring "
+        "rate is the share scoring above that median; the selection rate is the share "
+        "advanced, of those advanced or rejected (a candidate on hold is in neither). "
+        f"Categories under {report.min_share:.0%} of the data are shown but left out of the "
+        f"impact ratios; ratios under {float(FOUR_FIFTHS)} are flagged.",
         "</p>",
     ]
+    if min_cell:
+        parts.append(
+            f'<p class="small-sample">Categories of fewer than {min_cell} candidates show no '
+            "rates here, so that no one's answers can be told from the counts; the CSV and HTML "
+            "downloads, for the auditor, have them all.</p>"
+        )
     if report.assessed < SMALL:
         parts.append(
             f'<p class="small-sample">Fewer than {SMALL} candidates: one person more or less in '
@@ -327,7 +357,13 @@ def impact_tables_html(report: ImpactReport) -> str:
         for r in report.breakdown(name):
             if not r.assessed and not r.unknown:
                 continue
-            note = " (under 2%: not in the ratios)" if r.excluded else ""
+            note = f" (under {report.min_share:.0%}: not in the ratios)" if r.excluded else ""
+            if r.assessed < min_cell:
+                parts.append(
+                    f'<tr><th scope="row">{html.escape(r.category)}{note}</th>'
+                    f'<td colspan="7">fewer than {min_cell}: not shown here</td></tr>'
+                )
+                continue
             parts.append(
                 f'<tr><th scope="row">{html.escape(r.category)}{note}</th>'
                 f"<td>{r.assessed}</td><td>{r.share:.1%}</td>"
@@ -380,8 +416,8 @@ def default_notice(retention_days: int | None) -> str:
         "The hiring team that sent you this link uses an automated tool, screener, to assess "
         "your written answers in this interview.\n\n"
         "It assesses how concretely you describe your own work in AI/ML engineering: what you "
-        "built, how you measured it and what changed. It is built to leave your name and how "
-        "fluent your English is out of account, and is checked for that.\n\n"
+        "built, how you measured it and what changed. Your name and how fluent your English is "
+        "should make no difference to it, and it is tested for that.\n\n"
         "A person on the hiring team reads your answers and the tool's assessment and makes "
         "every decision.\n\n"
         "You may ask for an alternative assessment (a conversation with a person instead), or "
@@ -423,8 +459,8 @@ def candidate_explanation(report: Report, decision: str | None) -> str:
         f"{'s' if len(report.questions) != 1 else ''} for the "
         f"{track_title(report.track)} role. An automated tool read each written answer for "
         "how concretely it describes your own work: what you built, how you measured it, and "
-        "what changed as a result. It is built to leave your name and how fluent your English "
-        "is out of account, and is checked for that.",
+        "what changed as a result. Your name and how fluent your English is should make no "
+        "difference to it, and it is tested for that.",
         "",
         "## The competencies, and how your answers read",
         "",

@@ -112,19 +112,20 @@ class FairnessResult:
     name_varied: list[str]
 
     def metrics(self) -> dict[str, float]:
-        out = {"fairness_name_varied": len(self.name_varied) / max(self.named_answers, 1)}
+        # a measure without pairs is left out, so a gate on it fails as "not run"
+        out = {}
+        if self.named_answers:
+            out["fairness_name_varied"] = len(self.name_varied) / self.named_answers
         for suffix, part in (("", ""), ("_heldout", "held-out")):
             rows = [k for n, k in self.kinds.items() if n.startswith("non-native") and part in n]
-            pairs = max(sum(k.pairs for k in rows), 1)
-            out[f"fairness_nonnative_mean_abs{suffix}"] = sum(k.total_abs for k in rows) / pairs
-            out[f"fairness_nonnative_mean{suffix}"] = sum(k.total_delta for k in rows) / pairs
+            if pairs := sum(k.pairs for k in rows):
+                out[f"fairness_nonnative_mean_abs{suffix}"] = sum(k.total_abs for k in rows) / pairs
+                out[f"fairness_nonnative_mean{suffix}"] = sum(k.total_delta for k in rows) / pairs
         for suffix, part in (("", ""), ("_heldout", "held-out")):
             padding = [k for n, k in self.kinds.items() if n.startswith("padding") and part in n]
-            if padding:
-                out[f"fairness_padding_raised{suffix}"] = sum(k.raised for k in padding) / max(
-                    sum(k.pairs for k in padding), 1
-                )
-        if short := self.kinds.get("shortened"):
+            if pairs := sum(k.pairs for k in padding):
+                out[f"fairness_padding_raised{suffix}"] = sum(k.raised for k in padding) / pairs
+        if (short := self.kinds.get("shortened")) and short.pairs:
             out["fairness_shortened_mean"] = short.mean_delta
         return out
 

@@ -16,6 +16,7 @@ from agent.compliance import (
     impact_csv,
     impact_html,
     impact_report,
+    impact_tables_html,
     notice_paragraphs,
     notice_version,
 )
@@ -48,7 +49,8 @@ def _people() -> list[Assessed]:
     add(1, 4.0, "advance", "male", "black")
     # Male, race not given, 9: 3.0, undecided
     add(9, 3.0, None, "male", None)
-    # Nothing given, 10: 3.0; 5 rejected (held counts as decided, not advanced), 5 undecided
+    # Nothing given, 10: 3.0; 3 rejected, 2 on hold (not decided yet: in no selection rate),
+    # 5 undecided
     add(3, 3.0, "reject", None, None)
     add(2, 3.0, "hold", None, None)
     add(5, 3.0, None, None, None)
@@ -62,7 +64,7 @@ def _row(report, breakdown: str, category: str):  # type: ignore[no-untyped-def]
 
 def test_the_figures_by_sex_match_the_hand_computed_ones() -> None:
     report = impact_report(_people())
-    assert (report.assessed, report.median, report.decided) == (100, 3.0, 77)
+    assert (report.assessed, report.median, report.decided) == (100, 3.0, 75)
     male, female, unknown = (_row(report, "sex", c) for c in ("Male", "Female", "Unknown"))
     assert (male.assessed, female.assessed, unknown.assessed) == (40, 50, 10)
     # scoring: male 21/40 = 0.525 (20 + 1 at 4.0), female 20/50 = 0.4; ratio 0.4 / 0.525
@@ -76,7 +78,7 @@ def test_the_figures_by_sex_match_the_hand_computed_ones() -> None:
     assert female.selection.ratio == pytest.approx((16 / 46) / (16 / 26))  # 0.565
     # the unknowns are counted and shown, never in the ratios
     assert unknown.unknown and unknown.scoring.ratio is None and unknown.selection.ratio is None
-    assert (unknown.selection.hits, unknown.selection.of) == (0, 5)
+    assert (unknown.selection.hits, unknown.selection.of) == (0, 3)  # the 2 on hold are not in it
 
 
 def test_a_category_under_two_percent_is_shown_but_left_out_of_the_ratios() -> None:
@@ -133,6 +135,28 @@ def test_the_csv_and_html_carry_the_same_figures_and_say_what_they_are() -> None
     page = impact_html(report)
     assert STATEMENT in page and "not itself a bias audit" in page
     assert "Female x White" in page and "below 0.8" in page
+
+
+def test_exactly_four_fifths_is_not_flagged() -> None:
+    # 1/3 against 5/12 is 0.8 exactly (0.7999... in floating point)
+    people = [
+        Assessed(f"a{k}", 4.0, "advance" if k < 5 else "reject", Demographics("male"))
+        for k in range(12)
+    ]
+    people += [
+        Assessed(f"b{k}", 4.0, "advance" if k < 1 else "reject", Demographics("female"))
+        for k in range(3)
+    ]
+    female = _row(impact_report(people, min_share=0.0), "sex", "Female")
+    assert female.selection.ratio == pytest.approx(0.8) and not female.selection.flagged
+
+
+def test_small_categories_show_no_rates_on_the_page_but_all_in_the_export() -> None:
+    report = impact_report(_people())
+    page = impact_tables_html(report, min_cell=5)
+    assert "Male x Black or African American (under 2%: not in the ratios)</th>" in page
+    assert "fewer than 5: not shown here" in page
+    assert "fewer than 5" not in impact_html(report)
 
 
 def test_an_empty_population_has_no_rates() -> None:

@@ -103,3 +103,37 @@ def test_the_default_grader_ignores_names_on_a_sample() -> None:
     )
     assert result.named_answers == 10 and result.name_varied == []
     assert result.metrics()["fairness_name_varied"] == 0.0
+
+
+class NameGrader(OfflineGrader):
+    """A level more for one name (a level less at the top): a grader the name check must catch."""
+
+    def grade_now(self, question: Question, answer: str) -> Verdict:
+        verdict = super().grade_now(question, answer)
+        if "Sven Lindqvist" in answer and verdict.score is not None:
+            moved = verdict.score + 1 if verdict.score < 5 else 4
+            return verdict.model_copy(update={"score": moved})
+        return verdict
+
+
+def test_a_grader_that_favours_a_name_is_caught_and_rewrites_are_compared() -> None:
+    sample = _sample()
+    rewrites = [
+        {"id": a.id, "kind": "test", "split": "held-out", "answer": a.answer + " Thanks."}
+        for a in sample[:5]
+    ]
+    result = run_fairness(
+        NameGrader(), load_bank(), sample, "test", rewrites, load_filler(), named=6
+    )
+    assert len(result.name_varied) == 6 and result.metrics()["fairness_name_varied"] == 1.0
+    assert result.kinds["non-native test, held-out"].pairs == 5
+    assert "fairness_nonnative_mean_abs_heldout" in result.metrics()
+
+
+def test_a_measure_without_pairs_is_left_out_so_its_gate_fails() -> None:
+    result = run_fairness(
+        get_grader("offline"), load_bank(), _sample()[:3], "test", [], load_filler(), named=0
+    )
+    metrics = result.metrics()
+    assert "fairness_name_varied" not in metrics and "fairness_nonnative_mean_abs" not in metrics
+    assert "fairness_padding_raised" in metrics

@@ -187,6 +187,25 @@ def audit_impact(
     )
 
 
+@audit_app.command("notices")
+def audit_notices(
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    db: Db = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Every notice text candidates were shown, with its version (the one a consent line of
+    the audit log names) and when it was first shown, as JSON lines."""
+    import json
+
+    with _opened(db, database_url) as (_, store):
+        rows = store.notice_rows()
+    text = "".join(
+        json.dumps({"version": v, "first_shown": at, "text": t}, ensure_ascii=False) + "\n"
+        for v, t, at in rows
+    )
+    emit(text, out, "notices")
+
+
 def explain(
     session_id: Annotated[str, typer.Argument(help="The finished session.")],
     out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,

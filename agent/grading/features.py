@@ -66,14 +66,9 @@ def answer_features(question: Question, found: Extraction, rules: Verdict) -> li
         float(not claims.grounded and not _WORK_DONE.search(found.text)),
         # a terse answer dense with measured claims is not a thin one; only sentences with
         # evidence count, so fluent filler around an answer cannot make it less terse
-        min(len(claims.grounded) * 100 / max(_evidence_words(found), 1), 4.0),
+        min(len(claims.grounded) * 100 / max(len(found.evidence_text.split()), 1), 4.0),
         float(bool(_STANDS_IN.search(found.text))),
     ]
-
-
-def _evidence_words(found: Extraction) -> int:
-    """Words in the sentences where the extractor found any evidence."""
-    return sum(len(s.split()) for s in {f.sentence for f in found.items})
 
 
 #: Someone doing something in the past: "I traced", "we shipped", "my team built", "ran it".

@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
+import hashlib
 import io
 import json
 import logging
@@ -119,7 +121,14 @@ from .security import (
     redact_path,
     token_hash,
 )
-from .service import ConsentNeededError, NoticeChangedError, RateLimit, ScreeningService
+from .service import (
+    AlreadyAnsweredError,
+    ConsentNeededError,
+    NoticeChangedError,
+    NotYetError,
+    RateLimit,
+    ScreeningService,
+)
 from .store import AppStore
 
 _HERE = Path(__file__).resolve().parent
@@ -132,7 +141,8 @@ MAX_JSON_DEPTH = 32
 UNAVAILABLE_RETRY_AFTER = 30
 #: The candidate's time estimate per question, follow-ups included (shown as an estimate).
 MINUTES_PER_QUESTION = 5
-#: How the candidate page names a track; another track is named by its id.
+#: On the dashboard's impact page, categories of fewer candidates show no rates.
+PAGE_MIN_CELL = 5
 #: What a client is told when the database cannot save or read (the log says which and why).
 UNAVAILABLE = (
     "the server cannot save right now (its storage is full or unavailable); nothing is lost, "
@@ -228,7 +238,16 @@ def _templates() -> Environment:
     )
     env.filters["when"] = _when
     env.filters["signals"] = signal_line
+    env.globals["static"] = _static_url
     return env
+
+
+@functools.cache
+def _static_url(name: str) -> str:
+    """``/static/NAME`` with a hash of the file's content, so a browser never runs a cached
+    script of an older release against a newer page."""
+    digest = hashlib.sha256((_HERE / "static" / name).read_bytes()).hexdigest()[:12]
+    return f"/static/{name}?v={digest}"
 
 
 def _when(stamp: str | None, utc: bool = True) -> str:
@@ -550,6 +569,12 @@ def create_app(config: WebConfig) -> FastAPI:
         version, text = await state.service.call(state.service.notice)
         return {"version": version, "text": text}
 
+    @app.get("/api/notices", dependencies=[Depends(require_manager)])
+    async def notice_history(request: Request) -> list[dict[str, str]]:
+        state = web(request)
+        rows = await state.service.call(state.service.store.notice_rows)
+        return [{"version": v, "text": t, "first_shown": at} for v, t, at in rows]
+
     @app.put("/api/notice", dependencies=[Depends(require_manager)])
     async def put_notice(request: Request, body: NoticeText) -> dict[str, str]:
         state = web(request)
@@ -563,8 +588,8 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.get("/api/sessions/{session_id}/explanation.md", dependencies=[Depends(require_manager)])
     async def explanation(request: Request, session_id: str) -> Response:
         state = web(request)
-        await _finished_report(request, session_id)
-        text = await state.service.call(state.service.explanation, session_id)
+        report = await _finished_report(request, session_id)
+        text = await state.service.call(state.service.explanation, report)
         return Response(
             text,
             media_type="text/markdown; charset=utf-8",
@@ -660,8 +685,10 @@ def create_app(config: WebConfig) -> FastAPI:
         try:
             answer = Demographics(body.sex, body.race)
             await state.service.call(state.service.record_demographics, row.session_id, answer)
+        except (NotYetError, AlreadyAnsweredError) as exc:
+            raise HTTPException(409, str(exc)) from None
         except UserError as exc:
-            raise HTTPException(409 if "after the last" in str(exc) else 422, str(exc)) from None
+            raise HTTPException(422, str(exc)) from None
         return Response(status_code=204)
 
     @app.get("/api/interview/{token}/stream")
@@ -860,7 +887,7 @@ def create_app(config: WebConfig) -> FastAPI:
             "impact.html",
             title="Impact ratios",
             csrf=csrf_token(cookie),
-            tables=Markup(impact_tables_html(found)),
+            tables=Markup(impact_tables_html(found, min_cell=PAGE_MIN_CELL)),
             report=found,
         )
 
@@ -1024,7 +1051,8 @@ def _same_origin(request: Request) -> bool:
     CSRF token, which only a page of this site can hold."""
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
-        return True
+        # a browser that says where the request came from must say this site
+        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
     parts = urlsplit(source)
     return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
 

@@ -89,7 +89,16 @@ class ConsentNeededError(UserError):
 
 
 class NoticeChangedError(UserError):
-    """The candidate confirmed a notice that is no longer the current one."""
+    """The candidate confirmed a notice that is no longer the current one, or there is nothing
+    to confirm (the interview was answered before)."""
+
+
+class NotYetError(UserError):
+    """The questions about the candidate come after the last answer."""
+
+
+class AlreadyAnsweredError(UserError):
+    """The questions about the candidate were answered already (once per session)."""
 
 
 @dataclass(frozen=True)
@@ -558,31 +567,34 @@ class ScreeningService:
         current, text = self.notice()
         if version != current:
             raise NoticeChangedError("the notice has changed; reload the page and read it again")
-        if not self.store.has_audit(session_id, "consented"):
-            self.store.add_notice(current, text)
-            log_event(
-                self.store, "consented", session_id, after=current, actor="candidate", item="notice"
-            )
+        if self.store.has_audit(session_id, "consented"):
+            return self.candidate_view(session_id)  # a second click on Start: nothing new
+        if not self.require_consent or not self._consent_needed(session_id):
+            raise NoticeChangedError("there is nothing to confirm: this interview is under way")
+        self.store.add_notice(current, text)
+        log_event(
+            self.store, "consented", session_id, after=current, actor="candidate", item="notice"
+        )
         return self.candidate_view(session_id)
 
     def record_demographics(self, session_id: str, answer: Demographics) -> bool:
         """Keep what the candidate chose to say after the last answer; declining (nothing
         said) records nothing. True if something was recorded."""
         if not self.interview.current(session_id).done:
-            raise UserError("the questions about you come after the last answer")
+            raise NotYetError("the questions about you come after the last answer")
         if answer.empty:
             return False
-        self.store.set_demographics(session_id, answer.sex, answer.race)
+        if not self.store.add_demographics(session_id, answer.sex, answer.race):
+            raise AlreadyAnsweredError("these questions were answered already")
         return True
 
     def impact(self) -> ImpactReport:
         """The impact-ratio report over every finished session."""
         return store_impact(self.store, reports_of(self.interview))
 
-    def explanation(self, session_id: str) -> str:
+    def explanation(self, report: Report) -> str:
         """The plain-words explanation to send the candidate of a finished session."""
-        report = self._finished(session_id)
-        return candidate_explanation(report, decisions(self.store).get(session_id))
+        return candidate_explanation(report, decisions(self.store).get(report.session_id))
 
     def _record_finish(self, session_id: str, step: Step) -> None:
         report = step.report

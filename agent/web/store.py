@@ -603,14 +603,15 @@ class AppStore:
 
     # --- demographics and the notice (agent.compliance) -------------------------------------
 
-    def set_demographics(self, session_id: str, sex: str | None, race: str | None) -> None:
-        """Record what a candidate chose to say (replacing an earlier answer). Kept in its own
-        table, read only in aggregate by the impact report."""
-        self._db.execute(
+    def add_demographics(self, session_id: str, sex: str | None, race: str | None) -> bool:
+        """Record what a candidate chose to say, once per session (False: already answered).
+        Kept in its own table, read only in aggregate by the impact report."""
+        result = self._db.execute(
             "INSERT INTO demographics(session_id, sex, race) VALUES (?, ?, ?) "
-            "ON CONFLICT(session_id) DO UPDATE SET sex = excluded.sex, race = excluded.race",
+            "ON CONFLICT(session_id) DO NOTHING",
             (session_id, sex, race),
         )
+        return result.rowcount > 0
 
     def has_demographics(self, session_id: str) -> bool:
         row = self._db.execute(

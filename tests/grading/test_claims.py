@@ -910,3 +910,18 @@ def test_a_metric_given_again_after_a_story_of_the_change_is_a_pair() -> None:
     )
     pairs = [(a.value, b.value) for c in story.claims for a, b in c.across]
     assert pairs == [(0.91, 0.78)]
+
+
+@pytest.mark.xfail(
+    reason="known gap: actions told in the present tense are read as done (for writers of "
+    "English as a second language), so a plan ('I would build', 'we will test') reads as work "
+    "too; a guard against modal verbs was measured and made the cross-author sets and the "
+    "held-out padding check worse",
+    strict=True,
+)
+def test_a_plan_told_in_the_present_is_not_work_done() -> None:
+    from agent.grading.claims import _OWN_ACT
+    from agent.grading.features import _WORK_DONE
+
+    for plan in ("I would build a regression suite", "We will test it on every release"):
+        assert not _WORK_DONE.search(plan) and not _OWN_ACT.search(plan), plan

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -44,11 +45,17 @@ def test_the_first_answer_waits_for_the_notice_and_consent_is_logged_once(
     for _ in range(2):
         ok = client.post(f"/api/interview/{token}/consent", json={"notice_version": version})
         assert ok.status_code == 200 and "notice_version" not in ok.json()
+    finish(client, token)
+    late = create(client, consent=False, question_ids=CORE[:1])
+    client.post(f"/api/sessions/{late['session_id']}/end", headers=MANAGER)
+    nothing = client.post(
+        f"/api/interview/{late['candidate_token']}/consent", json={"notice_version": version}
+    )
+    assert nothing.status_code == 409 and "nothing to confirm" in nothing.json()["detail"]
     consents = [e for e in _audit(client) if e["action"] == "consented"]
     assert [(e["session_id"], e["actor"], e["after_value"]) for e in consents] == [
         (sid, "candidate", version)
     ]
-    finish(client, token)
 
 
 def test_the_manager_edits_the_notice_and_each_version_is_kept(
@@ -77,8 +84,7 @@ def test_the_manager_edits_the_notice_and_each_version_is_kept(
         (first["version"], changed["version"]),
         (changed["version"], first["version"]),
     ]
-    with _web_db(web_config) as db:
-        kept = dict(db.execute("SELECT version, text FROM notices").fetchall())
+    kept = {n["version"]: n["text"] for n in client.get("/api/notices", headers=MANAGER).json()}
     assert kept[changed["version"]] == mine and kept[first["version"]] == first["text"]
     too_long = client.put("/api/notice", json={"text": "x" * 20_001}, headers=MANAGER)
     assert too_long.status_code == 422
@@ -122,6 +128,8 @@ def test_demographics_come_after_the_last_answer_and_declining_records_nothing(
     assert extra.status_code == 422
     given = client.post(f"/api/interview/{token}/demographics", json={"race": "asian"})
     assert given.status_code == 204
+    again = client.post(f"/api/interview/{token}/demographics", json={"sex": "male"})
+    assert again.status_code == 409 and "answered already" in again.json()["detail"]
     with _web_db(web_config) as db:
         rows = db.execute("SELECT sex, race FROM demographics").fetchall()
     assert rows == [(None, "asian")]
@@ -158,7 +166,7 @@ def test_no_report_export_or_log_of_one_candidate_carries_their_demographics(
     # ... while the aggregate report counts her
     rows = list(csv.DictReader(io.StringIO(client.get("/api/impact", headers=MANAGER).text)))
     female = next(r for r in rows if r["breakdown"] == "sex" and r["category"] == "Female")
-    assert female["assessed"] == "1" and female["decided"] == "1" and female["advanced"] == "0"
+    assert female["assessed"] == "1" and female["decided"] == "0"  # on hold: not decided yet
 
 
 def test_the_impact_page_and_downloads(client: TestClient) -> None:
@@ -256,3 +264,13 @@ def test_the_cli_writes_the_impact_report_and_an_explanation(
         [screener_exe, "explain", "nope", "--db", db], capture_output=True, text=True, env=cli_env
     )
     assert missing.returncode != 0 and "nope" in missing.stderr
+    notices = subprocess.run(
+        [screener_exe, "audit", "notices", "--db", db],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        check=True,
+    )
+    assert [json.loads(line)["text"] for line in notices.stdout.splitlines()] == [
+        default_notice(None)
+    ]
