@@ -942,7 +942,12 @@ def test_the_impact_and_notice_pages_in_a_real_browser(
         text = page.inner_text("#impact-page")
         assert "not itself a bias audit" in text and "3 candidates assessed" in text
         female = page.locator("table.impact tr", has_text="Female").first.inner_text()
-        assert "50.0% (1/2)" in female and "below 0.8" in female
+        assert "fewer than 5: not shown here" in female  # 2 candidates: no rates on the page
+        assert "1 impact ratio below 0.8" in text
+        with page.expect_download() as download:
+            page.click("text=CSV")
+        rows = download.value.path().read_text(encoding="utf-8")
+        assert "sex,Female,2," in rows and ",2,1,0.5000,0.5000,no,yes" in rows
         page.screenshot(path=str(shots / "manager-impact.png"), full_page=True)
         page.click("text=Candidate notice")
         page.wait_for_selector("#notice-text")

@@ -92,7 +92,7 @@ def test_candidate_page_is_a_shell_without_secrets(client: TestClient) -> None:
     created = create(client, candidate_label="Private Label")
     page = client.get(f"/i/{created['candidate_token']}")
     assert page.status_code == 200
-    assert 'src="/static/candidate.js"' in page.text and 'data-max="8000"' in page.text
+    assert 'src="/static/candidate.js?v=' in page.text and 'data-max="8000"' in page.text
     assert "8,000 characters" in page.text
     assert created["candidate_token"] not in page.text and "Private Label" not in page.text
     assert created["session_id"] not in page.text
