@@ -566,23 +566,23 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.get("/api/notice", dependencies=[Depends(require_manager)])
     async def get_notice(request: Request) -> dict[str, str]:
         state = web(request)
-        version, text = await state.service.call(state.service.notice)
+        version, text = await state.service.lookup(state.service.notice)
         return {"version": version, "text": text}
 
     @app.get("/api/notices", dependencies=[Depends(require_manager)])
     async def notice_history(request: Request) -> list[dict[str, str]]:
         state = web(request)
-        rows = await state.service.call(state.service.store.notice_rows)
+        rows = await state.service.lookup(state.service.store.notice_rows)
         return [{"version": v, "text": t, "first_shown": at} for v, t, at in rows]
 
     @app.put("/api/notice", dependencies=[Depends(require_manager)])
     async def put_notice(request: Request, body: NoticeText) -> dict[str, str]:
         state = web(request)
         try:
-            await state.service.call(state.service.set_notice, body.text)
+            await state.service.lookup(state.service.set_notice, body.text)
         except UserError as exc:
             raise HTTPException(422, str(exc)) from None
-        version, text = await state.service.call(state.service.notice)
+        version, text = await state.service.lookup(state.service.notice)
         return {"version": version, "text": text}
 
     @app.get("/api/sessions/{session_id}/explanation.md", dependencies=[Depends(require_manager)])
@@ -757,7 +757,7 @@ def create_app(config: WebConfig) -> FastAPI:
                 message="This interview link is not valid, or it has been withdrawn. "
                 "Please check the link you were sent.",
             )
-        version, notice = await web(request).service.call(web(request).service.notice)
+        version, notice = await web(request).service.lookup(web(request).service.notice)
         return page(
             "candidate.html",
             title="Screening interview",
@@ -897,7 +897,7 @@ def create_app(config: WebConfig) -> FastAPI:
         cookie = await signed_in_cookie(request)
         if cookie is None:
             return RedirectResponse("/manage/login", status_code=303)
-        version, text = await state.service.call(state.service.notice)
+        version, text = await state.service.lookup(state.service.notice)
         return page(
             "notice.html",
             title="Candidate notice",
@@ -916,7 +916,7 @@ def create_app(config: WebConfig) -> FastAPI:
         _, form = posted
         text = None if form.get("action") == "reset" else form.get("text", "")
         try:
-            await state.service.call(state.service.set_notice, text)
+            await state.service.lookup(state.service.set_notice, text)
         except UserError as exc:
             return page("message.html", 422, title="Notice not saved", message=str(exc))
         return RedirectResponse("/manage/notice?saved=1", status_code=303)

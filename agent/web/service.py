@@ -3,8 +3,8 @@
 The LangGraph graph is synchronous and its SQLite connection is shared, so every call to
 :class:`agent.Interview` runs on a single worker thread, one at a time (:meth:`call`). Quick
 lookups that only touch the web database (candidate tokens, sign-ins, the manager token's hash,
-the answer rate limit) run on a second thread (:meth:`lookup`), so they never wait behind
-grading. The event loop stays free for other requests and for streaming.
+the answer rate limit, the candidate notice) run on a second thread (:meth:`lookup`), so they
+never wait behind grading. The event loop stays free for other requests and for streaming.
 
 Answers to one session never race: :class:`agent.Interview` holds the session's lock while it
 changes it, a PostgreSQL advisory lock when several server processes share one database. A
@@ -524,11 +524,17 @@ class ScreeningService:
 
     def _consent_needed(self, session_id: str, step: Step | None = None) -> bool:
         """Whether the candidate has yet to confirm the notice: required before the first
-        answer (a session answered before consent existed carries on)."""
-        if not self.require_consent or self.store.has_audit(session_id, "consented"):
+        answer (a session answered before consent existed carries on). With ``step`` known,
+        a session past its first question costs no lookup (the view of every turn asks)."""
+
+        def first_question(step: Step) -> bool:
+            return not step.done and step.answered == 0 and step.kind == "question"
+
+        if not self.require_consent or (step is not None and not first_question(step)):
             return False
-        step = step or self.interview.current(session_id)
-        return not step.done and step.answered == 0 and step.kind == "question"
+        if self.store.has_audit(session_id, "consented"):
+            return False
+        return first_question(step or self.interview.current(session_id))
 
     # --- notice, consent, demographics, impact ---------------------------------------------
 
